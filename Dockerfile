@@ -1,0 +1,20 @@
+# One image for the API, the worker, migrations and the bank emulator (the command differs).
+FROM python:3.11-slim AS base
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml constraints.txt README.md ./
+COPY api ./api
+COPY workflows ./workflows
+COPY activities ./activities
+COPY models ./models
+COPY core ./core
+COPY contracts ./contracts
+COPY analytics ./analytics
+COPY bank_emulator ./bank_emulator
+COPY launcher ./launcher
+COPY migrations ./migrations
+COPY alembic.ini worker.py ./
+RUN pip install -c constraints.txt . && useradd --create-home jivapay
+USER jivapay
+EXPOSE 8000
+CMD ["uvicorn", "--factory", "api.main:create_default_app", "--host", "0.0.0.0", "--port", "8000"]

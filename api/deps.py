@@ -1,0 +1,110 @@
+"""Annotated dependencies shared by the routers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session, select
+from temporalio.client import Client
+
+from api.errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
+from core.context import ServiceContext
+from core.security import InvalidTokenError, decode_access_token, hash_api_key
+from core.settings import Settings
+from models.merchants import Store
+from models.users import Role, User
+
+_bearer = HTTPBearer(auto_error=False)
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def get_context(request: Request) -> ServiceContext:
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
+
+
+ContextDep = Annotated[ServiceContext, Depends(get_context)]
+
+
+def get_settings_dep(ctx: ContextDep) -> Settings:
+    return ctx.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_session(ctx: ContextDep) -> Iterator[Session]:
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_temporal(ctx: ContextDep) -> Client:
+    try:
+        return await ctx.temporal.get()
+    except Exception as exc:
+        raise ServiceUnavailableError(
+            "Workflow engine is unavailable", code="temporal_unavailable"
+        ) from exc
+
+
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise UnauthorizedError("Bearer token required", code="not_authenticated")
+    try:
+        claims = decode_access_token(settings, credentials.credentials)
+    except InvalidTokenError as exc:
+        raise UnauthorizedError("Invalid or expired token", code="invalid_token") from exc
+    user = session.get(User, claims.user_id)
+    if user is None or not user.is_active:
+        raise UnauthorizedError("Invalid or expired token", code="invalid_token")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[User], User]:
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise ForbiddenError(
+                "This action needs another role",
+                code="role_required",
+                details={"required": [r.value for r in roles], "role": user.role.value},
+            )
+        return user
+
+    return check
+
+
+CurrentAdmin = Annotated[User, Depends(require_roles(Role.admin))]
+CurrentStaff = Annotated[User, Depends(require_roles(Role.admin, Role.support))]
+CurrentMerchant = Annotated[User, Depends(require_roles(Role.merchant))]
+CurrentTrader = Annotated[User, Depends(require_roles(Role.trader))]
+CurrentConnectUser = Annotated[User, Depends(require_roles(Role.connect_user))]
+
+
+def get_current_store(
+    session: SessionDep, api_key: Annotated[str | None, Security(_api_key)]
+) -> Store:
+    if not api_key:
+        raise UnauthorizedError("X-API-Key header required", code="api_key_required")
+    store = session.exec(select(Store).where(Store.api_key_hash == hash_api_key(api_key))).first()
+    if store is None or not store.is_active:
+        raise UnauthorizedError("Invalid API key", code="invalid_api_key")
+    return store
+
+
+CurrentStore = Annotated[Store, Depends(get_current_store)]

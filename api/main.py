@@ -1,0 +1,55 @@
+"""The FastAPI application: routers, middleware, error shape and shared clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sentry_sdk
+from fastapi import FastAPI
+from slowapi.middleware import SlowAPIASGIMiddleware
+
+from api.errors import install_error_handlers
+from api.middleware import RequestIdMiddleware
+from api.ratelimit import build_limiter
+from api.routes import auth, health, merchant
+from core.context import ServiceContext
+from core.logging import configure_logging, install_request_id
+from core.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, context: ServiceContext | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    install_request_id()
+    if settings.sentry_dsn:
+        sentry_sdk.init(dsn=settings.sentry_dsn, environment=settings.environment)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = context or ServiceContext.build(settings)
+        app.state.ctx = ctx
+        yield
+        if context is None:
+            await ctx.close()
+
+    app = FastAPI(
+        title="JivaPay API",
+        version="0.1.0",
+        description="P2P processing gateway and open-banking aggregator on Temporal.",
+        lifespan=lifespan,
+    )
+    app.state.limiter = build_limiter(settings)
+    install_error_handlers(app)
+    app.add_middleware(SlowAPIASGIMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health.router)
+    app.include_router(auth.router, prefix="/api/auth", tags=["auth"])
+    app.include_router(merchant.router, prefix="/api/merchant", tags=["merchant"])
+    return app
+
+
+def create_default_app() -> FastAPI:
+    """Entry point for uvicorn (`--factory api.main:create_default_app`)."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

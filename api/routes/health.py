@@ -1,0 +1,62 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.responses import Response
+
+from api.deps import ContextDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    """Process is alive."""
+    return {"status": "ok"}
+
+
+async def _probe(check: Callable[[], Awaitable[object]]) -> dict[str, object]:
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(check(), timeout=5)
+    except Exception as exc:
+        # The exception type names the failure without leaking connection strings.
+        return {"status": "down", "error": type(exc).__name__}
+    return {"status": "up", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+@router.get("/ready")
+async def ready(ctx: ContextDep) -> JSONResponse:
+    """Each dependency checked one by one; 503 when any is down."""
+
+    def db_check() -> None:
+        with ctx.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    checks: dict[str, Callable[[], Awaitable[object]]] = {
+        "database": lambda: asyncio.to_thread(db_check),
+        "temporal": ctx.temporal.check,
+        "s3": ctx.storage.acheck,
+    }
+    if ctx.settings.redis_url:
+        checks["redis"] = ctx.cache.ping
+    names = list(checks)
+    results = await asyncio.gather(*(_probe(checks[name]) for name in names))
+    components = dict(zip(names, results, strict=True))
+    all_up = all(result["status"] == "up" for result in results)
+    body = {"status": "ready" if all_up else "not_ready", "components": components}
+    return JSONResponse(body, status_code=200 if all_up else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    """Prometheus metrics of this process."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

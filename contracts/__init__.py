@@ -1,0 +1,1 @@
+"""Temporal payloads and names: standard library (and temporalio) only, safe in workflows."""

@@ -1,0 +1,17 @@
+"""Custom search attributes ops filter on in the Temporal UI (registered at server start)."""
+
+from temporalio.common import SearchAttributeKey
+
+ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
+MERCHANT_ID = SearchAttributeKey.for_keyword("MerchantId")
+STORE_ID = SearchAttributeKey.for_keyword("StoreId")
+TRADER_ID = SearchAttributeKey.for_keyword("TraderId")
+BANK_CODE = SearchAttributeKey.for_keyword("BankCode")
+CONNECT_USER_ID = SearchAttributeKey.for_keyword("ConnectUserId")
+
+ALL = (ORDER_STATUS, MERCHANT_ID, STORE_ID, TRADER_ID, BANK_CODE, CONNECT_USER_ID)
+
+
+def dev_server_flags() -> list[str]:
+    """`--search-attribute Name=Keyword` values for `temporal server start-dev`."""
+    return [f"{key.name}=Keyword" for key in ALL]

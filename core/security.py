@@ -1,0 +1,106 @@
+"""Passwords, JWT access tokens, API keys and secrets at rest."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
+
+from core.settings import Settings
+
+_hasher = PasswordHasher()
+# Verifying against this keeps unknown-email logins as slow as wrong-password ones.
+_DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    role: str
+
+
+class InvalidTokenError(Exception):
+    """The bearer token is malformed, expired, or not ours."""
+
+
+def create_access_token(settings: Settings, user_id: uuid.UUID, role: str) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),
+        "role": role,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(seconds=settings.jwt_ttl_seconds),
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), settings.jwt_algorithm)
+
+
+def decode_access_token(settings: Settings, token: str) -> TokenClaims:
+    try:
+        # The algorithm list is pinned: `alg: none` or another algorithm is rejected.
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+        return TokenClaims(user_id=uuid.UUID(claims["sub"]), role=str(claims["role"]))
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        raise InvalidTokenError(type(exc).__name__) from exc
+
+
+API_KEY_PREFIX = "jp_live_"
+
+
+def generate_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(api_key: str) -> str:
+    # API keys carry 256 bits of entropy, so a fast hash is enough (no brute force possible).
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+class SecretBox:
+    """Fernet encryption for secrets at rest (signing secrets, card numbers, bank tokens)."""
+
+    def __init__(self, key: str) -> None:
+        self._fernet = Fernet(key.encode())
+
+    def encrypt(self, plaintext: str) -> str:
+        return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, ciphertext: str) -> str:
+        try:
+            return self._fernet.decrypt(ciphertext.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("secret cannot be decrypted with the configured key") from exc
+
+
+def mask_number(number: str) -> str:
+    """Card, account or phone number shown as its last four digits only."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return "****" + digits[-4:] if len(digits) >= 4 else "****"

@@ -1,0 +1,107 @@
+"""The one settings object, read by the API, the worker and the launcher.
+
+Values come from environment variables (and an optional `.env`); workflows never read
+settings directly, they get what they need through their inputs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
+# A valid Fernet key that is refused outside development, like the JWT default.
+DEFAULT_FERNET_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1jaGFuZ2UtbWUtMDA="
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = ROOT_DIR / ".data"
+    log_level: str = "INFO"
+    sentry_dsn: str | None = None
+
+    # Storage. Empty DATABASE_URL means the embedded SQLite file under data_dir.
+    database_url: str = ""
+    db_pool_size: int = 10
+    redis_url: str | None = None
+    redis_key_prefix: str = "jivapay:"
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "jivapay"
+    temporal_ui_port: int = 8233
+
+    s3_endpoint_url: str = "http://127.0.0.1:8333"
+    s3_bucket: str = "jivapay"
+    s3_access_key: str = "jivapay"
+    s3_secret_key: SecretStr = SecretStr("jivapay-local-secret")
+    s3_region: str = "us-east-1"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_issuer: str = "jivapay"
+    jwt_audience: str = "jivapay-api"
+    jwt_ttl_seconds: int = 3600
+    # Fernet key for secrets at rest (store signing secrets, requisite numbers, bank tokens).
+    fernet_key: SecretStr = SecretStr(DEFAULT_FERNET_KEY)
+
+    login_rate_limit: str = "20/minute"
+    api_rate_limit: str = "600/minute"
+
+    # Open-banking (Connect): our team identity at the sandbox banks.
+    bank_client_id: str = "team042"
+    bank_client_secret: SecretStr = SecretStr("emulator-team-secret")
+    bank_base_urls: dict[str, str] = Field(
+        default_factory=lambda: {
+            "vbank": "http://127.0.0.1:8100/vbank",
+            "abank": "http://127.0.0.1:8100/abank",
+            "sbank": "http://127.0.0.1:8100/sbank",
+        }
+    )
+    bank_emulator_port: int = 8100
+
+    # Outgoing merchant callbacks may reach private addresses only when allowed (local demo).
+    callback_allow_private: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_outside_development(self) -> Settings:
+        if self.environment != "development":
+            if self.jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET:
+                raise ValueError("JWT_SECRET must be set outside development")
+            if self.fernet_key.get_secret_value() == DEFAULT_FERNET_KEY:
+                raise ValueError("FERNET_KEY must be set outside development")
+        if len(self.jwt_secret.get_secret_value()) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 characters")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        url = self.database_url
+        # One driver for PostgreSQL: psycopg 3, whatever scheme the URL was written with.
+        for scheme in ("postgres://", "postgresql://"):
+            if url.startswith(scheme):
+                return "postgresql+psycopg://" + url[len(scheme) :]
+        if url:
+            return url
+        return f"sqlite:///{self.data_dir / 'jivapay.sqlite3'}"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

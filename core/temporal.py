@@ -1,0 +1,36 @@
+"""Connecting to Temporal once, with the search attributes ops filter on."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio.client import Client
+
+from core.settings import Settings
+
+
+class TemporalConnector:
+    """Connects lazily so the API can start (and report not-ready) while Temporal is down."""
+
+    def __init__(self, settings: Settings, client: Client | None = None) -> None:
+        self._settings = settings
+        self._client = client
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Client:
+        if self._client is not None:
+            return self._client
+        async with self._lock:
+            if self._client is None:
+                self._client = await asyncio.wait_for(
+                    Client.connect(
+                        self._settings.temporal_address,
+                        namespace=self._settings.temporal_namespace,
+                    ),
+                    timeout=5,
+                )
+        return self._client
+
+    async def check(self) -> None:
+        client = await self.get()
+        await asyncio.wait_for(client.service_client.check_health(), timeout=3)

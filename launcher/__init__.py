@@ -1,0 +1,1 @@
+"""Starts the whole platform locally (`make run`) and the services the tests need."""

@@ -1,0 +1,174 @@
+"""`make run`: the whole platform on this machine, migrated and seeded, URLs printed.
+
+Starts the Temporal dev server (file-backed, so running workflows survive a restart),
+SeaweedFS, the bank emulator, the API and the worker as child processes; Ctrl-C stops them
+all. Running it again reuses the data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from cryptography.fernet import Fernet
+
+from contracts.search_attributes import dev_server_flags
+from core.context import ServiceContext
+from core.migrate import upgrade
+from core.settings import Settings, get_settings
+from launcher.seed import DEMO_USERS, seed
+from launcher.services import (
+    ManagedProcess,
+    SeaweedPorts,
+    port_open,
+    seaweed_args,
+    start_process,
+    temporal_args,
+    wait_for_port,
+)
+
+
+def ensure_local_secrets(data_dir: Path) -> None:
+    """Generate the JWT secret and Fernet key once and keep them in the data folder."""
+    path = data_dir / "secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    stored.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
+    stored.setdefault("FERNET_KEY", Fernet.generate_key().decode())
+    path.write_text(json.dumps(stored))
+    path.chmod(0o600)
+    for name, value in stored.items():
+        os.environ.setdefault(name, value)
+
+
+def _host_port(url: str, default_port: int) -> tuple[str, int]:
+    parsed = urlparse(url if "//" in url else f"//{url}")
+    return parsed.hostname or "127.0.0.1", parsed.port or default_port
+
+
+class Platform:
+    def __init__(self) -> None:
+        self.children: list[ManagedProcess] = []
+
+    def start(self, name: str, args: list[str], log_dir: Path, host: str, port: int) -> None:
+        if port_open(host, port):
+            print(f"  {name}: something already listens on {host}:{port}, reusing it")
+            return
+        proc = start_process(name, args, log_dir / f"{name}.log")
+        self.children.append(proc)
+        wait_for_port(proc, host, port, timeout=120)
+        print(f"  {name}: up (log {proc.log_path})")
+
+    def stop(self) -> None:
+        for proc in reversed(self.children):
+            proc.stop()
+
+    def watch(self) -> None:
+        while True:
+            for proc in self.children:
+                if not proc.alive():
+                    raise RuntimeError(f"{proc.name} exited:\n{proc.log_tail()}")
+            time.sleep(1)
+
+
+def main() -> int:
+    settings = get_settings()
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_local_secrets(data_dir)
+    get_settings.cache_clear()
+    settings = get_settings()
+    log_dir = data_dir / "logs"
+    platform = Platform()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        start_services(platform, settings, log_dir)
+        credentials = prepare_data(settings)
+        start_apps(platform, settings, log_dir)
+        print_banner(settings, credentials)
+        platform.watch()
+    except KeyboardInterrupt:
+        print("\nstopping…")
+    except Exception as exc:
+        print(f"\nplatform failed: {exc}", file=sys.stderr)
+        platform.stop()
+        return 1
+    platform.stop()
+    return 0
+
+
+def start_services(platform: Platform, settings: Settings, log_dir: Path) -> None:
+    host, port = _host_port(settings.temporal_address, 7233)
+    db_file = settings.data_dir / "temporal.db"
+    args = temporal_args(db_file, host, port, settings.temporal_ui_port, dev_server_flags())
+    platform.start("temporal", args, log_dir, host, port)
+    s3_host, s3_port = _host_port(settings.s3_endpoint_url, 8333)
+    ports = SeaweedPorts(s3=s3_port, master=9333, volume=9340, filer=8888, admin=23646)
+    args = seaweed_args(settings.data_dir / "seaweedfs", s3_host, ports, fixed_grpc=True)
+    platform.start("seaweedfs", args, log_dir, s3_host, s3_port)
+    emulator = [sys.executable, "-m", "bank_emulator", "--host", "127.0.0.1"]
+    emulator += ["--port", str(settings.bank_emulator_port)]
+    if (Path(__file__).parent.parent / "bank_emulator" / "__main__.py").exists():
+        platform.start("bank-emulator", emulator, log_dir, "127.0.0.1", settings.bank_emulator_port)
+
+
+def prepare_data(settings: Settings) -> dict[str, object]:
+    ctx = ServiceContext.build(settings)
+    for _ in range(50):
+        try:
+            ctx.storage.ensure_bucket()
+            break
+        except Exception:
+            time.sleep(0.3)
+    upgrade(settings.effective_database_url)
+    print("  database: migrated")
+    credentials = seed(ctx.engine, ctx.secrets, settings.data_dir / "demo-credentials.json")
+    print("  demo data: seeded")
+    ctx.engine.dispose()
+    return credentials
+
+
+def start_apps(platform: Platform, settings: Settings, log_dir: Path) -> None:
+    api = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_default_app"]
+    api += ["--host", settings.api_host, "--port", str(settings.api_port), "--no-access-log"]
+    platform.start("api", api, log_dir, settings.api_host, settings.api_port)
+    worker = start_process("worker", [sys.executable, "worker.py"], log_dir / "worker.log")
+    platform.children.append(worker)
+    print(f"  worker: started (log {worker.log_path})")
+
+
+def print_banner(settings: Settings, credentials: dict[str, object]) -> None:
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    ui_host = _host_port(settings.temporal_address, 7233)[0]
+    passwords = credentials.get("passwords", {})
+    assert isinstance(passwords, dict)
+    lines = [
+        "",
+        "JivaPay is running.",
+        f"  API docs (OpenAPI):  {base}/docs",
+        f"  Readiness:           {base}/ready",
+        f"  Temporal UI:         http://{ui_host}:{settings.temporal_ui_port}",
+        f"  S3 (SeaweedFS):      {settings.s3_endpoint_url}  bucket {settings.s3_bucket}",
+        f"  Bank emulator:       http://127.0.0.1:{settings.bank_emulator_port}/docs",
+        f"  Database:            {settings.effective_database_url.split('@')[-1]}",
+        "",
+        "Demo credentials (POST /api/auth/login):",
+    ]
+    for key, (email, role) in DEMO_USERS.items():
+        lines.append(f"  {role.value:<13} {email:<24} {passwords.get(key)}")
+    lines.append(f"  store API key (X-API-Key): {credentials.get('store_api_key')}")
+    lines += ["", "Ctrl-C stops everything."]
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Idempotent demo data for `make run`: admin, merchant with a store, traders, Connect user.
+
+Demo passwords and the store's API key are generated once and kept in the data folder, so
+every run prints the same working credentials (local development only).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from core.security import (
+    SecretBox,
+    generate_api_key,
+    hash_api_key,
+    hash_password,
+    verify_password,
+)
+from models.merchants import Merchant, Store
+from models.users import Role, User
+
+DEMO_USERS = {
+    "admin": ("admin@jivapay.dev", Role.admin),
+    "merchant": ("merchant@jivapay.dev", Role.merchant),
+    "trader1": ("trader1@jivapay.dev", Role.trader),
+    "trader2": ("trader2@jivapay.dev", Role.trader),
+    "connect": ("connect@jivapay.dev", Role.connect_user),
+}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _ensure_user(session: Session, email: str, role: Role, password: str) -> User:
+    user = session.exec(select(User).where(User.email == email)).first()
+    if user is None:
+        user = User(email=email, password_hash=hash_password(password), role=role)
+        if role == Role.connect_user:
+            user.external_client_id = "team042-1"
+        session.add(user)
+        session.flush()
+    elif not verify_password(password, user.password_hash):
+        # The credentials file was lost: reset so the printed demo password works.
+        user.password_hash = hash_password(password)
+        session.add(user)
+    return user
+
+
+def _ensure_store(session: Session, owner: User, box: SecretBox, creds: dict[str, Any]) -> Store:
+    merchant = session.exec(select(Merchant).where(Merchant.owner_user_id == owner.id)).first()
+    if merchant is None:
+        merchant = Merchant(owner_user_id=owner.id, name="Demo Shop")
+        session.add(merchant)
+        session.flush()
+    store = session.exec(select(Store).where(Store.merchant_id == merchant.id)).first()
+    known_key = creds.get("store_api_key")
+    if store is not None and known_key and store.api_key_hash == hash_api_key(known_key):
+        return store
+    api_key = generate_api_key()
+    creds["store_api_key"] = api_key
+    if store is None:
+        store = Store(
+            name="Demo Store",
+            merchant_id=merchant.id,
+            api_key_prefix=api_key[:12],
+            api_key_hash=hash_api_key(api_key),
+            signing_secret_encrypted=box.encrypt("whsec_" + secrets.token_urlsafe(32)),
+        )
+    # A lost credentials file means the old key is unknown: rotate so the printed key works.
+    store.api_key_prefix, store.api_key_hash = api_key[:12], hash_api_key(api_key)
+    session.add(store)
+    session.flush()
+    return store
+
+
+def seed(engine: Engine, box: SecretBox, credentials_file: Path) -> dict[str, Any]:
+    creds = _load(credentials_file)
+    passwords: dict[str, str] = creds.setdefault("passwords", {})
+    with Session(engine) as session:
+        users = {}
+        for key, (email, role) in DEMO_USERS.items():
+            password = passwords.setdefault(key, secrets.token_urlsafe(12))
+            users[key] = _ensure_user(session, email, role, password)
+        store = _ensure_store(session, users["merchant"], box, creds)
+        creds["store_id"] = str(store.id)
+        session.commit()
+    credentials_file.parent.mkdir(parents=True, exist_ok=True)
+    credentials_file.write_text(json.dumps(creds, indent=2))
+    credentials_file.chmod(0o600)
+    return creds

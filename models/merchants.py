@@ -1,0 +1,70 @@
+"""Merchants and their stores (the gateway's API-key holders)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, new_id
+
+
+class Merchant(SQLModel, table=True):
+    __tablename__ = "merchants"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    owner_user_id: uuid.UUID = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = created_at_field()
+
+
+class StoreBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    callback_url: str | None = Field(default=None, max_length=2000)
+    currency: str = Field(default="RUB", min_length=3, max_length=3)
+    payin_enabled: bool = True
+    payout_enabled: bool = False
+    min_amount_minor: int = Field(default=10_000, ge=1)
+    max_amount_minor: int = Field(default=50_000_000, ge=1)
+    payin_fee_bps: int = Field(default=300, ge=0, le=10_000)
+    payout_fee_bps: int = Field(default=300, ge=0, le=10_000)
+    payment_deadline_seconds: int = Field(default=900, ge=60, le=86_400)
+    trader_deadline_seconds: int = Field(default=1800, ge=60, le=86_400)
+
+
+class Store(StoreBase, table=True):
+    __tablename__ = "stores"
+    __table_args__ = (
+        CheckConstraint("min_amount_minor <= max_amount_minor", name="amount_bounds"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    merchant_id: uuid.UUID = Field(foreign_key="merchants.id", index=True)
+    # Only a hash of the API key is kept; the prefix lets support recognise a key.
+    api_key_prefix: str = Field(max_length=16)
+    api_key_hash: str = Field(max_length=64, unique=True, index=True)
+    # Fernet ciphertext of the callback signing secret.
+    signing_secret_encrypted: str = Field(max_length=500)
+    is_active: bool = True
+    created_at: datetime = created_at_field()
+
+
+class StoreCreate(StoreBase):
+    pass
+
+
+class StorePublic(StoreBase):
+    id: uuid.UUID
+    merchant_id: uuid.UUID
+    api_key_prefix: str
+    is_active: bool
+    created_at: datetime
+
+
+class StoreCreated(StorePublic):
+    """Returned once, at creation or key rotation: the only time secrets are shown."""
+
+    api_key: str
+    signing_secret: str

@@ -1,0 +1,143 @@
+"""Real services for the whole suite: PostgreSQL, Temporal dev server, SeaweedFS, Redis.
+
+Each run gets its own PostgreSQL database, its own Temporal dev server and SeaweedFS on free
+ports, and its own Redis key prefix, so runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from cryptography.fernet import Fernet
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from contracts.search_attributes import ALL as SEARCH_ATTRIBUTES
+from core.context import ServiceContext
+from core.migrate import upgrade
+from core.settings import Settings
+from launcher.services import SeaweedPorts, binary, seaweed_args, start_process, wait_for_port
+from worker import build_worker
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _pg_url(database: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{database}"
+
+
+def create_database(prefix: str = "jivapay_test") -> str:
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    name = create_database()
+    yield _pg_url(name)
+    drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("seaweedfs")
+    ports = SeaweedPorts.free()
+    proc = start_process("seaweedfs", seaweed_args(data_dir, "127.0.0.1", ports), data_dir / "log")
+    try:
+        wait_for_port(proc, "127.0.0.1", ports.s3)
+        yield f"http://127.0.0.1:{ports.s3}"
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def settings(pg_database: str, s3_endpoint: str, temporal_env: WorkflowEnvironment) -> Settings:
+    run_id = uuid.uuid4().hex[:8]
+    return Settings(
+        environment="test",
+        database_url=pg_database,
+        redis_url=TEST_REDIS_URL,
+        redis_key_prefix=f"jivapay-test-{run_id}:",
+        temporal_address=temporal_env.client.service_client.config.target_host,
+        temporal_task_queue=f"jivapay-test-{run_id}",
+        s3_endpoint_url=s3_endpoint,
+        s3_bucket=f"jivapay-test-{run_id}",
+        jwt_secret=secrets.token_urlsafe(48),
+        fernet_key=Fernet.generate_key().decode(),
+        api_rate_limit="100000/minute",
+        callback_allow_private=True,
+        data_dir=Path(tempfile.gettempdir()) / f"jivapay-test-{run_id}",
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated(settings: Settings) -> Settings:
+    upgrade(settings.effective_database_url)
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def ctx(migrated: Settings) -> AsyncIterator[ServiceContext]:
+    context = ServiceContext.build(migrated)
+    context.storage.ensure_bucket()
+    yield context
+    await context.close()
+
+
+@pytest.fixture(scope="session")
+async def app(ctx: ServiceContext) -> AsyncIterator[FastAPI]:
+    application = create_app(ctx.settings, context=ctx)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture(scope="session")
+async def worker(ctx: ServiceContext, temporal_client: Client) -> AsyncIterator[None]:
+    """The suite's worker, on the task queue the API starts workflows on."""
+    with ThreadPoolExecutor(max_workers=32) as executor:
+        running = build_worker(temporal_client, ctx, ctx.settings.temporal_task_queue, executor)
+        async with running:
+            yield

@@ -1,0 +1,46 @@
+"""Building users and stores for tests through the real database and API."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.security import hash_password
+from models.merchants import Merchant
+from models.users import Role, User
+
+PASSWORD = "correct-horse-battery"
+
+
+@dataclass
+class Actor:
+    user_id: uuid.UUID
+    email: str
+    headers: dict[str, str]
+
+
+def create_user(engine: Engine, role: Role, email: str | None = None) -> User:
+    email = email or f"{role.value}-{uuid.uuid4().hex[:10]}@example.com"
+    with Session(engine, expire_on_commit=False) as session:
+        user = User(email=email, password_hash=hash_password(PASSWORD), role=role)
+        session.add(user)
+        session.commit()
+        if role == Role.merchant:
+            session.add(Merchant(owner_user_id=user.id, name=f"Shop {email}"))
+            session.commit()
+        return user
+
+
+async def login(api: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    response = await api.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def actor(api: httpx.AsyncClient, engine: Engine, role: Role) -> Actor:
+    user = create_user(engine, role)
+    return Actor(user.id, user.email, await login(api, user.email))

@@ -1,0 +1,84 @@
+"""Store API keys: shown once, stored hashed, rotate, authenticate the gateway."""
+
+from __future__ import annotations
+
+import httpx
+from sqlmodel import Session, select
+
+from api.deps import get_current_store
+from core.context import ServiceContext
+from core.security import hash_api_key
+from models.merchants import Store
+from models.users import Role
+from tests.factories import actor
+
+
+async def test_store_key_shown_once_and_stored_hashed(
+    api: httpx.AsyncClient, ctx: ServiceContext
+) -> None:
+    merchant = await actor(api, ctx.engine, Role.merchant)
+    created = await api.post(
+        "/api/merchant/stores",
+        json={"name": "Main", "callback_url": "https://shop.example.com/cb"},
+        headers=merchant.headers,
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    api_key, signing_secret = body["api_key"], body["signing_secret"]
+    assert api_key.startswith("jp_live_") and signing_secret.startswith("whsec_")
+
+    with Session(ctx.engine) as session:
+        row = session.exec(select(Store).where(Store.id == body["id"])).one()
+        assert row.api_key_hash == hash_api_key(api_key)
+        assert api_key not in row.model_dump_json()
+        assert signing_secret not in row.signing_secret_encrypted
+        assert ctx.secrets.decrypt(row.signing_secret_encrypted) == signing_secret
+        assert get_current_store(session, api_key).id == row.id
+
+    listed = await api.get("/api/merchant/stores", headers=merchant.headers)
+    assert listed.status_code == 200
+    assert [s["id"] for s in listed.json()] == [body["id"]]
+    assert "api_key" not in listed.json()[0]
+    assert "signing_secret" not in listed.text
+
+
+async def test_rotate_key_invalidates_old_key(api: httpx.AsyncClient, ctx: ServiceContext) -> None:
+    merchant = await actor(api, ctx.engine, Role.merchant)
+    store = (
+        await api.post("/api/merchant/stores", json={"name": "Rot"}, headers=merchant.headers)
+    ).json()
+    rotated = await api.post(
+        f"/api/merchant/stores/{store['id']}/rotate-key", headers=merchant.headers
+    )
+    assert rotated.status_code == 200
+    assert rotated.json()["api_key"] != store["api_key"]
+    with Session(ctx.engine) as session:
+        found = session.exec(
+            select(Store).where(Store.api_key_hash == hash_api_key(store["api_key"]))
+        ).first()
+        assert found is None
+
+
+async def test_other_merchants_store_is_404(api: httpx.AsyncClient, ctx: ServiceContext) -> None:
+    owner = await actor(api, ctx.engine, Role.merchant)
+    stranger = await actor(api, ctx.engine, Role.merchant)
+    store = (
+        await api.post("/api/merchant/stores", json={"name": "Mine"}, headers=owner.headers)
+    ).json()
+    response = await api.post(
+        f"/api/merchant/stores/{store['id']}/rotate-key", headers=stranger.headers
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "store_not_found"
+
+
+async def test_invalid_store_settings_rejected(api: httpx.AsyncClient, ctx: ServiceContext) -> None:
+    merchant = await actor(api, ctx.engine, Role.merchant)
+    response = await api.post(
+        "/api/merchant/stores",
+        json={"name": "Bad", "payin_fee_bps": -5, "currency": "RUBLES"},
+        headers=merchant.headers,
+    )
+    assert response.status_code == 422
+    fields = {item["loc"][-1] for item in response.json()["error"]["details"]}
+    assert {"payin_fee_bps", "currency"} <= fields

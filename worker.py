@@ -1,0 +1,69 @@
+"""The Temporal worker: connects once, registers every workflow and activity, stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import build_activities
+from core.context import ServiceContext
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+from workflows import WORKFLOWS
+
+log = logging.getLogger("jivapay.worker")
+ACTIVITY_THREADS = 32
+
+
+def build_worker(
+    client: Client, ctx: ServiceContext, task_queue: str, executor: ThreadPoolExecutor
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=build_activities(ctx),
+        # Sync activities (database work) run here, never on the event loop.
+        activity_executor=executor,
+        max_concurrent_activities=ACTIVITY_THREADS,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    ctx = ServiceContext.build(settings)
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    with ThreadPoolExecutor(
+        max_workers=ACTIVITY_THREADS, thread_name_prefix="activity"
+    ) as executor:
+        worker = build_worker(client, ctx, settings.temporal_task_queue, executor)
+        log.info("worker polling task queue %s", settings.temporal_task_queue)
+        async with worker:
+            await stop.wait()
+            log.info("shutting down: finishing running activities")
+    await ctx.close()
+    log.info("worker stopped")
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    stop = asyncio.Event()
+
+    async def runner() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(settings, stop)
+
+    asyncio.run(runner())
+
+
+if __name__ == "__main__":
+    main()
