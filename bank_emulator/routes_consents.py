@@ -1,0 +1,189 @@
+"""Account consents and product-agreement consents: request, sign, read, revoke."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel, Field
+
+from bank_emulator.security import BankTokenDep, ClientTokenDep, StateDep
+from bank_emulator.state import BankState, Consent
+from bank_emulator.wire import fmt_dt
+
+router = APIRouter(tags=["consents"])
+
+PA_STATUS = {
+    "Authorized": "approved",
+    "AwaitingAuthorization": "pending",
+    "Rejected": "rejected",
+    "Revoked": "revoked",
+    "Expired": "expired",
+}
+
+
+class AccountConsentRequest(BaseModel):
+    client_id: str
+    permissions: list[str] = Field(min_length=1)
+    reason: str = ""
+    requesting_bank: str | None = None
+    requesting_bank_name: str | None = None
+
+
+class ProductConsentRequest(BaseModel):
+    client_id: str | None = None
+    requesting_bank: str | None = None
+    read_product_agreements: bool = True
+    open_product_agreements: bool = False
+    close_product_agreements: bool = False
+    allowed_product_types: list[str] = Field(default_factory=lambda: ["deposit", "card", "loan"])
+    reason: str = ""
+
+
+class SignRequest(BaseModel):
+    request_id: str
+    action: Literal["approve", "reject"] = "approve"
+    signature: str = ""
+
+
+def _known_client(state: BankState, client_id: str | None) -> str:
+    if not client_id or not state.is_known_client(client_id):
+        raise HTTPException(404, "Client not found")
+    return client_id
+
+
+def _lookup(state: BankState, any_id: str, kind: str) -> Consent:
+    consent = state.consents.get(any_id)
+    if consent is None or consent.kind != kind:
+        raise HTTPException(404, "Consent not found")
+    return consent
+
+
+def _sign(state: BankState, kind: str, user: str, body: SignRequest) -> Consent:
+    consent = _lookup(state, body.request_id, kind)
+    if consent.client_id != user:
+        raise HTTPException(403, "Consent request belongs to another client")
+    if consent.status != "AwaitingAuthorization":
+        raise HTTPException(409, "Consent request already processed")
+    return state.decide(consent, body.action == "approve")
+
+
+def _sign_json(state: BankState, consent: Consent, zoneless: bool) -> dict[str, Any]:
+    signed = consent.signed_at or datetime.now(UTC)
+    return {
+        "consent_id": consent.consent_id,
+        "status": PA_STATUS[consent.status],
+        "granted_to": state.config.team_client_id,
+        "permissions": consent.permissions,
+        "expires_at": fmt_dt(consent.expires_at, zoneless),
+        "signed_at": fmt_dt(signed, zoneless),
+    }
+
+
+@router.post("/account-consents/request")
+async def request_account_consent(
+    state: StateDep, _team: BankTokenDep, body: AccountConsentRequest
+) -> dict[str, Any]:
+    """Ask a client for account access; auto-approved or left pending per bank setting."""
+    client_id = _known_client(state, body.client_id)
+    auto = state.config.approval_mode == "auto"
+    consent = state.new_consent("account", client_id, body.permissions, body.reason, auto)
+    result: dict[str, Any] = {"request_id": consent.request_id}
+    if auto:
+        result |= {
+            "consent_id": consent.consent_id,
+            "status": "approved",
+            "message": "Consent approved automatically",
+        }
+    else:
+        result |= {"status": "pending", "message": "Waiting for the client to approve"}
+    return result | {"created_at": fmt_dt(consent.created_at), "auto_approved": auto}
+
+
+@router.post("/account-consents/sign")
+async def sign_account_consent(
+    state: StateDep, user: ClientTokenDep, body: SignRequest
+) -> dict[str, Any]:
+    """The logged-in client approves or rejects a pending account consent request."""
+    return _sign_json(state, _sign(state, "account", user, body), False)
+
+
+@router.get("/account-consents/{consent_id}")
+async def get_account_consent(
+    state: StateDep, _team: BankTokenDep, consent_id: str
+) -> dict[str, Any]:
+    """A consent by id; a request id answers AwaitingAuthorization until decided."""
+    consent = _lookup(state, consent_id, "account")
+    now = datetime.now(UTC)
+    data = {
+        "consentId": consent.consent_id or consent.request_id,
+        "status": consent.effective_status(now),
+        "creationDateTime": fmt_dt(consent.created_at),
+        "statusUpdateDateTime": fmt_dt(consent.updated_at),
+        "permissions": consent.permissions,
+        "expirationDateTime": fmt_dt(consent.expires_at),
+    }
+    return {"data": data, "links": {"self": f"/account-consents/{consent_id}"}, "meta": {}}
+
+
+@router.delete("/account-consents/{consent_id}", status_code=204)
+async def revoke_account_consent(state: StateDep, _team: BankTokenDep, consent_id: str) -> Response:
+    """Revoke a consent."""
+    state.revoke(_lookup(state, consent_id, "account"))
+    return Response(status_code=204)
+
+
+@router.post("/product-agreement-consents/request")
+async def request_product_consent(
+    state: StateDep,
+    _team: BankTokenDep,
+    body: ProductConsentRequest,
+    client_id: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    """Ask a client for access to their product agreements."""
+    owner = _known_client(state, client_id or body.client_id)
+    auto = state.config.approval_mode == "auto"
+    consent = state.new_consent("product", owner, body.allowed_product_types, body.reason, auto)
+    consent.options = body.model_dump(exclude={"client_id", "requesting_bank", "reason"})
+    return {
+        "request_id": consent.request_id,
+        "consent_id": consent.consent_id,
+        "status": "approved" if auto else "pending",
+        "auto_approved": auto,
+        "message": "Consent approved automatically" if auto else "Waiting for the client",
+        "valid_until": fmt_dt(consent.expires_at, zoneless=True),
+    }
+
+
+@router.post("/product-agreement-consents/sign")
+async def sign_product_consent(
+    state: StateDep, user: ClientTokenDep, body: SignRequest
+) -> dict[str, Any]:
+    """The logged-in client approves or rejects a product-agreement consent request."""
+    return _sign_json(state, _sign(state, "product", user, body), True)
+
+
+@router.get("/product-agreement-consents/{consent_id}")
+async def get_product_consent(
+    state: StateDep, _team: BankTokenDep, consent_id: str
+) -> dict[str, Any]:
+    """A product-agreement consent as a flat snake_case object."""
+    consent = _lookup(state, consent_id, "product")
+    return {
+        "consent_id": consent.consent_id,
+        "request_id": consent.request_id,
+        "client_id": consent.client_id,
+        "status": PA_STATUS[consent.effective_status(datetime.now(UTC))],
+        **consent.options,
+        "reason": consent.reason,
+        "created_at": fmt_dt(consent.created_at, zoneless=True),
+        "valid_until": fmt_dt(consent.expires_at, zoneless=True),
+    }
+
+
+@router.delete("/product-agreement-consents/{consent_id}", status_code=204)
+async def revoke_product_consent(state: StateDep, _team: BankTokenDep, consent_id: str) -> Response:
+    """Revoke a product-agreement consent."""
+    state.revoke(_lookup(state, consent_id, "product"))
+    return Response(status_code=204)
