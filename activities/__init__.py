@@ -5,9 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from activities.analytics import AnalyticsActivities
+from activities.callbacks import CallbackActivities
+from activities.connect import ConnectActivities, connect_activities
+from activities.payin import PayinActivities
 from core.context import ServiceContext
 
 
 def build_activities(ctx: ServiceContext) -> list[Callable[..., Any]]:
     """Every activity the worker registers, bound to this process's clients."""
-    return []
+    payin, callbacks = PayinActivities(ctx), CallbackActivities(ctx)
+    processing: list[Callable[..., Any]] = [payin.match_requisite, payin.record_transition]
+    processing += [callbacks.prepare_callback, callbacks.deliver_callback]
+    processing += [callbacks.finish_callback]
+    processing += AnalyticsActivities(ctx).all()
+    processing += connect_activities(ConnectActivities(ctx))
+    return [*processing]

@@ -11,8 +11,11 @@ from slowapi.middleware import SlowAPIASGIMiddleware
 
 from api.errors import install_error_handlers
 from api.middleware import RequestIdMiddleware
-from api.ratelimit import build_limiter
-from api.routes import auth, health, merchant
+from api.ratelimit import LoginThrottle, build_limiter
+from api.routes import auth, category_rules, connect, dashboard, health, insights, merchant
+from api.routes.gateway import router as gateway_router
+from api.routes.processing_admin import router as processing_admin_router
+from api.routes.trader import router as trader_router
 from core.context import ServiceContext
 from core.logging import configure_logging, install_request_id
 from core.settings import Settings, get_settings
@@ -39,12 +42,22 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
         lifespan=lifespan,
     )
     app.state.limiter = build_limiter(settings)
+    app.state.login_throttle = LoginThrottle(settings)
     install_error_handlers(app)
     app.add_middleware(SlowAPIASGIMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(auth.router, prefix="/api/auth", tags=["auth"])
     app.include_router(merchant.router, prefix="/api/merchant", tags=["merchant"])
+    # Before connect's routes: /transactions/summary must not be taken for a transaction id.
+    app.include_router(insights.router, prefix="/api", tags=["connect"])
+    app.include_router(dashboard.router, prefix="/api", tags=["connect"])
+    app.include_router(category_rules.router, prefix="/api/admin", tags=["admin"])
+    app.include_router(connect.router, prefix="/api", tags=["connect"])
+    app.include_router(connect.admin_router, prefix="/api/admin", tags=["admin"])
+    app.include_router(gateway_router, prefix="/api/gateway", tags=["gateway"])
+    app.include_router(trader_router, prefix="/api/trader", tags=["trader"])
+    app.include_router(processing_admin_router, prefix="/api/admin", tags=["admin"])
     return app
 
 

@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     # Fernet key for secrets at rest (store signing secrets, requisite numbers, bank tokens).
     fernet_key: SecretStr = SecretStr(DEFAULT_FERNET_KEY)
 
-    login_rate_limit: str = "20/minute"
+    login_rate_limit: str = "10/minute"
+    login_ip_rate_limit: str = "100/minute"
     api_rate_limit: str = "600/minute"
 
     # Open-banking (Connect): our team identity at the sandbox banks.
@@ -71,6 +72,8 @@ class Settings(BaseSettings):
         }
     )
     bank_emulator_port: int = 8100
+    # How often each connected user's banks are re-synced and their analytics recomputed.
+    connect_refresh_interval_seconds: int = Field(default=6 * 3600, ge=60)
 
     # Outgoing merchant callbacks may reach private addresses only when allowed (local demo).
     callback_allow_private: bool = False

@@ -97,13 +97,17 @@ def main() -> int:
         print_banner(settings, credentials)
         platform.watch()
     except KeyboardInterrupt:
-        print("\nstopping…")
+        code = 0
     except Exception as exc:
         print(f"\nplatform failed: {exc}", file=sys.stderr)
-        platform.stop()
-        return 1
+        code = 1
+    # A second Ctrl-C must not leave children behind half-stopped.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print("\nstopping…", flush=True)
     platform.stop()
-    return 0
+    print("stopped.")
+    return code
 
 
 def start_services(platform: Platform, settings: Settings, log_dir: Path) -> None:

@@ -21,6 +21,7 @@ from core.security import (
     hash_password,
     verify_password,
 )
+from launcher.seed_processing import seed_processing
 from models.merchants import Merchant, Store
 from models.users import Role, User
 
@@ -89,6 +90,7 @@ def seed(engine: Engine, box: SecretBox, credentials_file: Path) -> dict[str, An
             users[key] = _ensure_user(session, email, role, password)
         store = _ensure_store(session, users["merchant"], box, creds)
         creds["store_id"] = str(store.id)
+        seed_processing(session, users, box)
         session.commit()
     credentials_file.parent.mkdir(parents=True, exist_ok=True)
     credentials_file.write_text(json.dumps(creds, indent=2))

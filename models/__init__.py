@@ -1,7 +1,33 @@
 """SQLModel tables and API schemas. Importing this package registers every table."""
 
+from models.analytics import AnalyticsSnapshot, CategoryRuleRow
+from models.banking import BalanceSnapshot, BankAccount, BankTransaction, ProductAgreement, SyncRun
 from models.base import metadata
+from models.connect import BankConnection, BankToken, Consent, ConsentEvent, RawApiLog
+from models.ledger import Entry, Hold, LedgerAccount, Posting
 from models.merchants import Merchant, Store
+from models.orders import CallbackAttempt, CallbackDelivery, Order, OrderEvent, Receipt
+from models.traders import Bank, Currency, PaymentMethod, Requisite, Trader
 from models.users import User
 
-__all__ = ["Merchant", "Store", "User", "metadata"]
+__all__ = [
+    "AnalyticsSnapshot",
+    "BalanceSnapshot",
+    "BankAccount",
+    "BankConnection",
+    "BankToken",
+    "BankTransaction",
+    "Consent",
+    "ConsentEvent",
+    "Merchant",
+    "ProductAgreement",
+    "RawApiLog",
+    "Store",
+    "SyncRun",
+    "User",
+    "metadata",
+]
+__all__ += ["Bank", "Currency", "PaymentMethod", "Requisite", "Trader"]
+__all__ += ["CallbackAttempt", "CallbackDelivery", "Order", "OrderEvent", "Receipt"]
+__all__ += ["Entry", "Hold", "LedgerAccount", "Posting"]
+__all__ += ["CategoryRuleRow"]

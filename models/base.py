@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Annotated
 
+from pydantic import AfterValidator
 from sqlalchemy import DateTime
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
@@ -31,9 +33,7 @@ def new_id() -> uuid.UUID:
 
 
 def created_at_field() -> datetime:
-    return Field(
-        default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False
-    )
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
 
 
 def as_utc(value: datetime) -> datetime:
@@ -49,3 +49,7 @@ def enum_type(enum_cls: type[StrEnum]) -> SAEnum:
         length=32,
         values_callable=lambda members: [member.value for member in members],
     )
+
+
+# Output datetimes always carry their zone, whatever the database hands back.
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, new_id
+from models.base import UtcDatetime, created_at_field, new_id
 
 
 class Merchant(SQLModel, table=True):
@@ -32,6 +32,9 @@ class StoreBase(SQLModel):
     payout_fee_bps: int = Field(default=300, ge=0, le=10_000)
     payment_deadline_seconds: int = Field(default=900, ge=60, le=86_400)
     trader_deadline_seconds: int = Field(default=1800, ge=60, le=86_400)
+    # Unique amount: a taken amount is shifted by this step, at most this far either way.
+    amount_shift_step_minor: int = Field(default=100, ge=1, le=100_000)
+    amount_shift_max_minor: int = Field(default=1_000, ge=0, le=1_000_000)
 
 
 class Store(StoreBase, table=True):
@@ -60,7 +63,7 @@ class StorePublic(StoreBase):
     merchant_id: uuid.UUID
     api_key_prefix: str
     is_active: bool
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class StoreCreated(StorePublic):

@@ -9,7 +9,7 @@ from enum import StrEnum
 from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, enum_type, new_id
+from models.base import UtcDatetime, created_at_field, enum_type, new_id
 
 
 class Role(StrEnum):
@@ -55,7 +55,7 @@ class UserPublic(SQLModel):
     role: Role
     is_active: bool
     external_client_id: str | None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class TokenResponse(SQLModel):

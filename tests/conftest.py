@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -27,7 +28,14 @@ from contracts.search_attributes import ALL as SEARCH_ATTRIBUTES
 from core.context import ServiceContext
 from core.migrate import upgrade
 from core.settings import Settings
-from launcher.services import SeaweedPorts, binary, seaweed_args, start_process, wait_for_port
+from launcher.services import (
+    SeaweedPorts,
+    binary,
+    free_port,
+    seaweed_args,
+    start_process,
+    wait_for_port,
+)
 from worker import build_worker
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -82,7 +90,22 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="session")
-def settings(pg_database: str, s3_endpoint: str, temporal_env: WorkflowEnvironment) -> Settings:
+def bank_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The bank emulator as a real HTTP server; the bank client talks to it over HTTP."""
+    port, log_dir = free_port(), tmp_path_factory.mktemp("bank-emulator")
+    args = [sys.executable, "-m", "bank_emulator", "--host", "127.0.0.1", "--port", str(port)]
+    proc = start_process("bank-emulator", [*args, "--log-level", "warning"], log_dir / "log")
+    try:
+        wait_for_port(proc, "127.0.0.1", port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(
+    pg_database: str, s3_endpoint: str, temporal_env: WorkflowEnvironment, bank_emulator: str
+) -> Settings:
     run_id = uuid.uuid4().hex[:8]
     return Settings(
         environment="test",
@@ -98,6 +121,7 @@ def settings(pg_database: str, s3_endpoint: str, temporal_env: WorkflowEnvironme
         api_rate_limit="100000/minute",
         callback_allow_private=True,
         data_dir=Path(tempfile.gettempdir()) / f"jivapay-test-{run_id}",
+        bank_base_urls={bank: f"{bank_emulator}/{bank}" for bank in ("vbank", "abank", "sbank")},
     )
 
 

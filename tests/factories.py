@@ -23,10 +23,17 @@ class Actor:
     headers: dict[str, str]
 
 
-def create_user(engine: Engine, role: Role, email: str | None = None) -> User:
+def create_user(
+    engine: Engine, role: Role, email: str | None = None, external_client_id: str | None = None
+) -> User:
     email = email or f"{role.value}-{uuid.uuid4().hex[:10]}@example.com"
     with Session(engine, expire_on_commit=False) as session:
-        user = User(email=email, password_hash=hash_password(PASSWORD), role=role)
+        user = User(
+            email=email,
+            password_hash=hash_password(PASSWORD),
+            role=role,
+            external_client_id=external_client_id,
+        )
         session.add(user)
         session.commit()
         if role == Role.merchant:

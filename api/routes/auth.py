@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
-from api.errors import ConflictError, UnauthorizedError
+from api.errors import AppError, ConflictError, UnauthorizedError
+from api.ratelimit import LoginThrottle
 from core.security import create_access_token, hash_password, verify_password
 from models.users import LoginRequest, Role, TokenResponse, User, UserPublic, UserRegister
 
@@ -45,11 +46,20 @@ def register(body: UserRegister, session: SessionDep, settings: SettingsDep) -> 
 
 
 @router.post("/login", response_model=TokenResponse)
-def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
+def login(
+    body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> TokenResponse:
     """Exchange email and password for a JWT access token."""
-    user = session.exec(select(User).where(User.email == body.email.lower())).first()
+    email, ip = body.email.lower(), request.client.host if request.client else "-"
+    throttle: LoginThrottle = request.app.state.login_throttle
+    if not throttle.allowed(email, ip):
+        raise AppError(
+            "Too many failed logins; try again later", code="too_many_attempts", status_code=429
+        )
+    user = session.exec(select(User).where(User.email == email)).first()
     valid = verify_password(body.password, user.password_hash if user else None)
     if user is None or not valid or not user.is_active:
+        throttle.failed(email, ip)
         raise UnauthorizedError("Wrong email or password", code="invalid_credentials")
     token = create_access_token(settings, user.id, user.role.value)
     return TokenResponse(access_token=token, expires_in=settings.jwt_ttl_seconds)

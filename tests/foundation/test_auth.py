@@ -127,3 +127,16 @@ async def test_role_is_enforced(api: httpx.AsyncClient, ctx: ServiceContext) -> 
     response = await api.get("/api/merchant/stores", headers=trader.headers)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "role_required"
+
+
+async def test_repeated_failed_logins_are_throttled(
+    api: httpx.AsyncClient, ctx: ServiceContext
+) -> None:
+    user = create_user(ctx.engine, Role.merchant)
+    limit = int(ctx.settings.login_rate_limit.split("/")[0])
+    wrong = {"email": user.email, "password": "wrong-password"}
+    for _ in range(limit):
+        assert (await api.post("/api/auth/login", json=wrong)).status_code == 401
+    blocked = await api.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert blocked.json()["error"]["code"] == "too_many_attempts"

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, inspect
 
-from core.migrate import downgrade, upgrade
+from core.migrate import alembic_config, downgrade, upgrade
 from models import metadata
 from tests.conftest import _pg_url, create_database, drop_database
 
@@ -56,3 +57,9 @@ def test_constraint_names_follow_convention(scratch_pg: str) -> None:
         for fk in inspector.get_foreign_keys(table):
             assert str(fk["name"]).startswith(f"fk_{table}_")
     engine.dispose()
+
+
+def test_models_and_migrations_agree(scratch_pg: str) -> None:
+    upgrade(scratch_pg)
+    # Raises when the tables in models/ differ from what the migrations create.
+    command.check(alembic_config(scratch_pg))

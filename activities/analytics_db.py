@@ -1,0 +1,176 @@
+"""Analytics against the database (sync code, run in the worker's thread pool).
+
+Re-categorising writes `category` / `is_own_transfer` back onto the stored transactions,
+with the same rules and own-transfer pairing the snapshot uses, so the transaction list
+and the dashboard agree. A snapshot is a new row each time (history); old ones are pruned.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from activities.analytics_inputs import (
+    account_input,
+    is_loan_account,
+    products_inputs,
+    rule_from_row,
+    transaction_input,
+)
+from analytics import (
+    AnalyticsSettings,
+    CategoryRule,
+    TransactionInput,
+    categorise,
+    categorise_all,
+    compute_snapshot,
+)
+from analytics.categories import OWN_TRANSFER
+from analytics.income import spending_by_day
+from analytics.inputs import TxKey
+from contracts.analytics import RecategoriseResult, SnapshotResult
+from core.db import session_scope
+from models.analytics import AnalyticsSnapshot, CategoryRuleRow
+from models.analytics_views import dashboard_block
+from models.banking import BankAccount, BankTransaction, ProductAgreement
+
+# Six-hourly refreshes for a month, plus a margin for manual syncs and rule changes.
+SNAPSHOTS_KEPT = 150
+DAILY_SPENDING_DAYS = 91
+
+
+@dataclass
+class UserRows:
+    accounts: list[BankAccount]
+    agreements: list[ProductAgreement]
+    transactions: list[BankTransaction]
+    rules: list[CategoryRule]
+    loan_accounts: set[uuid.UUID] = field(default_factory=set)
+
+
+def load_rules(session: Session) -> list[CategoryRule]:
+    return [rule_from_row(row) for row in session.exec(select(CategoryRuleRow))]
+
+
+def load_user_rows(session: Session, user_id: uuid.UUID) -> UserRows:
+    accounts = list(session.exec(select(BankAccount).where(BankAccount.user_id == user_id)))
+    agreements = list(
+        session.exec(select(ProductAgreement).where(ProductAgreement.user_id == user_id))
+    )
+    txs = list(session.exec(select(BankTransaction).where(BankTransaction.user_id == user_id)))
+    loan_accounts = {acc.id for acc in accounts if is_loan_account(acc)}
+    return UserRows(accounts, agreements, txs, load_rules(session), loan_accounts)
+
+
+def categorised_inputs(
+    rows: UserRows, settings: AnalyticsSettings
+) -> tuple[dict[TxKey, BankTransaction], list[TransactionInput]]:
+    """Rows by key, and their inputs categorised exactly as `compute_snapshot` does."""
+    external = {acc.id: acc.external_id for acc in rows.accounts}
+    by_key: dict[TxKey, BankTransaction] = {}
+    usable: list[TransactionInput] = []
+    on_loans: list[TransactionInput] = []
+    for row in rows.transactions:
+        tx = transaction_input(row, external)
+        if tx is None:
+            continue
+        by_key[tx.key] = row
+        (on_loans if row.account_id in rows.loan_accounts else usable).append(tx)
+    categorised = categorise_all(usable, rows.rules, settings.own_transfer_window)
+    # A loan account's own movements mirror payments made elsewhere: never own transfers.
+    categorised += [replace(tx, category=categorise(tx, rows.rules)) for tx in on_loans]
+    return by_key, categorised
+
+
+def write_categories(
+    session: Session, by_key: dict[TxKey, BankTransaction], categorised: list[TransactionInput]
+) -> int:
+    """Store each transaction's category and own-transfer flag; returns how many changed."""
+    changes: list[dict[str, Any]] = []
+    for tx in categorised:
+        row = by_key[tx.key]
+        own = tx.category == OWN_TRANSFER
+        if row.category != tx.category or row.is_own_transfer != own:
+            changes.append({"id": row.id, "category": tx.category, "is_own_transfer": own})
+    if changes:
+        session.execute(update(BankTransaction), changes)
+    return len(changes)
+
+
+def recategorise_user(engine: Engine, user_id: str) -> RecategoriseResult:
+    with session_scope(engine) as session:
+        rows = load_user_rows(session, uuid.UUID(user_id))
+        changed = write_categories(session, *categorised_inputs(rows, AnalyticsSettings()))
+    return RecategoriseResult(user_id, changed)
+
+
+def snapshot_data(
+    rows: UserRows,
+    categorised: list[TransactionInput],
+    settings: AnalyticsSettings,
+    as_of: datetime,
+) -> dict[str, Any]:
+    """The full snapshot JSON, plus 90 days of daily spending for the summary views."""
+    external = {acc.id: acc.external_id for acc in rows.accounts}
+    txs = [tx for tx in (transaction_input(r, external) for r in rows.transactions) if tx]
+    loans, deposits = products_inputs(rows.agreements, rows.accounts)
+    accounts = [account_input(acc) for acc in rows.accounts]
+    snapshot = compute_snapshot(accounts, txs, loans, deposits, rows.rules, settings, as_of)
+    data = snapshot.to_dict()
+    loan_keys = {(a.bank_code, a.external_id) for a in rows.accounts if a.id in rows.loan_accounts}
+    data["daily_spending"] = {
+        currency: spending_by_day(
+            [t for t in categorised if t.currency == currency and t.account_key not in loan_keys],
+            as_of,
+            DAILY_SPENDING_DAYS,
+        )
+        for currency in data["currencies"]
+    }
+    return data
+
+
+def compute_and_store(engine: Engine, user_id: str, as_of: datetime) -> SnapshotResult:
+    """Re-apply categories, compute the snapshot as of `as_of`, store it and prune history."""
+    owner = uuid.UUID(user_id)
+    settings = AnalyticsSettings()
+    with session_scope(engine) as session:
+        rows = load_user_rows(session, owner)
+        by_key, categorised = categorised_inputs(rows, settings)
+        changed = write_categories(session, by_key, categorised)
+        data = snapshot_data(rows, categorised, settings, as_of)
+        row = AnalyticsSnapshot(
+            user_id=owner, as_of=as_of, data=data, dashboard=dashboard_block(data)
+        )
+        session.add(row)
+        session.flush()
+        prune_snapshots(session, owner)
+    return SnapshotResult(user_id, str(row.id), as_of.isoformat(), changed)
+
+
+def prune_snapshots(session: Session, user_id: uuid.UUID, keep: int = SNAPSHOTS_KEPT) -> None:
+    kept = (
+        select(AnalyticsSnapshot.id)
+        .where(AnalyticsSnapshot.user_id == user_id)
+        .order_by(col(AnalyticsSnapshot.computed_at).desc())
+        .limit(keep)
+    )
+    session.execute(
+        delete(AnalyticsSnapshot).where(
+            col(AnalyticsSnapshot.user_id) == user_id, col(AnalyticsSnapshot.id).not_in(kept)
+        )
+    )
+
+
+def users_with_accounts(engine: Engine, after: str | None, limit: int) -> list[str]:
+    """User ids holding bank accounts, in id order after the cursor (a page)."""
+    query = select(BankAccount.user_id).distinct().order_by(col(BankAccount.user_id))
+    if after is not None:
+        query = query.where(col(BankAccount.user_id) > uuid.UUID(after))
+    with Session(engine) as session:
+        return [str(uid) for uid in session.exec(query.limit(limit))]

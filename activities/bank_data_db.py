@@ -1,0 +1,263 @@
+"""Storing synced bank data: accounts, balances, transactions, agreements (sync code).
+
+Transactions are deduplicated by (bank, account, transaction id); a pending transaction that
+comes back booked updates its row instead of adding a second one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from activities.connect_db import apply_connection_update
+from contracts import connect as c
+from core.db import session_scope
+from models.banking import (
+    AccountKind,
+    BalanceSnapshot,
+    BankAccount,
+    BankTransaction,
+    ProductAgreement,
+    SyncRun,
+    TransactionStatus,
+)
+from models.base import as_utc, utcnow
+
+# Re-read this far back from the newest stored booking, so late-booked entries are not missed.
+OVERLAP = timedelta(days=7)
+FIRST_SYNC_HISTORY = timedelta(days=400)
+
+
+@dataclass
+class AccountRecord:
+    external_id: str
+    sub_type: str
+    kind: AccountKind
+    currency: str
+    nickname: str | None
+    number_masked: str | None
+    status: str
+    opening_date: object = None
+
+
+@dataclass
+class BalanceRecord:
+    balance_type: str
+    amount_minor: int
+    currency: str
+    as_of: datetime
+
+
+@dataclass
+class TransactionRecord:
+    external_id: str
+    booked_at: datetime
+    value_at: datetime | None
+    amount_minor: int
+    currency: str
+    status: TransactionStatus
+    description: str | None
+    bank_tx_code: str | None
+    mcc: str | None
+    merchant_name: str | None
+    merchant_category: str | None
+    counterparty: str | None
+    card_masked: str | None
+
+
+def start_sync_run(engine: Engine, user_id: str, bank_code: str, run_key: str) -> str:
+    """The sync run row for this workflow run (created once, however often retried)."""
+    run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"sync-run:{run_key}")
+    with session_scope(engine) as session:
+        if session.get(SyncRun, run_id) is None:
+            session.add(SyncRun(id=run_id, user_id=uuid.UUID(user_id), bank_code=bank_code))
+        return str(run_id)
+
+
+def upsert_accounts(
+    engine: Engine, user_id: str, bank_code: str, records: Sequence[AccountRecord]
+) -> list[c.AccountRef]:
+    owner = uuid.UUID(user_id)
+    refs = []
+    with session_scope(engine) as session:
+        existing = {
+            row.external_id: row
+            for row in session.exec(
+                select(BankAccount).where(
+                    BankAccount.user_id == owner, BankAccount.bank_code == bank_code
+                )
+            )
+        }
+        for record in records:
+            row = existing.get(record.external_id) or BankAccount(
+                user_id=owner,
+                bank_code=bank_code,
+                external_id=record.external_id,
+                sub_type=record.sub_type,
+                kind=record.kind,
+                currency=record.currency,
+            )
+            row.sub_type, row.kind, row.currency = record.sub_type, record.kind, record.currency
+            row.nickname, row.number_masked = record.nickname, record.number_masked
+            row.status = record.status
+            session.add(row)
+            session.flush()
+            refs.append(c.AccountRef(str(row.id), record.external_id))
+    return refs
+
+
+def save_balances(engine: Engine, account_row_id: str, balances: Sequence[BalanceRecord]) -> None:
+    """Snapshot rows for history, and the current available / booked figures on the account."""
+    account_id = uuid.UUID(account_row_id)
+    with session_scope(engine) as session:
+        account = session.get(BankAccount, account_id)
+        if account is None:
+            raise LookupError(f"account {account_row_id} not found")
+        for balance in balances:
+            session.add(BalanceSnapshot(account_id=account_id, **balance.__dict__))
+            kind = balance.balance_type.lower()
+            if "available" in kind or kind in {"expected", "closingavailable"}:
+                account.available_minor = balance.amount_minor
+            elif "booked" in kind:
+                account.booked_minor = balance.amount_minor
+            account.balance_at = balance.as_of
+        if account.available_minor is None and account.booked_minor is not None:
+            account.available_minor = account.booked_minor
+        session.add(account)
+
+
+def sync_window_start(engine: Engine, account_row_id: str, now: datetime) -> datetime:
+    """Where an incremental sync starts: newest booking minus the overlap, or the oldest
+    still-pending transaction, whichever is earlier; a year and more on the first sync."""
+    account_id = uuid.UUID(account_row_id)
+    with Session(engine) as session:
+        newest = session.exec(
+            select(func.max(BankTransaction.booked_at)).where(
+                BankTransaction.account_id == account_id,
+                BankTransaction.status == TransactionStatus.booked,
+            )
+        ).one()
+        oldest_pending = session.exec(
+            select(func.min(BankTransaction.booked_at)).where(
+                BankTransaction.account_id == account_id,
+                BankTransaction.status == TransactionStatus.pending,
+            )
+        ).one()
+    if newest is None:
+        return now - FIRST_SYNC_HISTORY
+    start = as_utc(newest) - OVERLAP
+    return min(start, as_utc(oldest_pending)) if oldest_pending else start
+
+
+def store_transactions(
+    engine: Engine,
+    user_id: str,
+    bank_code: str,
+    account_row_id: str,
+    records: Sequence[TransactionRecord],
+) -> c.TransactionsSynced:
+    """Insert new transactions, update ones whose status or amount changed, skip the rest."""
+    account_id = uuid.UUID(account_row_id)
+    unique = {record.external_id: record for record in records}
+    result = c.TransactionsSynced(seen=len(unique))
+    with session_scope(engine) as session:
+        stored = {
+            row.external_id: row
+            for row in session.exec(
+                select(BankTransaction).where(
+                    BankTransaction.account_id == account_id,
+                    col(BankTransaction.external_id).in_(list(unique)),
+                )
+            )
+        }
+        for external_id, record in unique.items():
+            row = stored.get(external_id)
+            if row is None:
+                session.add(
+                    BankTransaction(
+                        user_id=uuid.UUID(user_id),
+                        account_id=account_id,
+                        bank_code=bank_code,
+                        **record.__dict__,
+                    )
+                )
+                result.added += 1
+            elif row.status != record.status or row.amount_minor != record.amount_minor:
+                # Pending → booked (or a corrected amount) replaces the row in place.
+                row.status, row.amount_minor = record.status, record.amount_minor
+                row.booked_at, row.value_at = record.booked_at, record.value_at
+                session.add(row)
+                result.updated += 1
+    return result
+
+
+@dataclass
+class AgreementRecord:
+    agreement_id: str
+    product_id: str | None
+    product_name: str | None
+    product_type: str
+    amount_minor: int | None
+    status: str
+    start_date: datetime | None
+    end_date: datetime | None
+    account_number_masked: str | None
+    interest_rate: object
+    balance_minor: int | None
+
+
+def upsert_agreements(
+    engine: Engine, user_id: str, bank_code: str, records: Sequence[AgreementRecord]
+) -> int:
+    owner = uuid.UUID(user_id)
+    with session_scope(engine) as session:
+        existing = {
+            row.agreement_id: row
+            for row in session.exec(
+                select(ProductAgreement).where(
+                    ProductAgreement.user_id == owner, ProductAgreement.bank_code == bank_code
+                )
+            )
+        }
+        for record in records:
+            row = existing.get(record.agreement_id) or ProductAgreement(
+                user_id=owner,
+                bank_code=bank_code,
+                agreement_id=record.agreement_id,
+                product_type=record.product_type,
+            )
+            for name, value in record.__dict__.items():
+                setattr(row, name, value)
+            row.updated_at = utcnow()
+            session.add(row)
+    return len(records)
+
+
+def finish_sync(engine: Engine, finish: c.FinishSync) -> None:
+    """Close the sync run and set the connection's final state, in one transaction."""
+    result = finish.result
+    with session_scope(engine) as session:
+        if finish.sync_run_id:
+            run = session.get(SyncRun, uuid.UUID(finish.sync_run_id))
+            if run is not None:
+                run.status, run.error, run.finished_at = result.status, result.error, utcnow()
+                run.accounts, run.agreements = result.accounts, result.agreements
+                run.transactions_seen = result.transactions_seen
+                run.transactions_added = result.transactions_added
+                run.transactions_updated = result.transactions_updated
+                session.add(run)
+        update = c.ConnectionUpdate(
+            result.user_id,
+            result.bank_code,
+            result.status,
+            "done",
+            100,
+            result.error,
+            synced=result.status == "ready",
+        )
+        apply_connection_update(session, update)

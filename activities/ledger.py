@@ -1,0 +1,131 @@
+"""Ledger operations inside a caller's transaction: accounts, guarded holds, postings.
+
+Every balance change is a guarded UPDATE (the CHECK constraint backs it up), every posting
+carries a unique idempotency key, and a hold leaves `pending` exactly once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from models.base import utcnow
+from models.ledger import AccountKind, Entry, Hold, HoldStatus, LedgerAccount, Posting
+
+PLATFORM_KINDS = (AccountKind.platform_profit, AccountKind.platform_funding)
+
+
+@dataclass(frozen=True)
+class Leg:
+    account_id: uuid.UUID
+    amount_minor: int
+
+
+def account_for(
+    session: Session, kind: AccountKind, owner_id: uuid.UUID | None, currency: str
+) -> LedgerAccount:
+    """The account of this owner in this currency, created on first use."""
+    query = select(LedgerAccount).where(
+        LedgerAccount.kind == kind,
+        LedgerAccount.currency == currency,
+        LedgerAccount.owner_id == owner_id
+        if owner_id is not None
+        else LedgerAccount.owner_id.is_(None),  # type: ignore[union-attr]
+    )
+    account = session.exec(query).first()
+    if account is not None:
+        return account
+    account = LedgerAccount(
+        kind=kind, owner_id=owner_id, currency=currency, allow_negative=kind in PLATFORM_KINDS
+    )
+    try:
+        # A savepoint, so losing a creation race does not abort the caller's transaction.
+        with session.begin_nested():
+            session.add(account)
+    except IntegrityError:
+        return session.exec(query).one()
+    return account
+
+
+def place_hold(session: Session, order_id: uuid.UUID, account_id: uuid.UUID, amount: int) -> bool:
+    """Reserve `amount` of the account's available balance; False when it is not there."""
+    reserved = session.connection().execute(
+        update(LedgerAccount)
+        .where(
+            col(LedgerAccount.id) == account_id,
+            col(LedgerAccount.balance_minor) - col(LedgerAccount.held_minor) >= amount,
+        )
+        .values(held_minor=LedgerAccount.held_minor + amount)
+    )
+    if reserved.rowcount != 1:
+        return False
+    session.add(Hold(order_id=order_id, account_id=account_id, amount_minor=amount))
+    session.flush()
+    return True
+
+
+def resolve_hold(session: Session, order_id: uuid.UUID, outcome: HoldStatus) -> Hold | None:
+    """Move the order's hold from pending to posted or voided; None if already resolved."""
+    hold = session.exec(select(Hold).where(Hold.order_id == order_id)).first()
+    if hold is None:
+        return None
+    conn = session.connection()
+    moved = conn.execute(
+        update(Hold)
+        .where(Hold.id == hold.id, Hold.status == HoldStatus.pending)  # type: ignore[arg-type]
+        .values(status=outcome, resolved_at=utcnow())
+    )
+    if moved.rowcount != 1:
+        return None
+    conn.execute(
+        update(LedgerAccount)
+        .where(LedgerAccount.id == hold.account_id)  # type: ignore[arg-type]
+        .values(held_minor=LedgerAccount.held_minor - hold.amount_minor)
+    )
+    session.expire(hold)
+    return hold
+
+
+def post(
+    session: Session, key: str, kind: str, legs: list[Leg], order_id: uuid.UUID | None = None
+) -> bool:
+    """Write one balanced posting; False when this key was already posted (a retry)."""
+    if sum(leg.amount_minor for leg in legs) != 0:
+        raise ValueError("a posting must balance to zero")
+    posting = Posting(idempotency_key=key, kind=kind, order_id=order_id)
+    try:
+        with session.begin_nested():
+            session.add(posting)
+    except IntegrityError:
+        return False
+    conn = session.connection()
+    for leg in legs:
+        # The CHECK constraint refuses a non-platform balance below its holds.
+        conn.execute(
+            update(LedgerAccount)
+            .where(LedgerAccount.id == leg.account_id)  # type: ignore[arg-type]
+            .values(balance_minor=LedgerAccount.balance_minor + leg.amount_minor)
+        )
+        session.add(
+            Entry(posting_id=posting.id, account_id=leg.account_id, amount_minor=leg.amount_minor)
+        )
+    session.flush()
+    return True
+
+
+def deposit(session: Session, trader_id: uuid.UUID, currency: str, amount: int, key: str) -> bool:
+    """Fund a trader from the platform funding account (liquidity for holds)."""
+    funding = account_for(session, AccountKind.platform_funding, None, currency)
+    trader = account_for(session, AccountKind.trader, trader_id, currency)
+    legs = [Leg(funding.id, -amount), Leg(trader.id, amount)]
+    return post(session, f"deposit:{key}", "deposit", legs)
+
+
+def available(session: Session, kind: AccountKind, owner_id: uuid.UUID, currency: str) -> int:
+    account = account_for(session, kind, owner_id, currency)
+    session.refresh(account)
+    return account.balance_minor - account.held_minor

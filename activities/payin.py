@@ -1,0 +1,191 @@
+"""Pay-in activities: match (with the ledger hold) and status transitions (with settlement).
+
+Sync methods: the worker runs them in its thread pool. Each is idempotent: the order row is
+locked and its current status decides whether the step already happened; postings and
+audit events carry unique keys in the database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlmodel import Session, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.ledger import Leg, account_for, post, resolve_hold
+from activities.matching import Decision, find_requisite
+from contracts.processing import (
+    ERR_INVALID_TRANSITION,
+    ERR_ORDER_NOT_FOUND,
+    MATCH_REQUISITE,
+    RECORD_TRANSITION,
+    ActorType,
+    HoldAction,
+    MatchInput,
+    MatchOutcome,
+    PayinStatus,
+    TransitionInput,
+    TransitionResult,
+)
+from core.context import ServiceContext
+from core.db import session_scope
+from models.base import as_utc, utcnow
+from models.ledger import AccountKind, HoldStatus
+from models.merchants import Store
+from models.orders import Order, OrderEvent
+from models.traders import Trader
+
+
+def bps_of(amount: int, bps: int) -> int:
+    """Basis points of an amount in minor units, rounded half up, integers only."""
+    return (amount * bps + 5_000) // 10_000
+
+
+def lock_order(session: Session, order_id: str) -> Order:
+    order = session.exec(
+        select(Order)
+        .where(Order.id == uuid.UUID(order_id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if order is None:
+        raise ApplicationError("order not found", type=ERR_ORDER_NOT_FOUND, non_retryable=True)
+    return order
+
+
+def outcome_of(order: Order) -> MatchOutcome:
+    return MatchOutcome(
+        order_id=str(order.id),
+        matched=order.requisite_id is not None,
+        status=order.status.value,
+        failure_reason=order.failure_reason,
+        requisite_id=str(order.requisite_id) if order.requisite_id else None,
+        trader_id=str(order.trader_id) if order.trader_id else None,
+        amount_minor=order.amount_minor,
+        expires_at=as_utc(order.expires_at) if order.expires_at else None,
+        trader_deadline_s=order.trader_deadline_seconds,
+    )
+
+
+def audit(session: Session, order: Order, to: PayinStatus, inp: TransitionInput) -> None:
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            actor_type=ActorType(inp.actor_type),
+            actor_id=inp.actor_id,
+            from_status=order.status,
+            to_status=to,
+            reason=inp.reason,
+        )
+    )
+    order.status, order.updated_at = to, utcnow()
+
+
+class PayinActivities:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    @activity.defn(name=MATCH_REQUISITE)
+    def match_requisite(self, inp: MatchInput) -> MatchOutcome:
+        """Choose a requisite and hold the trader's liquidity, in one transaction."""
+        with session_scope(self.ctx.engine) as session:
+            order = lock_order(session, inp.order_id)
+            if order.status != PayinStatus.created:
+                return outcome_of(order)
+            store = session.get(Store, order.store_id)
+            assert store is not None
+            now = utcnow()
+            decision = find_requisite(session, order, store, now)
+            if decision.requisite is not None:
+                self._assign(session, order, decision)
+            else:
+                self._fail(session, order, decision)
+            return outcome_of(order)
+
+    def _assign(self, session: Session, order: Order, decision: Decision) -> None:
+        assert decision.requisite and decision.trader and decision.amount_minor
+        store = session.get(Store, order.store_id)
+        assert store is not None
+        amount = decision.amount_minor
+        order.requisite_id, order.trader_id = decision.requisite.id, decision.trader.id
+        order.amount_minor = amount
+        # Rates are fixed onto the order now; later rate changes do not touch it.
+        order.merchant_fee_bps, order.trader_reward_bps = (
+            store.payin_fee_bps,
+            decision.trader.payin_reward_bps,
+        )
+        order.fee_minor = bps_of(amount, store.payin_fee_bps)
+        order.reward_minor = bps_of(amount, decision.trader.payin_reward_bps)
+        order.matched_at = utcnow()
+        order.expires_at = order.matched_at + timedelta(seconds=order.payment_deadline_seconds)
+        order.match_rejections = decision.rejections or None
+        audit(session, order, PayinStatus.awaiting_payment, _system("matched"))
+        session.add(order)
+
+    def _fail(self, session: Session, order: Order, decision: Decision) -> None:
+        order.failure_reason = "no_requisite"
+        order.match_rejections = decision.rejections
+        order.finished_at = utcnow()
+        audit(session, order, PayinStatus.failed, _system("no_requisite"))
+        session.add(order)
+
+    @activity.defn(name=RECORD_TRANSITION)
+    def record_transition(self, inp: TransitionInput) -> TransitionResult:
+        """Mirror one status change (audit event, hold void/post, settlement) exactly once."""
+        to = PayinStatus(inp.to_status)
+        with session_scope(self.ctx.engine) as session:
+            order = lock_order(session, inp.order_id)
+            if order.status != to:
+                if order.status != PayinStatus(inp.from_status):
+                    raise ApplicationError(
+                        f"order is {order.status.value}, not {inp.from_status}",
+                        type=ERR_INVALID_TRANSITION,
+                        non_retryable=True,
+                    )
+                self._apply(session, order, to, inp)
+            deadline = as_utc(order.trader_deadline_at) if order.trader_deadline_at else None
+            return TransitionResult(str(order.id), order.status.value, deadline)
+
+    def _apply(self, session: Session, order: Order, to: PayinStatus, inp: TransitionInput) -> None:
+        now = utcnow()
+        if to == PayinStatus.payment_claimed:
+            order.claimed_at = now
+            order.trader_deadline_at = now + timedelta(seconds=order.trader_deadline_seconds)
+        if to in (PayinStatus.completed, PayinStatus.cancelled, PayinStatus.expired):
+            order.finished_at = now
+        audit(session, order, to, inp)
+        session.add(order)
+        # The order row is written before any account row is locked: the same lock order
+        # as matching (order, then account), so a settle and a match never deadlock.
+        session.flush()
+        if inp.hold_action == HoldAction.void:
+            resolve_hold(session, order.id, HoldStatus.voided)
+        elif inp.hold_action == HoldAction.post:
+            settle(session, order)
+
+
+def settle(session: Session, order: Order) -> None:
+    """Post the hold: trader −amount +reward, store +amount −fee, platform +fee −reward."""
+    if resolve_hold(session, order.id, HoldStatus.posted) is None:
+        return
+    assert order.trader_id is not None
+    trader = session.get(Trader, order.trader_id)
+    assert trader is not None
+    fee, reward = order.fee_minor or 0, order.reward_minor or 0
+    trader_acc = account_for(session, AccountKind.trader, trader.id, order.currency)
+    store_acc = account_for(session, AccountKind.store, order.store_id, order.currency)
+    profit = account_for(session, AccountKind.platform_profit, None, order.currency)
+    legs = [
+        Leg(trader_acc.id, -order.amount_minor),
+        Leg(store_acc.id, order.amount_minor - fee),
+        Leg(profit.id, fee),
+        Leg(trader_acc.id, reward),
+        Leg(profit.id, -reward),
+    ]
+    post(session, f"payin:{order.id}:settle", "payin_settle", legs, order_id=order.id)
+
+
+def _system(reason: str) -> TransitionInput:
+    return TransitionInput("", "", "", actor_type=ActorType.system.value, reason=reason)

@@ -1,0 +1,131 @@
+"""GET /api/dashboard: the one call a Connect client needs on its home screen.
+
+Served from the newest stored snapshot's pre-assembled `dashboard` block plus a few indexed
+reads (accounts, connections, consents): no bank calls, no analytics in the request.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from fastapi import APIRouter, Response
+from sqlalchemy import Text, cast
+from sqlmodel import Session, col, select
+
+from api.deps import CurrentConnectUser, SessionDep
+from api.routes.connect import BANK_NAMES, account_public, connections_of
+from models.analytics import AnalyticsSnapshot
+from models.banking import AccountKind, BankAccount
+from models.connect import ConnectionPublic, ConnectionStatus
+from models.money import format_minor
+
+router = APIRouter()
+
+STATUS_READY = "ready"
+STATUS_SYNCING = "syncing"
+STATUS_NO_DATA = "no_data"
+_IN_PROGRESS = {ConnectionStatus.consent_pending, ConnectionStatus.sync_in_progress}
+_EMPTY = '{"metrics": null, "debts": [], "next_payments": []}'
+
+
+def _latest_dashboard(session: Session, user_id: uuid.UUID) -> Any:
+    """The newest snapshot's pre-assembled block, as the JSON text stored (never parsed)."""
+    query = (
+        select(
+            AnalyticsSnapshot.id,
+            AnalyticsSnapshot.as_of,
+            AnalyticsSnapshot.computed_at,
+            cast(col(AnalyticsSnapshot.dashboard), Text).label("block"),
+        )
+        .where(AnalyticsSnapshot.user_id == user_id)
+        .order_by(col(AnalyticsSnapshot.computed_at).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def _status(has_metrics: bool, banks: list[ConnectionPublic]) -> str:
+    if has_metrics:
+        return STATUS_READY
+    # Connected but not computed yet: the onboarding / refresh snapshot is on its way.
+    if any(b.status in _IN_PROGRESS or b.status == ConnectionStatus.ready for b in banks):
+        return STATUS_SYNCING
+    return STATUS_NO_DATA
+
+
+def _balances(accounts: list[BankAccount]) -> list[dict[str, Any]]:
+    """Totals per currency and account kind; currencies are never added together."""
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for acc in accounts:
+        amount = (acc.available_minor if acc.kind == AccountKind.liquid else acc.booked_minor) or 0
+        # Banks sign debt both ways (a loan's positive balance, a card's negative one).
+        totals[acc.currency][acc.kind.value] += abs(amount) if acc.kind == "liability" else amount
+    return [
+        {
+            "currency": currency,
+            **{
+                kind: {"amount_minor": amount, "amount": format_minor(amount, currency)}
+                for kind, amount in sorted(by_kind.items())
+            },
+            "source": "account_balance",
+        }
+        for currency, by_kind in sorted(totals.items(), key=lambda kv: (kv[0] != "RUB", kv[0]))
+    ]
+
+
+def _attention(banks: list[ConnectionPublic]) -> list[dict[str, Any]]:
+    """Banks the user must act on: a new consent needed soon or now, or a failed sync."""
+    notes = []
+    for bank in banks:
+        name = BANK_NAMES.get(bank.bank_code, bank.bank_code)
+        if bank.status == ConnectionStatus.reconsent_required:
+            notes.append((bank.bank_code, "reconsent_required", f"{name} needs a new consent."))
+        elif bank.consent_expiring_soon and bank.consent_expires_at is not None:
+            day = bank.consent_expires_at.date().isoformat()
+            notes.append((bank.bank_code, "consent_expiring_soon", f"{name} consent ends {day}."))
+        elif bank.status == ConnectionStatus.error:
+            notes.append((bank.bank_code, "sync_error", bank.last_error or f"{name} sync failed."))
+    return [{"bank_code": b, "reason": r, "message": m} for b, r, m in notes]
+
+
+@router.get("/dashboard", response_class=Response)
+def dashboard(session: SessionDep, user: CurrentConnectUser) -> Response:
+    """Safe-to-Spend, health score, debt, DSTI, forecast, accounts and bank statuses."""
+    snapshot = _latest_dashboard(session, user.id)
+    # The block was JSON-encoded when the snapshot was stored; decoding and re-encoding it
+    # on every request would be most of this endpoint's cost.
+    block = snapshot.block if snapshot and snapshot.block not in (None, "null") else _EMPTY
+    banks = connections_of(session, user.id)
+    accounts = list(
+        session.exec(
+            select(BankAccount)
+            .where(BankAccount.user_id == user.id)
+            .order_by(col(BankAccount.bank_code), col(BankAccount.external_id))
+        )
+    )
+    envelope = {
+        "status": _status(block is not _EMPTY, banks),
+        "refreshing": any(b.status in _IN_PROGRESS for b in banks),
+        "snapshot": (
+            {
+                "id": str(snapshot.id),
+                "as_of": snapshot.as_of.isoformat(),
+                "computed_at": snapshot.computed_at.isoformat(),
+            }
+            if snapshot
+            else None
+        ),
+        "accounts": [account_public(acc).model_dump(mode="json") for acc in accounts],
+        "balances": _balances(accounts),
+        "banks": [
+            {"name": BANK_NAMES.get(b.bank_code, b.bank_code), **b.model_dump(mode="json")}
+            for b in banks
+        ],
+        "attention": _attention(banks),
+    }
+    # Both are JSON objects with distinct keys: splice them into one.
+    body = json.dumps(envelope, ensure_ascii=False)[:-1] + ", " + block.strip()[1:]
+    return Response(body.encode(), media_type="application/json")

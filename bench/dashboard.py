@@ -1,0 +1,195 @@
+"""Benchmark GET /api/dashboard: 20 concurrent clients against a real uvicorn on loopback.
+
+    .venv/bin/python bench/dashboard.py [--quick] [--workers N] [--clients 20]
+
+Uses DATABASE_URL when set (it is migrated, and a bench user is added), else a scratch
+PostgreSQL database from TEST_PG_ADMIN_URL, dropped afterwards. Prepares one user with
+3 banks × 12 months of data, computes the snapshot, starts uvicorn, then measures. The
+load generator speaks plain HTTP/1.1 keep-alive over asyncio streams so that its own cost
+stays small next to the server's. Last line: RESULT dashboard_p50_ms=… p99 … rps=…
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+import psycopg
+from sqlmodel import create_engine
+
+from activities.analytics_db import compute_and_store
+from bench.dashboard_data import create_user, insert_year_of_data
+from core.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway user in a scratch database
+
+
+def scratch_database() -> tuple[str, str]:
+    name = f"jivapay_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def sa_url(url: str) -> str:
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
+def prepare(database_url: str) -> str:
+    """Migrate, add the user and a year of data at 3 banks, compute the snapshot."""
+    upgrade(sa_url(database_url))
+    engine = create_engine(sa_url(database_url))
+    email = f"bench-{secrets.token_hex(4)}@example.com"
+    user_id = create_user(engine, email, PASSWORD)
+    started = time.perf_counter()
+    count = insert_year_of_data(engine, user_id)
+    inserted = time.perf_counter()
+    compute_and_store(engine, str(user_id), datetime.now(UTC))
+    computed = time.perf_counter()
+    engine.dispose()
+    print(f"data: {count} transactions in {inserted - started:.1f}s; ", end="")
+    print(f"snapshot computed in {(computed - inserted) * 1000:.0f} ms")
+    return email
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_api(database_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ENVIRONMENT": "development",
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "API_RATE_LIMIT": "100000000/minute",
+        "LOG_LEVEL": "WARNING",
+        "DB_POOL_SIZE": "25",
+    }
+    env.pop("REDIS_URL", None)
+    args = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_default_app"]
+    args += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    args += ["--no-access-log", "--log-level", "warning"]
+    return subprocess.Popen(args, cwd=ROOT, env=env)
+
+
+async def wait_and_login(base: str, email: str) -> str:
+    async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+        for _ in range(150):
+            try:
+                if (await client.get("/health")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+        login = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        login.raise_for_status()
+        dashboard = await client.get(
+            "/api/dashboard", headers={"Authorization": f"Bearer {login.json()['access_token']}"}
+        )
+        dashboard.raise_for_status()
+        assert dashboard.json()["status"] == "ready", dashboard.text
+        print(f"dashboard response: {len(dashboard.content)} bytes")
+        return str(login.json()["access_token"])
+
+
+async def client_loop(port: int, request: bytes, budget: list[int], out: list[float]) -> None:
+    """One keep-alive connection sending GETs until the shared budget is spent."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while budget[0] > 0:
+            budget[0] -= 1
+            started = time.perf_counter()
+            writer.write(request)
+            await writer.drain()
+            length, status = 0, await reader.readline()
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            if b" 200 " not in status:
+                raise RuntimeError(f"unexpected status {status!r}")
+            out.append(time.perf_counter() - started)
+    finally:
+        writer.close()
+
+
+async def measure(
+    port: int, token: str, clients: int, requests: int, path: str
+) -> tuple[list[float], float]:
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nConnection: keep-alive\r\n\r\n"
+    ).encode()
+    warmup: list[float] = []
+    await asyncio.gather(*(client_loop(port, request, [10], warmup) for _ in range(clients)))
+    budget: list[int] = [requests]
+    latencies: list[float] = []
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop(port, request, budget, latencies) for _ in range(clients)))
+    return latencies, time.perf_counter() - started
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer requests (< 2 minutes)")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--requests", type=int, default=None)
+    parser.add_argument("--path", default="/api/dashboard", help="compare with another GET")
+    opts = parser.parse_args()
+    requests = opts.requests or (3_000 if opts.quick else 20_000)
+    scratch, database_url = None, os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith("postgres"):
+        scratch, database_url = scratch_database()
+    port = free_port()
+    server = None
+    try:
+        email = prepare(database_url)
+        server = start_api(database_url, port, opts.workers)
+        token = asyncio.run(wait_and_login(f"http://127.0.0.1:{port}", email))
+        latencies, elapsed = asyncio.run(measure(port, token, opts.clients, requests, opts.path))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=15)
+        if scratch:
+            drop_database(scratch)
+    p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
+    rps = len(latencies) / elapsed
+    print(f"{len(latencies)} requests, {opts.clients} clients, {opts.workers} uvicorn worker(s)")
+    print(f"mean {statistics.mean(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")
+    print(f"RESULT dashboard_p50_ms={p50:.1f} dashboard_p99_ms={p99:.1f} rps={rps:.0f}")
+
+
+if __name__ == "__main__":
+    main()

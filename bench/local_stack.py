@@ -1,0 +1,142 @@
+"""A throwaway platform for the benchmark: its own PostgreSQL database, Temporal dev server
+and SeaweedFS; the API (through ASGITransport) and the worker run in this process."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import psycopg
+from cryptography.fernet import Fernet
+from sqlmodel import Session
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities.ledger import deposit
+from api.main import create_app
+from contracts.search_attributes import ALL as SEARCH_ATTRIBUTES
+from core.context import ServiceContext
+from core.migrate import upgrade
+from core.security import create_access_token, generate_api_key, hash_api_key, hash_password
+from core.settings import Settings
+from launcher.services import SeaweedPorts, binary, seaweed_args, start_process, wait_for_port
+from models.merchants import Merchant, Store
+from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
+from models.users import Role, User
+from worker import build_worker
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+Stack = tuple[httpx.AsyncClient, str, list[dict[str, str]], Client]
+
+
+def _user(session: Session, role: Role) -> User:
+    user = User(
+        email=f"{role.value}-{uuid.uuid4().hex[:8]}@bench.local",
+        role=role,
+        password_hash=hash_password(secrets.token_urlsafe(16)),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def seed(ctx: ServiceContext) -> tuple[str, list[str]]:
+    """A RUB store and two funded, online traders with roomy limits."""
+    key, fernet = generate_api_key(), ctx.settings.fernet_key.get_secret_value()
+    with Session(ctx.engine) as session:
+        owner = _user(session, Role.merchant)
+        merchant = Merchant(owner_user_id=owner.id, name="Bench shop")
+        session.add(merchant)
+        session.flush()
+        session.add(
+            Store(
+                name="Bench",
+                merchant_id=merchant.id,
+                api_key_prefix=key[:12],
+                api_key_hash=hash_api_key(key),
+                signing_secret_encrypted=ctx.secrets.encrypt("whsec_bench"),
+            )
+        )
+        tokens = []
+        for n in range(2):
+            user = _user(session, Role.trader)
+            trader = Trader(user_id=user.id, is_online=True)
+            session.add(trader)
+            session.flush()
+            number = f"22000000000000{n:02d}"
+            session.add(
+                Requisite(
+                    trader_id=trader.id,
+                    number_encrypted=ctx.secrets.encrypt(number),
+                    number_last4=number[-4:],
+                    number_hash=number_fingerprint(fernet, number),
+                    holder_name="Bench Trader",
+                    bank_code="sber",
+                    payment_method="card",
+                    currency="RUB",
+                    status=RequisiteStatus.approved,
+                    max_open_orders=500,
+                )
+            )
+            deposit(session, trader.id, "RUB", 10**12, f"bench:{trader.id}")
+            tokens.append(create_access_token(ctx.settings, user.id, Role.trader.value))
+        session.commit()
+    return key, tokens
+
+
+@asynccontextmanager
+async def local_stack() -> AsyncIterator[Stack]:
+    db = f"jivapay_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db}"')
+    data = Path(tempfile.mkdtemp(prefix="jivapay-bench-"))
+    ports = SeaweedPorts.free()
+    s3 = start_process("seaweedfs", seaweed_args(data, "127.0.0.1", ports), data / "seaweed.log")
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_log_level="error",
+    )
+    try:
+        wait_for_port(s3, "127.0.0.1", ports.s3)
+        settings = Settings(
+            environment="test",
+            database_url=PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db}",
+            temporal_address=env.client.service_client.config.target_host,
+            temporal_task_queue="bench",
+            s3_endpoint_url=f"http://127.0.0.1:{ports.s3}",
+            jwt_secret=secrets.token_urlsafe(48),
+            fernet_key=Fernet.generate_key().decode(),
+            api_rate_limit="10000000/minute",
+            data_dir=data,
+            db_pool_size=20,
+        )
+        upgrade(settings.effective_database_url)
+        ctx = ServiceContext.build(settings)
+        ctx.storage.ensure_bucket()
+        key, tokens = seed(ctx)
+        app = create_app(settings, context=ctx)
+        traders = [{"Authorization": f"Bearer {t}"} for t in tokens]
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            async with (
+                app.router.lifespan_context(app),
+                build_worker(env.client, ctx, "bench", pool),
+            ):
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://bench", timeout=60
+                ) as api:
+                    yield api, key, traders, env.client
+        await ctx.close()
+    finally:
+        await env.shutdown()
+        s3.stop()
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')

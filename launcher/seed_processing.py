@@ -1,0 +1,52 @@
+"""Demo processing data for `make run`: two online traders with approved requisites and a
+deposit, so a demo pay-in matches at once. Idempotent: safe on every start."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from activities.ledger import deposit
+from core.security import SecretBox
+from core.settings import get_settings
+from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
+from models.users import User
+
+# Demo card numbers (test ranges); they only ever exist on a local demo platform.
+DEMO_REQUISITES = {
+    "trader1": ("2200000000000001", "Ivan Petrov", "sber"),
+    "trader2": ("2200000000000002", "Maria Ivanova", "tbank"),
+}
+DEMO_DEPOSIT_MINOR = 10_000_000  # 100 000.00 RUB each
+
+
+def seed_processing(session: Session, users: dict[str, User], box: SecretBox) -> None:
+    key = get_settings().fernet_key.get_secret_value()
+    for name, (number, holder, bank) in DEMO_REQUISITES.items():
+        user = users[name]
+        trader = session.exec(select(Trader).where(Trader.user_id == user.id)).first()
+        if trader is None:
+            trader = Trader(user_id=user.id, is_online=True, payin_reward_bps=150)
+            session.add(trader)
+            session.flush()
+        fingerprint = number_fingerprint(key, number)
+        if (
+            session.exec(select(Requisite).where(Requisite.number_hash == fingerprint)).first()
+            is None
+        ):
+            session.add(
+                Requisite(
+                    trader_id=trader.id,
+                    number_encrypted=box.encrypt(number),
+                    number_last4=number[-4:],
+                    number_hash=fingerprint,
+                    holder_name=holder,
+                    bank_code=bank,
+                    payment_method="card",
+                    currency="RUB",
+                    status=RequisiteStatus.approved,
+                    max_open_orders=20,
+                )
+            )
+        # The key makes the deposit happen once, however often the launcher runs.
+        deposit(session, trader.id, "RUB", DEMO_DEPOSIT_MINOR, f"seed:{name}")
+    session.flush()

@@ -1,0 +1,55 @@
+"""Stored analytics snapshots and the categorisation rules admins edit.
+
+The dashboard serves snapshots, never computing in the request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, new_id
+
+
+class AnalyticsSnapshot(SQLModel, table=True):
+    __tablename__ = "analytics_snapshots"
+    __table_args__ = (Index("ix_analytics_snapshots_user_computed", "user_id", "computed_at"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id")
+    as_of: datetime = Field(sa_type=DateTime(timezone=True))
+    # Every figure with its inputs, period and explanation (see analytics.snapshot).
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # The dashboard's headline figures, pre-assembled so a dashboard read parses only this.
+    dashboard: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    computed_at: datetime = created_at_field()
+
+
+class CategoryRuleBase(SQLModel):
+    """One rule: every criterion given must hold; lowest priority wins (ties by id)."""
+
+    priority: int = Field(ge=0, le=100_000)
+    category: str = Field(min_length=1, max_length=64, regex=r"^[a-z][a-z0-9_]*$")
+    bank_tx_code: str | None = Field(default=None, max_length=64)
+    mcc_codes: list[str] = Field(default_factory=list, sa_type=JSON)
+    merchant_category: str | None = Field(default=None, max_length=100)
+    text_pattern: str | None = Field(default=None, max_length=500)
+    direction: str | None = Field(default=None, max_length=8)
+
+
+class CategoryRuleRow(CategoryRuleBase, table=True):
+    __tablename__ = "category_rules"
+
+    id: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class CategoryRulePublic(CategoryRuleBase):
+    id: str
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,120 @@
+"""Pay-in API schemas: what merchants, traders and admins send and see (never table rows)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
+from sqlmodel import Field, SQLModel
+
+from contracts.processing import ActorType, PayinStatus
+from models.amounts import AmountStr
+
+CallbackUrl = Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2000)]
+
+
+class PayinCreate(SQLModel):
+    # Decimal strings only: a JSON number would invite float rounding.
+    amount: AmountStr
+    currency: str = Field(min_length=3, max_length=3)
+    merchant_order_id: str = Field(min_length=1, max_length=128)
+    payment_method: str | None = Field(default=None, max_length=32)
+    bank_code: str | None = Field(default=None, max_length=32)
+    customer_id: str | None = Field(default=None, max_length=128)
+    callback_url: (
+        Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2000)] | None
+    ) = None
+
+
+class PaymentRequisite(SQLModel):
+    """Where the customer sends the money. The full number appears only in the create reply."""
+
+    number: str
+    holder_name: str
+    bank_code: str
+    payment_method: str
+
+
+class PayinPublic(SQLModel):
+    id: uuid.UUID
+    merchant_order_id: str
+    status: PayinStatus
+    failure_reason: str | None
+    requested_amount: str
+    amount: str
+    currency: str
+    payment_method: str | None
+    bank_code: str | None
+    requisite: PaymentRequisite | None
+    expires_at: datetime | None
+    trader_deadline_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class CancelRequest(SQLModel):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class TraderCancelRequest(SQLModel):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class OrderEventPublic(SQLModel):
+    actor_type: ActorType
+    actor_id: str | None
+    from_status: PayinStatus | None
+    to_status: PayinStatus
+    reason: str | None
+    at: datetime
+
+
+class CallbackAttemptPublic(SQLModel):
+    attempt_no: int
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    at: datetime
+
+
+class CallbackDeliveryPublic(SQLModel):
+    event_id: str
+    event_type: str
+    url: str | None
+    status: str
+    attempts: list[CallbackAttemptPublic]
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+class MatchReport(SQLModel):
+    order_id: uuid.UUID
+    status: PayinStatus
+    failure_reason: str | None
+    rejections: list[dict[str, Any]]
+
+
+class DepositRequest(SQLModel):
+    amount: AmountStr
+    currency: str = Field(min_length=3, max_length=3)
+    # The admin's own reference makes a retried deposit a no-op.
+    reference: str = Field(min_length=1, max_length=64)
+
+
+class BalancePublic(SQLModel):
+    currency: str
+    balance: str
+    held: str
+    available: str
+
+
+class StoreFeesUpdate(SQLModel):
+    payin_fee_bps: int | None = Field(default=None, ge=0, le=10_000)
+    payout_fee_bps: int | None = Field(default=None, ge=0, le=10_000)
+    amount_shift_step_minor: int | None = Field(default=None, ge=1, le=100_000)
+    amount_shift_max_minor: int | None = Field(default=None, ge=0, le=1_000_000)
+    payment_deadline_seconds: int | None = Field(default=None, ge=60, le=86_400)
+    trader_deadline_seconds: int | None = Field(default=None, ge=60, le=86_400)

@@ -1,0 +1,174 @@
+"""Traders (liquidity providers), their requisites, and the reference data they point at."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import StringConstraints
+from sqlalchemy import BigInteger, CheckConstraint, DateTime
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, enum_type, new_id
+
+
+def normalize_number(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+def number_fingerprint(key: str, number: str) -> str:
+    """Keyed hash of a requisite number: uniqueness without storing or leaking the number."""
+    message = normalize_number(number).encode()
+    return hmac.new(f"requisite-number:{key}".encode(), message, hashlib.sha256).hexdigest()
+
+
+class Bank(SQLModel, table=True):
+    __tablename__ = "banks"
+
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    is_active: bool = True
+
+
+class PaymentMethod(SQLModel, table=True):
+    __tablename__ = "payment_methods"
+
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    is_active: bool = True
+
+
+class Currency(SQLModel, table=True):
+    __tablename__ = "currencies"
+
+    code: str = Field(primary_key=True, max_length=3)
+    name: str = Field(max_length=100)
+    minor_units: int = Field(default=2, ge=0, le=4)
+    is_active: bool = True
+
+
+class Trader(SQLModel, table=True):
+    __tablename__ = "traders"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", unique=True, index=True)
+    is_online: bool = False
+    is_active: bool = True
+    payin_enabled: bool = True
+    payout_enabled: bool = False
+    priority: int = 100
+    payin_reward_bps: int = Field(default=150, ge=0, le=10_000)
+    payout_reward_bps: int = Field(default=150, ge=0, le=10_000)
+    created_at: datetime = created_at_field()
+
+
+class RequisiteStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    blocked = "blocked"
+
+
+class RequisiteLimits(SQLModel):
+    """Static and dynamic limits; None means unlimited. Dynamic ones are computed from orders."""
+
+    min_amount_minor: int = Field(default=10_000, ge=1, sa_type=BigInteger)
+    max_amount_minor: int = Field(default=50_000_000, ge=1, sa_type=BigInteger)
+    window_turnover_limit_minor: int | None = Field(default=None, ge=0, sa_type=BigInteger)
+    daily_turnover_limit_minor: int | None = Field(default=None, ge=0, sa_type=BigInteger)
+    monthly_turnover_limit_minor: int | None = Field(default=None, ge=0, sa_type=BigInteger)
+    daily_count_limit: int | None = Field(default=None, ge=0)
+    monthly_count_limit: int | None = Field(default=None, ge=0)
+    max_open_orders: int | None = Field(default=3, ge=0)
+    cooldown_seconds: int = Field(default=0, ge=0, le=86_400)
+
+
+class Requisite(RequisiteLimits, table=True):
+    __tablename__ = "requisites"
+    __table_args__ = (
+        CheckConstraint("min_amount_minor <= max_amount_minor", name="amount_bounds"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    trader_id: uuid.UUID = Field(foreign_key="traders.id", index=True)
+    # Fernet ciphertext; the keyed hash makes "one number, one requisite" enforceable.
+    number_encrypted: str = Field(max_length=500)
+    number_last4: str = Field(max_length=4)
+    number_hash: str = Field(max_length=64, unique=True)
+    holder_name: str = Field(max_length=200)
+    bank_code: str = Field(foreign_key="banks.code", max_length=32)
+    payment_method: str = Field(foreign_key="payment_methods.code", max_length=32)
+    currency: str = Field(foreign_key="currencies.code", max_length=3)
+    payin_enabled: bool = True
+    payout_enabled: bool = False
+    status: RequisiteStatus = Field(
+        default=RequisiteStatus.pending, sa_type=enum_type(RequisiteStatus), index=True
+    )
+    priority: int = 100
+    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = created_at_field()
+
+
+class RequisiteCreate(RequisiteLimits):
+    number: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ]{4,34}$")]
+    holder_name: str = Field(min_length=1, max_length=200)
+    bank_code: str = Field(max_length=32)
+    payment_method: str = Field(max_length=32)
+    currency: str = Field(min_length=3, max_length=3)
+    payin_enabled: bool = True
+    payout_enabled: bool = False
+
+
+class RequisitePublic(RequisiteLimits):
+    """Every output outside the customer's payment instructions shows the number masked."""
+
+    id: uuid.UUID
+    trader_id: uuid.UUID
+    number_masked: str
+    holder_name: str
+    bank_code: str
+    payment_method: str
+    currency: str
+    payin_enabled: bool
+    payout_enabled: bool
+    status: RequisiteStatus
+    priority: int
+    last_used_at: datetime | None
+    created_at: datetime
+
+
+class RequisiteLimitsUpdate(SQLModel):
+    min_amount_minor: int | None = Field(default=None, ge=1)
+    max_amount_minor: int | None = Field(default=None, ge=1)
+    window_turnover_limit_minor: int | None = Field(default=None, ge=0)
+    daily_turnover_limit_minor: int | None = Field(default=None, ge=0)
+    monthly_turnover_limit_minor: int | None = Field(default=None, ge=0)
+    daily_count_limit: int | None = Field(default=None, ge=0)
+    monthly_count_limit: int | None = Field(default=None, ge=0)
+    max_open_orders: int | None = Field(default=None, ge=0)
+    cooldown_seconds: int | None = Field(default=None, ge=0, le=86_400)
+    priority: int | None = None
+
+
+class TraderPublic(SQLModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    is_online: bool
+    is_active: bool
+    payin_enabled: bool
+    payout_enabled: bool
+    priority: int
+    payin_reward_bps: int
+    payout_reward_bps: int
+
+
+class TraderUpdate(SQLModel):
+    is_active: bool | None = None
+    payin_enabled: bool | None = None
+    payout_enabled: bool | None = None
+    priority: int | None = None
+    payin_reward_bps: int | None = Field(default=None, ge=0, le=10_000)
+    payout_reward_bps: int | None = Field(default=None, ge=0, le=10_000)

@@ -1,0 +1,104 @@
+"""Merchant callbacks: retried over the ladder, every attempt logged, re-sendable, SSRF-safe."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from activities.webhooks import CallbackBlockedError, pin_target
+from core.context import ServiceContext
+from tests.processing.conftest import (
+    CallbackReceiver,
+    make_store,
+    make_trader,
+    new_currency,
+    payin_body,
+    verify_signature,
+)
+
+
+async def deliveries_when(
+    api: httpx.AsyncClient, headers: dict, order_id: str, status: str
+) -> list:
+    body: list = []
+    for _ in range(150):
+        body = (await api.get(f"/api/gateway/payins/{order_id}/callbacks", headers=headers)).json()
+        if body and body[0]["status"] == status:
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"deliveries never reached {status}: {body}")
+
+
+async def completed_order(api: httpx.AsyncClient, ctx: ServiceContext, url: str) -> tuple:
+    currency = new_currency(ctx)
+    store = make_store(ctx, currency, callback_url=url)
+    trader = await make_trader(api, ctx, currency)
+    order = (
+        await api.post("/api/gateway/payins", json=payin_body(currency), headers=store.headers)
+    ).json()
+    done = await api.post(f"/api/trader/orders/{order['id']}/confirm", headers=trader.headers)
+    assert done.json()["status"] == "completed"
+    return store, order
+
+
+async def test_failing_endpoint_retried_then_delivered_once(
+    api: httpx.AsyncClient, ctx: ServiceContext, worker: None, receiver: CallbackReceiver
+) -> None:
+    receiver.failures = 2
+    store, order = await completed_order(api, ctx, receiver.url)
+    deliveries = await deliveries_when(api, store.headers, order["id"], "delivered")
+    attempts = deliveries[0]["attempts"]
+    assert [a["status_code"] for a in attempts] == [500, 500, 204]
+    assert [a["attempt_no"] for a in attempts] == [1, 2, 3]
+    assert attempts[0]["error"] == "HTTP 500" and attempts[2]["error"] is None
+    assert len(receiver.received) == 3
+    event_ids = {verify_signature(store.secret, r)["id"] for r in receiver.received}
+    assert event_ids == {deliveries[0]["event_id"]}
+
+    resent = await api.post(
+        f"/api/gateway/payins/{order['id']}/callbacks/{deliveries[0]['event_id']}/resend",
+        headers=store.headers,
+    )
+    assert resent.status_code == 202
+    for _ in range(100):
+        if len(receiver.received) == 4:
+            break
+        await asyncio.sleep(0.1)
+    assert verify_signature(store.secret, receiver.received[3])["id"] == deliveries[0]["event_id"]
+    assert receiver.received[3].body == receiver.received[0].body
+
+
+async def test_dead_endpoint_never_changes_the_order(
+    api: httpx.AsyncClient, ctx: ServiceContext, worker: None, receiver: CallbackReceiver
+) -> None:
+    receiver.failures = 100
+    store, order = await completed_order(api, ctx, receiver.url)
+    deliveries = await deliveries_when(api, store.headers, order["id"], "failed")
+    assert len(deliveries[0]["attempts"]) == 5  # first try + the four-rung test ladder
+    final = await api.get(f"/api/gateway/payins/{order['id']}", headers=store.headers)
+    assert final.json()["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://100.64.0.7/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "ftp://example.com/hook",
+        "http://metadata.google.internal/",
+    ],
+)
+async def test_ssrf_guard_refuses_internal_targets(url: str) -> None:
+    with pytest.raises(CallbackBlockedError):
+        await pin_target(url, allow_private=False)
+
+
+async def test_ssrf_guard_pins_resolved_address() -> None:
+    target = await pin_target("http://127.0.0.1:9/x?y=1", allow_private=True)
+    assert target.url == "http://127.0.0.1:9/x?y=1" and target.host == "127.0.0.1:9"

@@ -1,0 +1,119 @@
+"""SyncWorkflow: one bank of one user — accounts, balances, transactions, agreements.
+
+Its id is `sync-{user_id}-{bank_code}`, so two syncs of the same bank never run at once:
+a second start attaches to the running one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from contracts import connect as c
+from contracts.search_attributes import BANK_CODE, CONNECT_USER_ID
+
+BANK_CALL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=2),
+    maximum_attempts=6,
+    # A missing consent will not fix itself by retrying; the user must re-consent.
+    non_retryable_error_types=[c.CONSENT_REQUIRED, c.BANK_AUTH_FAILED],
+)
+DB_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+T = TypeVar("T")
+
+
+async def bank_call(
+    name: str, arg: object, result_type: type[T], limit: timedelta = timedelta(minutes=2)
+) -> T:
+    """An activity that talks to a bank: retried with backoff, except for consent problems."""
+    result: T = await workflow.execute_activity(
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=limit,
+        retry_policy=BANK_CALL_RETRY,
+    )
+    return result
+
+
+def sync_workflow_id(user_id: str, bank_code: str) -> str:
+    return f"sync-{user_id}-{bank_code}"
+
+
+def failure_of(err: ActivityError) -> tuple[str, str]:
+    """(connection status, reason) for an activity that failed for good."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == c.CONSENT_REQUIRED:
+        return "reconsent_required", f"The bank needs a new consent: {cause.message}"
+    message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+    return "error", message
+
+
+@workflow.defn
+class SyncWorkflow:
+    def __init__(self) -> None:
+        self._step = "queued"
+
+    @workflow.query
+    def step(self) -> str:
+        return self._step
+
+    @workflow.run
+    async def run(self, inp: c.SyncInput) -> c.SyncResult:
+        workflow.upsert_search_attributes(
+            [BANK_CODE.value_set(inp.bank_code), CONNECT_USER_ID.value_set(inp.user_id)]
+        )
+        result = c.SyncResult(user_id=inp.user_id, bank_code=inp.bank_code, status="ready")
+        run_id = ""
+        try:
+            await self._progress(inp, "sync_in_progress", "accounts", 45)
+            synced = await self._bank_call(c.SYNC_ACCOUNTS, inp, c.AccountsSynced)
+            run_id = synced.sync_run_id
+            result.accounts = len(synced.accounts)
+            await self._progress(inp, "sync_in_progress", "transactions", 60)
+            counts = await asyncio.gather(
+                *(
+                    self._bank_call(
+                        c.SYNC_TRANSACTIONS,
+                        c.AccountSyncInput(inp.user_id, inp.bank_code, run_id, account),
+                        c.TransactionsSynced,
+                    )
+                    for account in synced.accounts
+                )
+            )
+            result.transactions_seen = sum(x.seen for x in counts)
+            result.transactions_added = sum(x.added for x in counts)
+            result.transactions_updated = sum(x.updated for x in counts)
+            await self._progress(inp, "sync_in_progress", "agreements", 85)
+            result.agreements = await self._bank_call(c.SYNC_AGREEMENTS, inp, int)
+        except ActivityError as err:
+            result.status, result.error = failure_of(err)
+        self._step = "finishing"
+        await workflow.execute_activity(
+            c.FINISH_SYNC,
+            c.FinishSync(run_id, result),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+        )
+        self._step = result.status
+        return result
+
+    async def _bank_call(self, name: str, arg: object, result_type: type[T]) -> T:
+        self._step = name.removeprefix("connect.")
+        return await bank_call(name, arg, result_type, timedelta(minutes=10))
+
+    async def _progress(self, inp: c.SyncInput, status: str, step: str, pct: int) -> None:
+        self._step = step
+        await workflow.execute_activity(
+            c.UPDATE_CONNECTION,
+            c.ConnectionUpdate(inp.user_id, inp.bank_code, status, step, pct),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+        )
