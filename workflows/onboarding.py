@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ChildWorkflowError
 
+from contracts import analytics as a
 from contracts import connect as c
 from contracts.search_attributes import CONNECT_USER_ID
 from workflows.sync import DB_RETRY, SyncWorkflow, bank_call, failure_of, sync_workflow_id
@@ -44,6 +45,13 @@ class OnboardingWorkflow:
                 c.COMPUTE_SNAPSHOT,
                 c.SnapshotInput(inp.user_id),
                 start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=DB_RETRY,
+            )
+            # Keep the user's data fresh from now on (paused while a bank needs re-consent).
+            await workflow.execute_activity(
+                a.ENSURE_REFRESH_SCHEDULE,
+                a.RefreshScheduleInput(inp.user_id, reason="onboarding"),
+                start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=DB_RETRY,
             )
         self._finished = True

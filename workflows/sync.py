@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from contracts import analytics as a
 from contracts import connect as c
 from contracts.search_attributes import BANK_CODE, CONNECT_USER_ID
 
@@ -102,6 +103,14 @@ class SyncWorkflow:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,
         )
+        if result.status == "reconsent_required":
+            # No point refreshing on a schedule until the user consents again.
+            await workflow.execute_activity(
+                a.PAUSE_REFRESH_SCHEDULE,
+                a.RefreshScheduleInput(inp.user_id, reason=result.error or "re-consent required"),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=DB_RETRY,
+            )
         self._step = result.status
         return result
 

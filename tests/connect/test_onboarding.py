@@ -31,6 +31,7 @@ async def test_onboarding_all_three_banks(
     }, banks
     assert all(b["progress_pct"] == 100 and b["last_sync_at"] for b in banks)
     handle = temporal_client.get_workflow_handle(started.json()["workflow_id"])
+    await handle.result()
     progress = await handle.query(OnboardingWorkflow.progress)
     assert {p.bank_code: p.status for p in progress.banks} == {
         "vbank": "ready",
@@ -45,6 +46,9 @@ async def test_onboarding_all_three_banks(
     )
     assert any(a["available"] is not None for a in accounts)
     assert len(transactions_of(ctx, user.user_id)) > 100
+
+    schedule = await temporal_client.get_schedule_handle(f"refresh-{user.user_id}").describe()
+    assert schedule.schedule.state.paused is False
 
     consents = (await api.get("/api/consents", headers=user.headers)).json()
     by_bank = {(c["bank_code"], c["kind"]): c for c in consents if c["status"] == "authorized"}

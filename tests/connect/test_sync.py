@@ -127,6 +127,8 @@ async def test_revoked_consent_moves_to_reconsent(
     await emulator_admin(_emulator(ctx), "vbank", "consents/revoke", {"client_id": "team042-5"})
     result = await sync(temporal_client, ctx, vbank_user.user_id, "vbank")
     assert result.status == "reconsent_required"
+    schedule = temporal_client.get_schedule_handle(f"refresh-{vbank_user.user_id}")
+    assert (await schedule.describe()).schedule.state.paused is True
     status = (await api.get("/api/onboarding/status", headers=vbank_user.headers)).json()
     vbank = next(b for b in status["banks"] if b["bank_code"] == "vbank")
     assert vbank["status"] == "reconsent_required"
