@@ -30,5 +30,14 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+bench-payin: install
+	$(PY) bench/payin.py $(ARGS)
+
+bench-sync: install
+	$(PY) bench/sync.py $(ARGS)
+
+bench-dashboard: install
+	$(PY) bench/dashboard.py $(ARGS)
+
 clean-data:
 	rm -rf .data
