@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core.context import ServiceContext
 from core.security import hash_password
 from models.merchants import Merchant
 from models.users import Role, User
@@ -51,3 +53,22 @@ async def login(api: httpx.AsyncClient, email: str, password: str = PASSWORD) ->
 async def actor(api: httpx.AsyncClient, engine: Engine, role: Role) -> Actor:
     user = create_user(engine, role)
     return Actor(user.id, user.email, await login(api, user.email))
+
+
+def worker_env(ctx: ServiceContext, task_queue: str, log_level: str = "WARNING") -> dict[str, str]:
+    """Environment for a `worker.py` subprocess on the suite's services."""
+    s = ctx.settings
+    return {
+        **os.environ,
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": s.database_url,
+        "REDIS_URL": s.redis_url or "",
+        "TEMPORAL_ADDRESS": s.temporal_address,
+        "TEMPORAL_TASK_QUEUE": task_queue,
+        "S3_ENDPOINT_URL": s.s3_endpoint_url,
+        "S3_BUCKET": s.s3_bucket,
+        "JWT_SECRET": s.jwt_secret.get_secret_value(),
+        "FERNET_KEY": s.fernet_key.get_secret_value(),
+        "CALLBACK_ALLOW_PRIVATE": "true",
+        "LOG_LEVEL": log_level,
+    }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -19,27 +18,10 @@ from sqlmodel import Session, select
 from api.main import create_app
 from core.context import ServiceContext
 from models.ledger import Hold, HoldStatus, Posting
+from tests.factories import worker_env
 from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def worker_env(ctx: ServiceContext, task_queue: str) -> dict[str, str]:
-    s = ctx.settings
-    return {
-        **os.environ,
-        "ENVIRONMENT": "test",
-        "DATABASE_URL": s.database_url,
-        "REDIS_URL": s.redis_url or "",
-        "TEMPORAL_ADDRESS": s.temporal_address,
-        "TEMPORAL_TASK_QUEUE": task_queue,
-        "S3_ENDPOINT_URL": s.s3_endpoint_url,
-        "S3_BUCKET": s.s3_bucket,
-        "JWT_SECRET": s.jwt_secret.get_secret_value(),
-        "FERNET_KEY": s.fernet_key.get_secret_value(),
-        "CALLBACK_ALLOW_PRIVATE": "true",
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 class WorkerProcess:
