@@ -7,7 +7,7 @@ from typing import Any
 
 from activities.analytics import AnalyticsActivities
 from activities.callbacks import CallbackActivities
-from activities.connect import ConnectActivities, connect_activities
+from activities.connect import connect_activities
 from activities.payin import PayinActivities
 from core.context import ServiceContext
 
@@ -19,5 +19,5 @@ def build_activities(ctx: ServiceContext) -> list[Callable[..., Any]]:
     processing += [callbacks.prepare_callback, callbacks.deliver_callback]
     processing += [callbacks.finish_callback]
     processing += AnalyticsActivities(ctx).all()
-    processing += connect_activities(ConnectActivities(ctx))
+    processing += connect_activities(ctx)
     return [*processing]
