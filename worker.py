@@ -5,20 +5,42 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import build_activities
 from core.context import ServiceContext
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
-from workflows import WORKFLOWS
+from workflows.callback import CallbackWorkflow
+from workflows.consents import RevokeConsentWorkflow
+from workflows.onboarding import OnboardingWorkflow
+from workflows.payin import PayinWorkflow
+from workflows.recategorise import RecategoriseWorkflow
+from workflows.refresh import RefreshWorkflow
+from workflows.sync import SyncWorkflow
+
+# Listed here, not in `workflows/__init__.py`: the sandbox re-runs the package's __init__
+# for every new workflow run, and importing every workflow module there made each pay-in
+# start pay for the Connect workflows too.
+WORKFLOWS: list[type] = [OnboardingWorkflow, SyncWorkflow]
+WORKFLOWS += [PayinWorkflow, CallbackWorkflow]
+WORKFLOWS += [RefreshWorkflow, RecategoriseWorkflow]
+WORKFLOWS += [RevokeConsentWorkflow]
 
 log = logging.getLogger("jivapay.worker")
 ACTIVITY_THREADS = 32
+# The sandbox re-imports a workflow's modules for every new workflow run, on the event loop
+# (it blocked the loop ~40 ms per pay-in). `contracts` is standard library only, holds no
+# state and is deterministic, so the sandbox may share the already imported module.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("contracts")
+)
 
 
 def build_worker(
@@ -28,6 +50,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
+        workflow_runner=WORKFLOW_RUNNER,
         activities=build_activities(ctx),
         # Sync activities (database work) run here, never on the event loop.
         activity_executor=executor,
@@ -36,7 +59,9 @@ def build_worker(
     )
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+async def run_worker(
+    settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
+) -> None:
     ctx = ServiceContext.build(settings)
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
     with ThreadPoolExecutor(
@@ -45,6 +70,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         worker = build_worker(client, ctx, settings.temporal_task_queue, executor)
         log.info("worker polling task queue %s", settings.temporal_task_queue)
         async with worker:
+            if on_ready is not None:
+                on_ready()
             await stop.wait()
             log.info("shutting down: finishing running activities")
     await ctx.close()

@@ -68,20 +68,30 @@ def place_hold(session: Session, order_id: uuid.UUID, account_id: uuid.UUID, amo
     return True
 
 
-def resolve_hold(session: Session, order_id: uuid.UUID, outcome: HoldStatus) -> Hold | None:
-    """Move the order's hold from pending to posted or voided; None if already resolved."""
+def claim_hold(session: Session, order_id: uuid.UUID, outcome: HoldStatus) -> Hold | None:
+    """Move the order's hold from pending to posted or voided; None if already resolved.
+
+    The account's `held_minor` is left to the caller (`resolve_hold` or `post`).
+    """
     hold = session.exec(select(Hold).where(Hold.order_id == order_id)).first()
     if hold is None:
         return None
-    conn = session.connection()
-    moved = conn.execute(
+    moved = session.connection().execute(
         update(Hold)
         .where(Hold.id == hold.id, Hold.status == HoldStatus.pending)  # type: ignore[arg-type]
         .values(status=outcome, resolved_at=utcnow())
     )
     if moved.rowcount != 1:
         return None
-    conn.execute(
+    return hold
+
+
+def resolve_hold(session: Session, order_id: uuid.UUID, outcome: HoldStatus) -> Hold | None:
+    """Resolve the order's hold and give its amount back to the account's available balance."""
+    hold = claim_hold(session, order_id, outcome)
+    if hold is None:
+        return None
+    session.connection().execute(
         update(LedgerAccount)
         .where(LedgerAccount.id == hold.account_id)  # type: ignore[arg-type]
         .values(held_minor=LedgerAccount.held_minor - hold.amount_minor)
@@ -91,9 +101,18 @@ def resolve_hold(session: Session, order_id: uuid.UUID, outcome: HoldStatus) -> 
 
 
 def post(
-    session: Session, key: str, kind: str, legs: list[Leg], order_id: uuid.UUID | None = None
+    session: Session,
+    key: str,
+    kind: str,
+    legs: list[Leg],
+    order_id: uuid.UUID | None = None,
+    release: Hold | None = None,
 ) -> bool:
-    """Write one balanced posting; False when this key was already posted (a retry)."""
+    """Write one balanced posting; False when this key was already posted (a retry).
+
+    `release` is a hold claimed in this transaction: its amount leaves the account's
+    `held_minor` in the same UPDATE as the balance change.
+    """
     if sum(leg.amount_minor for leg in legs) != 0:
         raise ValueError("a posting must balance to zero")
     posting = Posting(idempotency_key=key, kind=kind, order_id=order_id)
@@ -102,18 +121,31 @@ def post(
             session.add(posting)
     except IntegrityError:
         return False
-    conn = session.connection()
+    session.add_all(
+        Entry(posting_id=posting.id, account_id=leg.account_id, amount_minor=leg.amount_minor)
+        for leg in legs
+    )
+    session.flush()
+    changes: dict[uuid.UUID, int] = {}
     for leg in legs:
+        changes[leg.account_id] = changes.get(leg.account_id, 0) + leg.amount_minor
+    held = {release.account_id: release.amount_minor} if release is not None else {}
+    conn = session.connection()
+    # Account rows are locked last, one UPDATE each, in id order: they are the hot rows
+    # (every settle touches the store and the platform), so they are held only until the
+    # commit that follows, and two postings always lock them in the same order.
+    for account_id in sorted(changes.keys() | held.keys()):
+        values: dict[str, object] = {
+            "balance_minor": LedgerAccount.balance_minor + changes.get(account_id, 0)
+        }
+        if account_id in held:
+            values["held_minor"] = LedgerAccount.held_minor - held[account_id]
         # The CHECK constraint refuses a non-platform balance below its holds.
         conn.execute(
             update(LedgerAccount)
-            .where(LedgerAccount.id == leg.account_id)  # type: ignore[arg-type]
-            .values(balance_minor=LedgerAccount.balance_minor + leg.amount_minor)
+            .where(LedgerAccount.id == account_id)  # type: ignore[arg-type]
+            .values(**values)
         )
-        session.add(
-            Entry(posting_id=posting.id, account_id=leg.account_id, amount_minor=leg.amount_minor)
-        )
-    session.flush()
     return True
 
 

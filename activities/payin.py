@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.ledger import Leg, account_for, post, resolve_hold
+from activities.ledger import Leg, account_for, claim_hold, post, resolve_hold
 from activities.matching import Decision, find_requisite
 from contracts.processing import (
     ERR_INVALID_TRANSITION,
@@ -35,7 +35,6 @@ from models.base import as_utc, utcnow
 from models.ledger import AccountKind, HoldStatus
 from models.merchants import Store
 from models.orders import Order, OrderEvent
-from models.traders import Trader
 
 
 def bps_of(amount: int, bps: int) -> int:
@@ -168,23 +167,23 @@ class PayinActivities:
 
 def settle(session: Session, order: Order) -> None:
     """Post the hold: trader −amount +reward, store +amount −fee, platform +fee −reward."""
-    if resolve_hold(session, order.id, HoldStatus.posted) is None:
+    hold = claim_hold(session, order.id, HoldStatus.posted)
+    if hold is None:
         return
-    assert order.trader_id is not None
-    trader = session.get(Trader, order.trader_id)
-    assert trader is not None
     fee, reward = order.fee_minor or 0, order.reward_minor or 0
-    trader_acc = account_for(session, AccountKind.trader, trader.id, order.currency)
+    # The hold was placed on the trader's account at match time.
+    trader_acc = hold.account_id
     store_acc = account_for(session, AccountKind.store, order.store_id, order.currency)
     profit = account_for(session, AccountKind.platform_profit, None, order.currency)
     legs = [
-        Leg(trader_acc.id, -order.amount_minor),
+        Leg(trader_acc, -order.amount_minor),
         Leg(store_acc.id, order.amount_minor - fee),
         Leg(profit.id, fee),
-        Leg(trader_acc.id, reward),
+        Leg(trader_acc, reward),
         Leg(profit.id, -reward),
     ]
-    post(session, f"payin:{order.id}:settle", "payin_settle", legs, order_id=order.id)
+    key = f"payin:{order.id}:settle"
+    post(session, key, "payin_settle", legs, order_id=order.id, release=hold)
 
 
 def _system(reason: str) -> TransitionInput:

@@ -1,5 +1,6 @@
 """A throwaway platform for the benchmark: its own PostgreSQL database, Temporal dev server
-and SeaweedFS; the API (through ASGITransport) and the worker run in this process."""
+and SeaweedFS; the API runs in this process (through ASGITransport), the worker in its own
+process, as in production (see bench/worker_process.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import secrets
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.ledger import deposit
 from api.main import create_app
+from bench.worker_process import platform_worker, worker_process
 from contracts.search_attributes import ALL as SEARCH_ATTRIBUTES
 from core.context import ServiceContext
 from core.migrate import upgrade
@@ -30,7 +31,6 @@ from launcher.services import SeaweedPorts, binary, seaweed_args, start_process,
 from models.merchants import Merchant, Store
 from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import Role, User
-from worker import build_worker
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 Stack = tuple[httpx.AsyncClient, str, list[dict[str, str]], Client]
@@ -124,16 +124,15 @@ async def local_stack() -> AsyncIterator[Stack]:
         key, tokens = seed(ctx)
         app = create_app(settings, context=ctx)
         traders = [{"Authorization": f"Bearer {t}"} for t in tokens]
-        with ThreadPoolExecutor(max_workers=32) as pool:
-            async with (
-                app.router.lifespan_context(app),
-                build_worker(env.client, ctx, "bench", pool),
-            ):
-                transport = httpx.ASGITransport(app=app)
-                async with httpx.AsyncClient(
-                    transport=transport, base_url="http://bench", timeout=60
-                ) as api:
-                    yield api, key, traders, env.client
+        async with (
+            app.router.lifespan_context(app),
+            worker_process(platform_worker, settings),
+        ):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://bench", timeout=60
+            ) as api:
+                yield api, key, traders, env.client
         await ctx.close()
     finally:
         await env.shutdown()

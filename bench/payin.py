@@ -25,12 +25,12 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.worker import Worker
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bare_payin import BareInput, BarePayinWorkflow, bare_step  # noqa: E402
+from bench.bare_payin import BareInput, BarePayinWorkflow  # noqa: E402
+from bench.worker_process import bare_worker, worker_process  # noqa: E402
 
 CONCURRENCY = 20
 
@@ -117,15 +117,15 @@ async def bench_bare(client: Client, m: int) -> Run:
         await handle.execute_update(BarePayinWorkflow.confirm, inp)
         run.e2e_ms.append((time.perf_counter() - started) * 1000)
 
-    async with Worker(
-        client, task_queue=queue, workflows=[BarePayinWorkflow], activities=[bare_step]
-    ):
+    # Its own worker process, like the platform's worker: the same layout on both sides.
+    address = client.service_client.config.target_host
+    async with worker_process(bare_worker, address, queue):
         return await run_concurrently(m, one)
 
 
 @asynccontextmanager
 async def local_platform() -> AsyncIterator[tuple[httpx.AsyncClient, str, list[dict], Client]]:
-    """Own PostgreSQL database, Temporal dev server and SeaweedFS; API and worker in-process."""
+    """Own PostgreSQL database, Temporal dev server and SeaweedFS; API in-process, worker not."""
     from bench.local_stack import local_stack
 
     async with local_stack() as stack:

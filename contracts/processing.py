@@ -60,6 +60,8 @@ UPDATE_CANCEL = "cancel"
 # ApplicationError types the API maps to HTTP statuses.
 ERR_INVALID_TRANSITION = "InvalidTransition"
 ERR_ORDER_NOT_FOUND = "OrderNotFound"
+# A callback URL the SSRF guard refuses: no later rung could succeed, so the ladder stops.
+ERR_CALLBACK_BLOCKED = "CallbackBlocked"
 
 
 def payin_workflow_id(order_id: str) -> str:

@@ -1,14 +1,5 @@
-"""Temporal workflows: decisions, timers and state only; no I/O (see STYLE.md)."""
+"""Temporal workflows: decisions, timers and state only; no I/O (see STYLE.md).
 
-from workflows.callback import CallbackWorkflow
-from workflows.consents import RevokeConsentWorkflow
-from workflows.onboarding import OnboardingWorkflow
-from workflows.payin import PayinWorkflow
-from workflows.recategorise import RecategoriseWorkflow
-from workflows.refresh import RefreshWorkflow
-from workflows.sync import SyncWorkflow
-
-WORKFLOWS: list[type] = [OnboardingWorkflow, SyncWorkflow]
-WORKFLOWS += [PayinWorkflow, CallbackWorkflow]
-WORKFLOWS += [RefreshWorkflow, RecategoriseWorkflow]
-WORKFLOWS += [RevokeConsentWorkflow]
+Deliberately empty: the sandbox re-runs this file for every new workflow run. The list of
+workflows a worker registers is `worker.WORKFLOWS`.
+"""

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from contracts import processing as p
 
@@ -40,8 +40,10 @@ class CallbackWorkflow:
             if delay:
                 await workflow.sleep(timedelta(seconds=delay))
             attempts += 1
-            delivered = await self._attempt(inp.event_id, inp.first_attempt_no + attempts - 1)
-            if delivered:
+            outcome = await self._attempt(inp.event_id, inp.first_attempt_no + attempts - 1)
+            delivered = bool(outcome)
+            # Delivered, or refused by the SSRF guard: either way the ladder ends here.
+            if outcome is not False:
                 break
         finished = p.CallbackFinished(inp.event_id, delivered, attempts)
         await workflow.execute_activity(
@@ -52,7 +54,8 @@ class CallbackWorkflow:
         )
         return finished
 
-    async def _attempt(self, event_id: str, attempt_no: int) -> bool:
+    async def _attempt(self, event_id: str, attempt_no: int) -> bool | None:
+        """True delivered, False a failed rung, None a refused URL (no rung can succeed)."""
         try:
             result = await workflow.execute_activity(
                 p.DELIVER_CALLBACK,
@@ -61,7 +64,10 @@ class CallbackWorkflow:
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=ONE_ATTEMPT,
             )
-        except ActivityError:
+        except ActivityError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == p.ERR_CALLBACK_BLOCKED:
+                return None
             # A crashed or timed-out attempt is a failed rung, not a failed workflow.
             return False
         return result.delivered

@@ -9,8 +9,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Header, Request, Response, UploadFile
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 
@@ -66,19 +67,24 @@ def existing_order(
     session: Session, store: Store, body: PayinCreate, key: str, digest: str
 ) -> Order | None:
     """The order already created under this key; a reused key or order id is a 409."""
-    existing = session.exec(
-        select(Order).where(Order.store_id == store.id, Order.idempotency_key == key)
-    ).first()
+    # One query for both checks: the order under this key and any order with this id.
+    rows = session.exec(
+        select(Order).where(
+            Order.store_id == store.id,
+            or_(
+                col(Order.idempotency_key) == key,
+                col(Order.merchant_order_id) == body.merchant_order_id,
+            ),
+        )
+    ).all()
+    existing = next((row for row in rows if row.idempotency_key == key), None)
     if existing is not None:
         if existing.request_hash != digest:
             raise ConflictError(
                 "Idempotency key was used with other parameters", code="idempotency_key_reused"
             )
         return existing
-    taken = select(Order.id).where(
-        Order.store_id == store.id, Order.merchant_order_id == body.merchant_order_id
-    )
-    if session.exec(taken).first():
+    if rows:
         raise ConflictError("merchant_order_id already used", code="duplicate_merchant_order_id")
     return None
 
@@ -156,16 +162,23 @@ async def create_payin(
     if order.status == PayinStatus.created:
         delays = getattr(request.app.state, "payin_callback_delays_s", DEFAULT_CALLBACK_DELAYS_S)
         await start_and_match(client, ctx, order, list(delays))
-    order = await asyncio.to_thread(owned_order, session, order.id, store_id=store.id)
-    if order.status == PayinStatus.failed:
+    payin = await asyncio.to_thread(created_payin, session, ctx, order.id, store.id)
+    if payin.status == PayinStatus.failed:
         raise unprocessable(
             "No requisite is available for this pay-in",
             "no_requisite",
-            {"order_id": str(order.id), "status": "failed", "failure_reason": order.failure_reason},
+            {"order_id": str(payin.id), "status": "failed", "failure_reason": payin.failure_reason},
         )
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
-    return await asyncio.to_thread(payin_public, session, ctx, order, True)
+    return payin
+
+
+def created_payin(
+    session: Session, ctx: ServiceContext, order_id: uuid.UUID, store_id: uuid.UUID
+) -> PayinPublic:
+    """The order as the workflow left it, with the full requisite number to pay to."""
+    return payin_public(session, ctx, owned_order(session, order_id, store_id=store_id), True)
 
 
 @router.get("/payins/by-merchant-order/{merchant_order_id}", response_model=PayinPublic)
