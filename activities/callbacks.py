@@ -10,16 +10,19 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Callable
 
 import httpx
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.webhooks import CallbackBlockedError, pin_target, sign
 from contracts.processing import (
     DELIVER_CALLBACK,
+    ERR_CALLBACK_BLOCKED,
     FINISH_CALLBACK,
     PREPARE_CALLBACK,
     CallbackAttemptInput,
@@ -100,15 +103,15 @@ class CallbackActivities:
     @activity.defn(name=DELIVER_CALLBACK)
     async def deliver_callback(self, inp: CallbackAttemptInput) -> CallbackAttemptResult:
         """One signed POST; every outcome is recorded as an attempt."""
-        delivery, secret = await asyncio.to_thread(self._load, inp.event_id)
+        delivery, keys = await asyncio.to_thread(self._load, inp.event_id)
         started = time.monotonic()
-        status_code, error = None, None
+        status_code, error, blocked = None, None, False
         try:
-            status_code = await self._send(delivery, secret)
+            status_code = await self._send(delivery, keys)
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
         except CallbackBlockedError as exc:
-            error = f"blocked: {exc}"
+            error, blocked = f"blocked: {exc}", True
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         latency_ms = int((time.monotonic() - started) * 1000)
@@ -120,11 +123,14 @@ class CallbackActivities:
             error=error,
         )
         await asyncio.to_thread(self._record, attempt, error is None)
+        if blocked:
+            # Recorded above; the destination is refused, so retrying cannot help.
+            raise ApplicationError(str(error), type=ERR_CALLBACK_BLOCKED, non_retryable=True)
         return CallbackAttemptResult(
             inp.event_id, inp.attempt_no, error is None, status_code, error
         )
 
-    async def _send(self, delivery: CallbackDelivery, secret: str) -> int:
+    async def _send(self, delivery: CallbackDelivery, keys: list[str]) -> int:
         assert delivery.url is not None
         target = await pin_target(delivery.url, self.ctx.settings.callback_allow_private)
         body = delivery.body.encode()
@@ -134,7 +140,10 @@ class CallbackActivities:
             "host": target.host,
             "webhook-id": delivery.event_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(secret, delivery.event_id, timestamp, body),
+            # During a secret rotation both secrets sign (space-separated, Standard Webhooks).
+            "webhook-signature": " ".join(
+                sign(key, delivery.event_id, timestamp, body) for key in keys
+            ),
             "user-agent": "JivaPay-Webhooks/1",
         }
         extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
@@ -153,14 +162,14 @@ class CallbackActivities:
             await response.aclose()
         return response.status_code
 
-    def _load(self, event_id: str) -> tuple[CallbackDelivery, str]:
+    def _load(self, event_id: str) -> tuple[CallbackDelivery, list[str]]:
         with session_scope(self.ctx.engine) as session:
             delivery = session.exec(
                 select(CallbackDelivery).where(CallbackDelivery.event_id == event_id)
             ).one()
             store = session.get(Store, delivery.store_id)
             assert store is not None
-            return delivery, self.ctx.secrets.decrypt(store.signing_secret_encrypted)
+            return delivery, signing_keys(store, self.ctx.secrets.decrypt)
 
     def _record(self, attempt: CallbackAttempt, delivered: bool) -> None:
         values: dict[str, object] = {"attempts": CallbackDelivery.attempts + 1}
@@ -193,3 +202,12 @@ class CallbackActivities:
                 )
                 .values(status=DeliveryStatus.failed)
             )
+
+
+def signing_keys(store: Store, decrypt: Callable[[str], str]) -> list[str]:
+    """The store's current signing secret, then the previous one while its overlap lasts."""
+    keys = [decrypt(store.signing_secret_encrypted)]
+    expires = store.previous_signing_secret_expires_at
+    if store.previous_signing_secret_encrypted and expires and as_utc(expires) > utcnow():
+        keys.append(decrypt(store.previous_signing_secret_encrypted))
+    return keys

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, DateTime
 from sqlmodel import Field, SQLModel
 
 from models.base import UtcDatetime, created_at_field, new_id
@@ -50,6 +50,12 @@ class Store(StoreBase, table=True):
     api_key_hash: str = Field(max_length=64, unique=True, index=True)
     # Fernet ciphertext of the callback signing secret.
     signing_secret_encrypted: str = Field(max_length=500)
+    # After a rotation the old secret also signs callbacks until it expires (overlap), so
+    # receivers can switch without dropping events.
+    previous_signing_secret_encrypted: str | None = Field(default=None, max_length=500)
+    previous_signing_secret_expires_at: datetime | None = Field(
+        default=None, sa_type=DateTime(timezone=True)
+    )
     is_active: bool = True
     created_at: datetime = created_at_field()
 
@@ -63,7 +69,20 @@ class StorePublic(StoreBase):
     merchant_id: uuid.UUID
     api_key_prefix: str
     is_active: bool
+    previous_signing_secret_expires_at: UtcDatetime | None = None
     created_at: UtcDatetime
+
+
+class SigningSecretRotation(SQLModel):
+    # How long callbacks carry both signatures; 0 drops the old secret at once.
+    overlap_hours: int = Field(default=24, ge=0, le=168)
+
+
+class SigningSecretRotated(SQLModel):
+    """The new signing secret, shown only in this response."""
+
+    signing_secret: str
+    previous_signing_secret_expires_at: UtcDatetime | None
 
 
 class StoreCreated(StorePublic):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import timedelta
 
 from fastapi import APIRouter, status
 from sqlmodel import Session, select
@@ -11,7 +12,16 @@ from sqlmodel import Session, select
 from api.deps import ContextDep, CurrentMerchant, SessionDep
 from api.errors import NotFoundError
 from core.security import generate_api_key, hash_api_key
-from models.merchants import Merchant, Store, StoreCreate, StoreCreated, StorePublic
+from models.base import utcnow
+from models.merchants import (
+    Merchant,
+    SigningSecretRotated,
+    SigningSecretRotation,
+    Store,
+    StoreCreate,
+    StoreCreated,
+    StorePublic,
+)
 from models.users import User
 
 router = APIRouter()
@@ -22,6 +32,16 @@ def merchant_of(session: Session, user: User) -> Merchant:
     if merchant is None:
         raise NotFoundError("No merchant account for this user", code="merchant_not_found")
     return merchant
+
+
+def _owned_store(session: Session, user: User, store_id: uuid.UUID) -> Store:
+    merchant = merchant_of(session, user)
+    store = session.exec(
+        select(Store).where(Store.id == store_id, Store.merchant_id == merchant.id)
+    ).first()
+    if store is None:
+        raise NotFoundError("Store not found", code="store_not_found")
+    return store
 
 
 def _created(store: Store, api_key: str, signing_secret: str) -> StoreCreated:
@@ -61,15 +81,37 @@ def rotate_key(
     store_id: uuid.UUID, session: SessionDep, ctx: ContextDep, user: CurrentMerchant
 ) -> StoreCreated:
     """Issue a new API key; the old one stops working at once."""
-    merchant = merchant_of(session, user)
-    store = session.exec(
-        select(Store).where(Store.id == store_id, Store.merchant_id == merchant.id)
-    ).first()
-    if store is None:
-        raise NotFoundError("Store not found", code="store_not_found")
+    store = _owned_store(session, user, store_id)
     api_key = generate_api_key()
     store.api_key_prefix, store.api_key_hash = api_key[:12], hash_api_key(api_key)
     session.add(store)
     session.commit()
     session.refresh(store)
     return _created(store, api_key, ctx.secrets.decrypt(store.signing_secret_encrypted))
+
+
+@router.post("/stores/{store_id}/rotate-signing-secret", response_model=SigningSecretRotated)
+def rotate_signing_secret(
+    store_id: uuid.UUID,
+    session: SessionDep,
+    ctx: ContextDep,
+    user: CurrentMerchant,
+    body: SigningSecretRotation | None = None,
+) -> SigningSecretRotated:
+    """New callback signing secret; the old one keeps signing during the overlap."""
+    overlap = timedelta(hours=(body or SigningSecretRotation()).overlap_hours)
+    store = _owned_store(session, user, store_id)
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    if overlap:
+        store.previous_signing_secret_encrypted = store.signing_secret_encrypted
+        store.previous_signing_secret_expires_at = utcnow() + overlap
+    else:
+        store.previous_signing_secret_encrypted = None
+        store.previous_signing_secret_expires_at = None
+    store.signing_secret_encrypted = ctx.secrets.encrypt(secret)
+    session.add(store)
+    session.commit()
+    return SigningSecretRotated(
+        signing_secret=secret,
+        previous_signing_secret_expires_at=store.previous_signing_secret_expires_at,
+    )

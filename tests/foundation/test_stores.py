@@ -38,8 +38,8 @@ async def test_store_key_shown_once_and_stored_hashed(
     listed = await api.get("/api/merchant/stores", headers=merchant.headers)
     assert listed.status_code == 200
     assert [s["id"] for s in listed.json()] == [body["id"]]
-    assert "api_key" not in listed.json()[0]
-    assert "signing_secret" not in listed.text
+    assert "api_key" not in listed.json()[0] and "signing_secret" not in listed.json()[0]
+    assert api_key not in listed.text and signing_secret not in listed.text
 
 
 async def test_rotate_key_invalidates_old_key(api: httpx.AsyncClient, ctx: ServiceContext) -> None:
@@ -82,3 +82,30 @@ async def test_invalid_store_settings_rejected(api: httpx.AsyncClient, ctx: Serv
     assert response.status_code == 422
     fields = {item["loc"][-1] for item in response.json()["error"]["details"]}
     assert {"payin_fee_bps", "currency"} <= fields
+
+
+async def test_rotate_signing_secret_keeps_the_old_one_during_the_overlap(
+    api: httpx.AsyncClient, ctx: ServiceContext
+) -> None:
+    merchant = await actor(api, ctx.engine, Role.merchant)
+    store = (
+        await api.post("/api/merchant/stores", json={"name": "Sig"}, headers=merchant.headers)
+    ).json()
+    url = f"/api/merchant/stores/{store['id']}/rotate-signing-secret"
+    rotated = await api.post(url, json={"overlap_hours": 2}, headers=merchant.headers)
+    assert rotated.status_code == 200, rotated.text
+    new_secret = rotated.json()["signing_secret"]
+    assert new_secret != store["signing_secret"]
+    assert rotated.json()["previous_signing_secret_expires_at"] is not None
+    with Session(ctx.engine) as session:
+        row = session.exec(select(Store).where(Store.id == store["id"])).one()
+        assert ctx.secrets.decrypt(row.signing_secret_encrypted) == new_secret
+        assert row.previous_signing_secret_encrypted is not None
+        assert ctx.secrets.decrypt(row.previous_signing_secret_encrypted) == store["signing_secret"]
+
+    immediate = await api.post(url, json={"overlap_hours": 0}, headers=merchant.headers)
+    assert immediate.json()["previous_signing_secret_expires_at"] is None
+    too_long = await api.post(url, json={"overlap_hours": 1000}, headers=merchant.headers)
+    assert too_long.status_code == 422
+    stranger = await actor(api, ctx.engine, Role.merchant)
+    assert (await api.post(url, headers=stranger.headers)).status_code == 404

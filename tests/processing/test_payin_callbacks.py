@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -31,9 +33,11 @@ async def deliveries_when(
     raise AssertionError(f"deliveries never reached {status}: {body}")
 
 
-async def completed_order(api: httpx.AsyncClient, ctx: ServiceContext, url: str) -> tuple:
+async def completed_order(
+    api: httpx.AsyncClient, ctx: ServiceContext, url: str, **store_fields: Any
+) -> tuple:
     currency = new_currency(ctx)
-    store = make_store(ctx, currency, callback_url=url)
+    store = make_store(ctx, currency, callback_url=url, **store_fields)
     trader = await make_trader(api, ctx, currency)
     order = (
         await api.post("/api/gateway/payins", json=payin_body(currency), headers=store.headers)
@@ -70,6 +74,41 @@ async def test_failing_endpoint_retried_then_delivered_once(
     assert receiver.received[3].body == receiver.received[0].body
 
 
+async def test_rotated_secret_signs_alongside_the_new_one_until_it_expires(
+    api: httpx.AsyncClient, ctx: ServiceContext, worker: None, receiver: CallbackReceiver
+) -> None:
+    old_secret = "whsec_" + "o" * 32
+    store, order = await completed_order(
+        api,
+        ctx,
+        receiver.url,
+        previous_signing_secret_encrypted=ctx.secrets.encrypt(old_secret),
+        previous_signing_secret_expires_at=datetime.now(UTC) + timedelta(hours=1),
+    )
+    await deliveries_when(api, store.headers, order["id"], "delivered")
+    received = receiver.received[0]
+    signatures = {k.lower(): v for k, v in received.headers.items()}["webhook-signature"]
+    assert len(signatures.split(" ")) == 2
+    assert (
+        verify_signature(store.secret, received)["id"]
+        == verify_signature(old_secret, received)["id"]
+    )
+
+    expired_store, expired_order = await completed_order(
+        api,
+        ctx,
+        receiver.url,
+        previous_signing_secret_encrypted=ctx.secrets.encrypt(old_secret),
+        previous_signing_secret_expires_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    await deliveries_when(api, expired_store.headers, expired_order["id"], "delivered")
+    latest = receiver.received[-1]
+    assert len({k.lower(): v for k, v in latest.headers.items()}["webhook-signature"].split()) == 1
+    verify_signature(expired_store.secret, latest)
+    with pytest.raises(AssertionError):
+        verify_signature(old_secret, latest)
+
+
 async def test_dead_endpoint_never_changes_the_order(
     api: httpx.AsyncClient, ctx: ServiceContext, worker: None, receiver: CallbackReceiver
 ) -> None:
@@ -77,6 +116,19 @@ async def test_dead_endpoint_never_changes_the_order(
     store, order = await completed_order(api, ctx, receiver.url)
     deliveries = await deliveries_when(api, store.headers, order["id"], "failed")
     assert len(deliveries[0]["attempts"]) == 5  # first try + the four-rung test ladder
+    final = await api.get(f"/api/gateway/payins/{order['id']}", headers=store.headers)
+    assert final.json()["status"] == "completed"
+
+
+async def test_refused_url_fails_at_once_without_the_ladder(
+    api: httpx.AsyncClient, ctx: ServiceContext, worker: None
+) -> None:
+    store, order = await completed_order(api, ctx, "http://metadata.google.internal/hook")
+    deliveries = await deliveries_when(api, store.headers, order["id"], "failed")
+    attempts = deliveries[0]["attempts"]
+    assert len(attempts) == 1
+    assert attempts[0]["status_code"] is None
+    assert attempts[0]["error"] == "blocked: metadata hosts are refused"
     final = await api.get(f"/api/gateway/payins/{order['id']}", headers=store.headers)
     assert final.json()["status"] == "completed"
 
