@@ -1,7 +1,10 @@
-"""The bare baseline: a workflow of the pay-in's shape with no database, S3 or HTTP.
+"""The bare baseline: a workflow of the pay-in's exact shape with no database, S3 or HTTP.
 
-update-with-start (instructions) → match activity → await "paid" update → await
-"confirm" update → settle activity → done. Standard library and temporalio only.
+Same Temporal work as PayinWorkflow: search attributes on start and on each transition,
+update-with-start (instructions) → match activity → "paid" update raced against a deadline
+timer → transition activity → "confirm" update raced against a deadline timer → transition
+(settle) activity → a callback child workflow (prepare, deliver, finish activities) left to
+run on its own. Only the activity bodies are empty. Standard library and temporalio only.
 """
 
 from __future__ import annotations
@@ -10,6 +13,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import activity, workflow
+from temporalio.workflow import ParentClosePolicy
+
+from contracts.search_attributes import MERCHANT_ID, ORDER_STATUS, STORE_ID, TRADER_ID
+
+DEADLINE = timedelta(minutes=15)
 
 
 @dataclass
@@ -28,6 +36,20 @@ async def bare_step(inp: BareStep) -> str:
     return f"{inp.order_id}:{inp.step}"
 
 
+async def _step(order_id: str, step: str) -> None:
+    await workflow.execute_activity(
+        bare_step, BareStep(order_id, step), start_to_close_timeout=timedelta(seconds=10)
+    )
+
+
+@workflow.defn
+class BareCallbackWorkflow:
+    @workflow.run
+    async def run(self, inp: BareInput) -> None:
+        for step in ("prepare_callback", "deliver_callback", "finish_callback"):
+            await _step(inp.order_id, step)
+
+
 @workflow.defn
 class BarePayinWorkflow:
     def __init__(self) -> None:
@@ -37,20 +59,36 @@ class BarePayinWorkflow:
 
     @workflow.run
     async def run(self, inp: BareInput) -> str:
-        await self._step(inp, "match")
+        self._publish()
+        await _step(inp.order_id, "match")
         self._status = "awaiting_payment"
-        await workflow.wait_condition(lambda: self._paid)
+        self._publish(trader=True)
+        await workflow.wait_condition(lambda: self._paid, timeout=DEADLINE)
+        await _step(inp.order_id, "transition_payment_claimed")
         self._status = "payment_claimed"
-        await workflow.wait_condition(lambda: self._confirmed)
-        await self._step(inp, "settle")
+        self._publish()
+        await workflow.wait_condition(lambda: self._confirmed, timeout=DEADLINE)
+        await _step(inp.order_id, "transition_completed")
         self._status = "completed"
+        self._publish()
+        await workflow.start_child_workflow(
+            BareCallbackWorkflow.run,
+            inp,
+            id=f"bare-callback-{inp.order_id}",
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status
 
-    async def _step(self, inp: BareInput, step: str) -> None:
-        await workflow.execute_activity(
-            bare_step, BareStep(inp.order_id, step), start_to_close_timeout=timedelta(seconds=10)
-        )
+    def _publish(self, trader: bool = False) -> None:
+        updates = [
+            ORDER_STATUS.value_set(self._status),
+            MERCHANT_ID.value_set("bench-merchant"),
+            STORE_ID.value_set("bench-store"),
+        ]
+        if trader:
+            updates.append(TRADER_ID.value_set("bench-trader"))
+        workflow.upsert_search_attributes(updates)
 
     @workflow.update
     async def instructions(self, inp: BareInput) -> str:

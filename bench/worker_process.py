@@ -18,7 +18,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.bare_payin import BarePayinWorkflow, bare_step
+from bench.bare_payin import BareCallbackWorkflow, BarePayinWorkflow, bare_step
 from core.settings import Settings
 
 # A fresh interpreter: no event loop, threads or connections inherited from the benchmark.
@@ -45,11 +45,18 @@ def platform_worker(settings: Settings, ready: Event) -> None:
 def bare_worker(temporal_address: str, task_queue: str, ready: Event) -> None:
     """A worker for the bare baseline workflow only."""
 
+    from worker import WORKFLOW_RUNNER
+
     async def serve() -> None:
         stop = _stop_on_sigterm()
         client = await Client.connect(temporal_address)
         worker = Worker(
-            client, task_queue=task_queue, workflows=[BarePayinWorkflow], activities=[bare_step]
+            client,
+            task_queue=task_queue,
+            workflows=[BarePayinWorkflow, BareCallbackWorkflow],
+            activities=[bare_step],
+            # The same sandbox settings as the platform's worker.
+            workflow_runner=WORKFLOW_RUNNER,
         )
         async with worker:
             ready.set()
