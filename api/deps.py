@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 from temporalio.client import Client
@@ -21,7 +22,9 @@ _bearer = HTTPBearer(auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def get_context(request: Request) -> ServiceContext:
+# Dependencies without I/O are `async def` so FastAPI runs them inline instead of sending
+# each one to the thread pool (a hop per dependency per request adds up).
+async def get_context(request: Request) -> ServiceContext:
     ctx: ServiceContext = request.app.state.ctx
     return ctx
 
@@ -29,16 +32,21 @@ def get_context(request: Request) -> ServiceContext:
 ContextDep = Annotated[ServiceContext, Depends(get_context)]
 
 
-def get_settings_dep(ctx: ContextDep) -> Settings:
+async def get_settings_dep(ctx: ContextDep) -> Settings:
     return ctx.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_session(ctx: ContextDep) -> Iterator[Session]:
-    with Session(ctx.engine, expire_on_commit=False) as session:
+async def get_session(ctx: ContextDep) -> AsyncIterator[Session]:
+    # Opening a session does no I/O (the connection is taken at first use); closing it hands
+    # the connection back to the pool, which talks to the database, so that runs in a thread.
+    session = Session(ctx.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -56,7 +64,7 @@ async def get_temporal(ctx: ContextDep) -> Client:
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
-def get_current_user(
+async def get_current_user(
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
@@ -67,7 +75,7 @@ def get_current_user(
         claims = decode_access_token(settings, credentials.credentials)
     except InvalidTokenError as exc:
         raise UnauthorizedError("Invalid or expired token", code="invalid_token") from exc
-    user = session.get(User, claims.user_id)
+    user = await run_in_threadpool(session.get, User, claims.user_id)
     if user is None or not user.is_active:
         raise UnauthorizedError("Invalid or expired token", code="invalid_token")
     return user
@@ -76,8 +84,8 @@ def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[User], User]:
-    def check(user: CurrentUser) -> User:
+def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
+    async def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise ForbiddenError(
                 "This action needs another role",

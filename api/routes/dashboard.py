@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Text, cast
 from sqlmodel import Session, col, select
 
@@ -92,17 +93,23 @@ def _attention(banks: list[ConnectionPublic]) -> list[dict[str, Any]]:
 
 
 @router.get("/dashboard", response_class=Response)
-def dashboard(session: SessionDep, user: CurrentConnectUser) -> Response:
+async def dashboard(session: SessionDep, user: CurrentConnectUser) -> Response:
     """Safe-to-Spend, health score, debt, DSTI, forecast, accounts and bank statuses."""
-    snapshot = _latest_dashboard(session, user.id)
+    # All of the request's database work in one trip to the thread pool.
+    body = await run_in_threadpool(dashboard_body, session, user.id)
+    return Response(body, media_type="application/json")
+
+
+def dashboard_body(session: Session, user_id: uuid.UUID) -> bytes:
+    snapshot = _latest_dashboard(session, user_id)
     # The block was JSON-encoded when the snapshot was stored; decoding and re-encoding it
     # on every request would be most of this endpoint's cost.
     block = snapshot.block if snapshot and snapshot.block not in (None, "null") else _EMPTY
-    banks = connections_of(session, user.id)
+    banks = connections_of(session, user_id)
     accounts = list(
         session.exec(
             select(BankAccount)
-            .where(BankAccount.user_id == user.id)
+            .where(BankAccount.user_id == user_id)
             .order_by(col(BankAccount.bank_code), col(BankAccount.external_id))
         )
     )
@@ -128,4 +135,4 @@ def dashboard(session: SessionDep, user: CurrentConnectUser) -> Response:
     }
     # Both are JSON objects with distinct keys: splice them into one.
     body = json.dumps(envelope, ensure_ascii=False)[:-1] + ", " + block.strip()[1:]
-    return Response(body.encode(), media_type="application/json")
+    return body.encode()
