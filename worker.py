@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -90,6 +92,13 @@ def main() -> None:
         await run_worker(settings, stop)
 
     asyncio.run(runner())
+    # Everything is drained and closed by now. Skipping interpreter finalization avoids a
+    # crash (SIGABRT, "PyGILState_Release … finalizing") when the Temporal SDK's native
+    # threads touch Python while the interpreter tears down.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

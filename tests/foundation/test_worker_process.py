@@ -29,6 +29,7 @@ def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], limit_s: floa
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_worker_shuts_down_gracefully(ctx: ServiceContext, tmp_path: Path, sig: int) -> None:
     env = worker_env(ctx, f"shutdown-{uuid.uuid4().hex[:8]}", log_level="INFO")
+    env["PYTHONFAULTHANDLER"] = "1"
     log = tmp_path / "worker.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
