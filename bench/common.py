@@ -22,7 +22,7 @@ from core.settings import Settings
 from launcher.services import binary
 from worker import build_worker
 
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @contextlib.contextmanager
@@ -35,6 +35,14 @@ def scratch_database() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The URL with the project's PostgreSQL driver, as the settings object resolves it."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
 
 
 def bench_settings(database_url: str, temporal_address: str, **overrides: object) -> Settings:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -26,41 +27,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-import psycopg
 from sqlmodel import create_engine
 
 from activities.analytics_db import compute_and_store
+from bench.common import scratch_database, sqlalchemy_url
 from bench.dashboard_data import create_user, insert_year_of_data
 from core.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway user in a scratch database
-
-
-def scratch_database() -> tuple[str, str]:
-    name = f"jivapay_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def sa_url(url: str) -> str:
-    for scheme in ("postgres://", "postgresql://"):
-        if url.startswith(scheme):
-            return "postgresql+psycopg://" + url[len(scheme) :]
-    return url
 
 
 def prepare(database_url: str) -> str:
     """Migrate, add the user and a year of data at 3 banks, compute the snapshot."""
-    upgrade(sa_url(database_url))
-    engine = create_engine(sa_url(database_url))
+    upgrade(sqlalchemy_url(database_url))
+    engine = create_engine(sqlalchemy_url(database_url))
     email = f"bench-{secrets.token_hex(4)}@example.com"
     user_id = create_user(engine, email, PASSWORD)
     started = time.perf_counter()
@@ -159,6 +140,21 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
 
 
+def run_against(
+    database_url: str, opts: argparse.Namespace, requests: int
+) -> tuple[list[float], float]:
+    port, server = free_port(), None
+    try:
+        email = prepare(database_url)
+        server = start_api(database_url, port, opts.workers)
+        token = asyncio.run(wait_and_login(f"http://127.0.0.1:{port}", email))
+        return asyncio.run(measure(port, token, opts.clients, requests, opts.path))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=15)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests (< 2 minutes)")
@@ -168,22 +164,12 @@ def main() -> None:
     parser.add_argument("--path", default="/api/dashboard", help="compare with another GET")
     opts = parser.parse_args()
     requests = opts.requests or (3_000 if opts.quick else 20_000)
-    scratch, database_url = None, os.environ.get("DATABASE_URL", "")
-    if not database_url.startswith("postgres"):
-        scratch, database_url = scratch_database()
-    port = free_port()
-    server = None
-    try:
-        email = prepare(database_url)
-        server = start_api(database_url, port, opts.workers)
-        token = asyncio.run(wait_and_login(f"http://127.0.0.1:{port}", email))
-        latencies, elapsed = asyncio.run(measure(port, token, opts.clients, requests, opts.path))
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=15)
-        if scratch:
-            drop_database(scratch)
+    given = os.environ.get("DATABASE_URL", "")
+    with contextlib.ExitStack() as stack:
+        database_url = (
+            given if given.startswith("postgres") else stack.enter_context(scratch_database())
+        )
+        latencies, elapsed = run_against(database_url, opts, requests)
     p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
     rps = len(latencies) / elapsed
     print(f"{len(latencies)} requests, {opts.clients} clients, {opts.workers} uvicorn worker(s)")

@@ -4,7 +4,6 @@ process, as in production (see bench/worker_process.py)."""
 
 from __future__ import annotations
 
-import os
 import secrets
 import tempfile
 import uuid
@@ -13,7 +12,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-import psycopg
 from cryptography.fernet import Fernet
 from sqlmodel import Session
 from temporalio.client import Client
@@ -21,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.ledger import deposit
 from api.main import create_app
+from bench.common import scratch_database
 from bench.worker_process import platform_worker, worker_process
 from contracts.search_attributes import ALL as SEARCH_ATTRIBUTES
 from core.context import ServiceContext
@@ -32,7 +31,6 @@ from models.merchants import Merchant, Store
 from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import Role, User
 
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 Stack = tuple[httpx.AsyncClient, str, list[dict[str, str]], Client]
 
 
@@ -93,9 +91,13 @@ def seed(ctx: ServiceContext) -> tuple[str, list[str]]:
 
 @asynccontextmanager
 async def local_stack() -> AsyncIterator[Stack]:
-    db = f"jivapay_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{db}"')
+    with scratch_database() as database_url:
+        async with _stack(database_url) as stack:
+            yield stack
+
+
+@asynccontextmanager
+async def _stack(database_url: str) -> AsyncIterator[Stack]:
     data = Path(tempfile.mkdtemp(prefix="jivapay-bench-"))
     ports = SeaweedPorts.free()
     s3 = start_process("seaweedfs", seaweed_args(data, "127.0.0.1", ports), data / "seaweed.log")
@@ -108,7 +110,7 @@ async def local_stack() -> AsyncIterator[Stack]:
         wait_for_port(s3, "127.0.0.1", ports.s3)
         settings = Settings(
             environment="test",
-            database_url=PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db}",
+            database_url=database_url,
             temporal_address=env.client.service_client.config.target_host,
             temporal_task_queue="bench",
             s3_endpoint_url=f"http://127.0.0.1:{ports.s3}",
@@ -137,5 +139,3 @@ async def local_stack() -> AsyncIterator[Stack]:
     finally:
         await env.shutdown()
         s3.stop()
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
