@@ -9,7 +9,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
@@ -42,7 +43,7 @@ class AccountRecord:
     nickname: str | None
     number_masked: str | None
     status: str
-    opening_date: object = None
+    opening_date: date | None = None
 
 
 @dataclass
@@ -79,36 +80,35 @@ def start_sync_run(engine: Engine, user_id: str, bank_code: str, run_key: str) -
         return str(run_id)
 
 
+def _upsert(
+    session: Session,
+    model: type[BankAccount] | type[ProductAgreement],
+    owner: uuid.UUID,
+    bank_code: str,
+    key: str,
+    records: Sequence[AccountRecord] | Sequence[AgreementRecord],
+) -> list[Any]:
+    """Rows of one user and bank, matched on the bank's own id: updated, or created."""
+    query = select(model).where(model.user_id == owner, model.bank_code == bank_code)
+    existing = {getattr(row, key): row for row in session.exec(query)}
+    rows = []
+    for record in records:
+        values = dict(record.__dict__)
+        row = existing.get(values[key]) or model(user_id=owner, bank_code=bank_code, **values)
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
 def upsert_accounts(
     engine: Engine, user_id: str, bank_code: str, records: Sequence[AccountRecord]
 ) -> list[c.AccountRef]:
-    owner = uuid.UUID(user_id)
-    refs = []
     with session_scope(engine) as session:
-        existing = {
-            row.external_id: row
-            for row in session.exec(
-                select(BankAccount).where(
-                    BankAccount.user_id == owner, BankAccount.bank_code == bank_code
-                )
-            )
-        }
-        for record in records:
-            row = existing.get(record.external_id) or BankAccount(
-                user_id=owner,
-                bank_code=bank_code,
-                external_id=record.external_id,
-                sub_type=record.sub_type,
-                kind=record.kind,
-                currency=record.currency,
-            )
-            row.sub_type, row.kind, row.currency = record.sub_type, record.kind, record.currency
-            row.nickname, row.number_masked = record.nickname, record.number_masked
-            row.status = record.status
-            session.add(row)
-            session.flush()
-            refs.append(c.AccountRef(str(row.id), record.external_id))
-    return refs
+        rows = _upsert(session, BankAccount, uuid.UUID(user_id), bank_code, "external_id", records)
+        return [c.AccountRef(str(row.id), row.external_id) for row in rows]
 
 
 def save_balances(engine: Engine, account_row_id: str, balances: Sequence[BalanceRecord]) -> None:
@@ -214,27 +214,11 @@ class AgreementRecord:
 def upsert_agreements(
     engine: Engine, user_id: str, bank_code: str, records: Sequence[AgreementRecord]
 ) -> int:
-    owner = uuid.UUID(user_id)
     with session_scope(engine) as session:
-        existing = {
-            row.agreement_id: row
-            for row in session.exec(
-                select(ProductAgreement).where(
-                    ProductAgreement.user_id == owner, ProductAgreement.bank_code == bank_code
-                )
-            )
-        }
-        for record in records:
-            row = existing.get(record.agreement_id) or ProductAgreement(
-                user_id=owner,
-                bank_code=bank_code,
-                agreement_id=record.agreement_id,
-                product_type=record.product_type,
-            )
-            for name, value in record.__dict__.items():
-                setattr(row, name, value)
+        owner = uuid.UUID(user_id)
+        rows = _upsert(session, ProductAgreement, owner, bank_code, "agreement_id", records)
+        for row in rows:
             row.updated_at = utcnow()
-            session.add(row)
     return len(records)
 
 

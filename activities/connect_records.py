@@ -16,8 +16,8 @@ from activities.bank_models import BankBalance as WireBalance
 from activities.bank_models import BankTransaction as WireTransaction
 from activities.bank_models import ProductAgreement as WireAgreement
 from core.security import mask_number
+from models.amounts import rounded_minor
 from models.banking import AccountKind, TransactionStatus
-from models.money import to_minor
 
 ACCOUNT_KINDS = {
     AccountCategory.checking: AccountKind.liquid,
@@ -45,7 +45,7 @@ def account_record(account: WireAccount) -> AccountRecord:
 def balance_record(balance: WireBalance, fallback_time: datetime) -> BalanceRecord:
     return BalanceRecord(
         balance_type=balance.balance_type,
-        amount_minor=to_minor(balance.amount, balance.currency),
+        amount_minor=rounded_minor(balance.amount, balance.currency),
         currency=balance.currency,
         as_of=balance.as_of or fallback_time,
     )
@@ -56,7 +56,7 @@ def transaction_record(tx: WireTransaction) -> TransactionRecord:
         external_id=tx.transaction_id,
         booked_at=tx.booked_at,
         value_at=tx.value_at,
-        amount_minor=to_minor(tx.amount, tx.currency),
+        amount_minor=rounded_minor(tx.amount, tx.currency),
         currency=tx.currency,
         status=TransactionStatus(tx.status.value),
         description=(tx.description or "")[:500] or None,
@@ -71,7 +71,7 @@ def transaction_record(tx: WireTransaction) -> TransactionRecord:
 
 def agreement_record(agreement: WireAgreement, currency: str = "RUB") -> AgreementRecord:
     def minor(value: object) -> int | None:
-        return None if value is None else to_minor(value, currency)  # type: ignore[arg-type]
+        return None if value is None else rounded_minor(value, currency)  # type: ignore[arg-type]
 
     start, end = agreement.start_date, agreement.end_date
     return AgreementRecord(

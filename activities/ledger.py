@@ -155,9 +155,3 @@ def deposit(session: Session, trader_id: uuid.UUID, currency: str, amount: int, 
     trader = account_for(session, AccountKind.trader, trader_id, currency)
     legs = [Leg(funding.id, -amount), Leg(trader.id, amount)]
     return post(session, f"deposit:{key}", "deposit", legs)
-
-
-def available(session: Session, kind: AccountKind, owner_id: uuid.UUID, currency: str) -> int:
-    account = account_for(session, kind, owner_id, currency)
-    session.refresh(account)
-    return account.balance_minor - account.held_minor

@@ -98,15 +98,13 @@ class PayinActivities:
             now = utcnow()
             decision = find_requisite(session, order, store, now)
             if decision.requisite is not None:
-                self._assign(session, order, decision)
+                self._assign(session, order, store, decision)
             else:
                 self._fail(session, order, decision)
             return outcome_of(order)
 
-    def _assign(self, session: Session, order: Order, decision: Decision) -> None:
+    def _assign(self, session: Session, order: Order, store: Store, decision: Decision) -> None:
         assert decision.requisite and decision.trader and decision.amount_minor
-        store = session.get(Store, order.store_id)
-        assert store is not None
         amount = decision.amount_minor
         order.requisite_id, order.trader_id = decision.requisite.id, decision.trader.id
         order.amount_minor = amount

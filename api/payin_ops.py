@@ -23,8 +23,9 @@ from core.context import ServiceContext
 from core.security import mask_number
 from models.amounts import to_decimal
 from models.base import as_utc
+from models.ledger import LedgerAccount
 from models.orders import Order, Receipt
-from models.payins import PayinPublic, PaymentRequisite
+from models.payins import BalancePublic, PayinPublic, PaymentRequisite
 from models.traders import Currency, Requisite
 
 MAX_RECEIPT_BYTES = 5 * 1024 * 1024
@@ -55,9 +56,14 @@ def payin_public(
     if order.requisite_id is not None:
         row = session.get(Requisite, order.requisite_id)
         assert row is not None
-        number = ctx.secrets.decrypt(row.number_encrypted)
+        # Decrypt only where the customer must see the number to pay; elsewhere the stored
+        # last four digits are enough.
         requisite = PaymentRequisite(
-            number=number if full_number else mask_number(number),
+            number=(
+                ctx.secrets.decrypt(row.number_encrypted)
+                if full_number
+                else mask_number(row.number_last4)
+            ),
             holder_name=mask_holder(row.holder_name),
             bank_code=row.bank_code,
             payment_method=row.payment_method,
@@ -74,6 +80,15 @@ def payin_public(
         trader_deadline_at=as_utc(order.trader_deadline_at) if order.trader_deadline_at else None,
         created_at=as_utc(order.created_at),
         updated_at=as_utc(order.updated_at),
+    )
+
+
+def balance_public(account: LedgerAccount, units: int) -> BalancePublic:
+    return BalancePublic(
+        currency=account.currency,
+        balance=to_decimal(account.balance_minor, units),
+        held=to_decimal(account.held_minor, units),
+        available=to_decimal(account.balance_minor - account.held_minor, units),
     )
 
 

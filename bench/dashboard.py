@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from activities.analytics_db import compute_and_store
 from bench.common import scratch_database, sqlalchemy_url
 from bench.dashboard_data import create_user, insert_year_of_data
 from core.migrate import upgrade
+from launcher.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway user in a scratch database
@@ -53,12 +53,6 @@ def prepare(database_url: str) -> str:
     print(f"data: {count} transactions in {inserted - started:.1f}s; ", end="")
     print(f"snapshot computed in {(computed - inserted) * 1000:.0f} ms")
     return email
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_api(database_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:

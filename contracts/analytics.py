@@ -18,7 +18,6 @@ RESUME_REFRESH_SCHEDULE = "connect.resume_refresh_schedule"
 
 # Workflow type names, for schedules and API code that must not import workflow modules.
 REFRESH_WORKFLOW = "RefreshWorkflow"
-RECATEGORISE_WORKFLOW = "RecategoriseWorkflow"
 
 # One re-categorisation run for the whole platform: a newer rule change replaces it.
 RECATEGORISE_WORKFLOW_ID = "recategorise-transactions"

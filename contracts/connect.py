@@ -8,7 +8,6 @@ BANK_CODES = ("vbank", "abank", "sbank")
 
 # Error type names activities raise and workflows / the API branch on.
 CONSENT_REQUIRED = "ConsentRequired"
-CONSENT_REJECTED = "ConsentRejected"
 BANK_AUTH_FAILED = "BankAuthFailed"
 
 

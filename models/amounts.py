@@ -1,8 +1,8 @@
-"""Pay-in amounts: integer minor units in the database, decimal strings in the API."""
+"""Money: integer minor units in the database, decimal strings in the API. Never floats."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated
 
 from pydantic import StringConstraints
@@ -27,3 +27,21 @@ def to_minor(amount: str, minor_units: int) -> int:
 def to_decimal(amount_minor: int, minor_units: int = 2) -> str:
     value = Decimal(amount_minor).scaleb(-minor_units)
     return str(value.quantize(Decimal(1).scaleb(-minor_units)))
+
+
+# Minor-unit digits for currencies bank data arrives in (the processing side reads its own
+# currencies' digits from the reference table).
+MINOR_DIGITS = {"RUB": 2, "USD": 2, "EUR": 2, "KZT": 2, "UZS": 2, "JPY": 0}
+
+
+def exponent(currency: str) -> int:
+    return MINOR_DIGITS.get(currency.upper(), 2)
+
+
+def format_minor(amount_minor: int | None, currency: str = "RUB") -> str | None:
+    return None if amount_minor is None else to_decimal(amount_minor, exponent(currency))
+
+
+def rounded_minor(amount: Decimal, currency: str = "RUB") -> int:
+    """Bank amounts (any precision) to minor units, rounding half up."""
+    return int((amount * (10 ** exponent(currency))).to_integral_value(ROUND_HALF_UP))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.money import format_minor
+from models.amounts import format_minor
 
 UPCOMING_LIMIT = 10
 
@@ -25,7 +25,7 @@ def present(figure: dict[str, Any] | None) -> dict[str, Any] | None:
     return dict(figure)
 
 
-def _money(amount_minor: int, currency: str) -> dict[str, Any]:
+def money(amount_minor: int, currency: str) -> dict[str, Any]:
     return {"amount_minor": amount_minor, "amount": format_minor(amount_minor, currency)}
 
 
@@ -75,7 +75,7 @@ def next_payment_view(figure: dict[str, Any], currency: str) -> dict[str, Any] |
     return {
         "due": figure["value"],
         "currency": currency,
-        **(_money(amount, currency) if isinstance(amount, int) else {}),
+        **(money(amount, currency) if isinstance(amount, int) else {}),
         "agreement_id": inputs.get("agreement_id"),
         "product_name": inputs.get("product_name"),
         "source": figure.get("source"),
@@ -89,7 +89,7 @@ def recurring_view(section: dict[str, Any]) -> list[dict[str, Any]]:
             "payee": bill["payee"],
             "category": bill["category"],
             "currency": bill["currency"],
-            **_money(bill["typical_minor"], bill["currency"]),
+            **money(bill["typical_minor"], bill["currency"]),
             "day_of_month": bill["day_of_month"],
             "occurrences": bill["occurrences"],
             "last_date": bill["last_date"],
@@ -115,7 +115,7 @@ def upcoming_payments(data: dict[str, Any], limit: int = UPCOMING_LIMIT) -> list
                         "kind": "loan",
                         "name": loan["product_name"],
                         "currency": currency,
-                        **_money(amount, currency),
+                        **money(amount, currency),
                         "source": loan["monthly_payment"]["source"],
                     }
                 )

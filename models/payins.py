@@ -23,9 +23,7 @@ class PayinCreate(SQLModel):
     payment_method: str | None = Field(default=None, max_length=32)
     bank_code: str | None = Field(default=None, max_length=32)
     customer_id: str | None = Field(default=None, max_length=128)
-    callback_url: (
-        Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2000)] | None
-    ) = None
+    callback_url: CallbackUrl | None = None
 
 
 class PaymentRequisite(SQLModel):

@@ -6,6 +6,7 @@ ports, and its own Redis key prefix, so runs never see each other's data.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -89,17 +90,23 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-@pytest.fixture(scope="session")
-def bank_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The bank emulator as a real HTTP server; the bank client talks to it over HTTP."""
-    port, log_dir = free_port(), tmp_path_factory.mktemp("bank-emulator")
+@contextlib.contextmanager
+def emulator_server(log_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`python -m bank_emulator` on a free port; the bank client talks to it over HTTP."""
+    port = free_port()
     args = [sys.executable, "-m", "bank_emulator", "--host", "127.0.0.1", "--port", str(port)]
-    proc = start_process("bank-emulator", [*args, "--log-level", "warning"], log_dir / "log")
+    proc = start_process("bank-emulator", [*args, "--log-level", "warning"], log_dir / "log", env)
     try:
         wait_for_port(proc, "127.0.0.1", port)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.stop()
+
+
+@pytest.fixture(scope="session")
+def bank_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with emulator_server(tmp_path_factory.mktemp("bank-emulator")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from api.deps import CurrentAdmin, CurrentConnectUser, SessionDep, SettingsDep, TemporalDep
 from api.errors import ConflictError, NotFoundError
 from contracts.connect import BANK_CODES, OnboardingInput, RevokeInput, SyncInput
+from models.amounts import format_minor
 from models.banking import AccountPublic, BankAccount, BankTransaction, TransactionPublic
 from models.base import as_utc
 from models.connect import (
@@ -28,7 +29,6 @@ from models.connect import (
     RawApiLog,
     RawApiLogPublic,
 )
-from models.money import format_minor
 from workflows.consents import RevokeConsentWorkflow, revoke_workflow_id
 from workflows.onboarding import OnboardingWorkflow, onboarding_workflow_id
 from workflows.sync import SyncWorkflow, sync_workflow_id
@@ -96,13 +96,27 @@ def connections_of(session: Session, user_id: uuid.UUID) -> list[ConnectionPubli
     return result
 
 
-def _consent_expiries(session: Session, user_id: uuid.UUID) -> dict[str, datetime]:
+def _authorized_consents(session: Session, user_id: uuid.UUID) -> list[Consent]:
     query = select(Consent).where(
         Consent.user_id == user_id,
         Consent.kind == ConsentKind.accounts,
         Consent.status == ConsentStatus.authorized,
     )
-    return {row.bank_code: as_utc(row.expires_at) for row in session.exec(query) if row.expires_at}
+    return list(session.exec(query))
+
+
+def _consent_expiries(session: Session, user_id: uuid.UUID) -> dict[str, datetime]:
+    rows = _authorized_consents(session, user_id)
+    return {row.bank_code: as_utc(row.expires_at) for row in rows if row.expires_at}
+
+
+def _has_live_consent(session: Session, user_id: uuid.UUID, bank: str) -> bool:
+    """An authorized account consent that has not expired (no end date counts as live)."""
+    now = datetime.now(UTC)
+    return any(
+        row.bank_code == bank and (row.expires_at is None or as_utc(row.expires_at) > now)
+        for row in _authorized_consents(session, user_id)
+    )
 
 
 async def _start_onboarding(
@@ -179,7 +193,7 @@ async def sync_bank(
 ) -> dict[str, object]:
     """Sync one connected bank now (joins a sync already running)."""
     bank = _known_bank(bank_code)
-    if bank not in _consent_expiries(session, user.id):
+    if not _has_live_consent(session, user.id, bank):
         raise ConflictError(
             f"{BANK_NAMES[bank]} has no authorized consent; connect it first",
             code="consent_required",
@@ -241,9 +255,14 @@ def account_public(row: BankAccount) -> AccountPublic:
 @router.get("/accounts", response_model=list[AccountPublic])
 def list_accounts(session: SessionDep, user: CurrentConnectUser) -> list[AccountPublic]:
     """The user's synced accounts with their current balances."""
-    query = select(BankAccount).where(BankAccount.user_id == user.id)
-    rows = session.exec(query.order_by(BankAccount.bank_code, BankAccount.external_id))
-    return [account_public(row) for row in rows]
+    return [account_public(row) for row in accounts_of(session, user.id)]
+
+
+def accounts_of(session: Session, user_id: uuid.UUID) -> list[BankAccount]:
+    query = select(BankAccount).where(BankAccount.user_id == user_id)
+    return list(
+        session.exec(query.order_by(col(BankAccount.bank_code), col(BankAccount.external_id)))
+    )
 
 
 class TransactionPage(BaseModel):

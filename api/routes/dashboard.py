@@ -14,36 +14,31 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Text, cast
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from api.deps import CurrentConnectUser, SessionDep
-from api.routes.connect import BANK_NAMES, account_public, connections_of
+from api.routes.connect import BANK_NAMES, account_public, accounts_of, connections_of
+from api.routes.insights import STATUS_NO_DATA, STATUS_READY, newest_snapshot_query
+from models.amounts import format_minor
 from models.analytics import AnalyticsSnapshot
 from models.banking import AccountKind, BankAccount
 from models.connect import ConnectionPublic, ConnectionStatus
-from models.money import format_minor
 
 router = APIRouter()
 
-STATUS_READY = "ready"
 STATUS_SYNCING = "syncing"
-STATUS_NO_DATA = "no_data"
 _IN_PROGRESS = {ConnectionStatus.consent_pending, ConnectionStatus.sync_in_progress}
 _EMPTY = '{"metrics": null, "debts": [], "next_payments": []}'
 
 
 def _latest_dashboard(session: Session, user_id: uuid.UUID) -> Any:
     """The newest snapshot's pre-assembled block, as the JSON text stored (never parsed)."""
-    query = (
-        select(
-            AnalyticsSnapshot.id,
-            AnalyticsSnapshot.as_of,
-            AnalyticsSnapshot.computed_at,
-            cast(col(AnalyticsSnapshot.dashboard), Text).label("block"),
-        )
-        .where(AnalyticsSnapshot.user_id == user_id)
-        .order_by(col(AnalyticsSnapshot.computed_at).desc())
-        .limit(1)
+    query = newest_snapshot_query(
+        user_id,
+        AnalyticsSnapshot.id,
+        AnalyticsSnapshot.as_of,
+        AnalyticsSnapshot.computed_at,
+        cast(col(AnalyticsSnapshot.dashboard), Text).label("block"),
     )
     return session.exec(query).first()
 
@@ -106,13 +101,7 @@ def dashboard_body(session: Session, user_id: uuid.UUID) -> bytes:
     # on every request would be most of this endpoint's cost.
     block = snapshot.block if snapshot and snapshot.block not in (None, "null") else _EMPTY
     banks = connections_of(session, user_id)
-    accounts = list(
-        session.exec(
-            select(BankAccount)
-            .where(BankAccount.user_id == user_id)
-            .order_by(col(BankAccount.bank_code), col(BankAccount.external_id))
-        )
-    )
+    accounts = accounts_of(session, user_id)
     envelope = {
         "status": _status(block is not _EMPTY, banks),
         "refreshing": any(b.status in _IN_PROGRESS for b in banks),

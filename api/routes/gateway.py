@@ -16,7 +16,7 @@ from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdate
 from temporalio.common import WorkflowIDConflictPolicy
 
 from api.deps import ContextDep, CurrentStore, SessionDep, TemporalDep
-from api.errors import AppError, ConflictError, ForbiddenError
+from api.errors import AppError, ConflictError, ForbiddenError, NotFoundError
 from api.payin_ops import owned_order, payin_public, send_update, store_receipt
 from api.routes.callbacks import router as callbacks_router
 from contracts.processing import (
@@ -186,12 +186,13 @@ def get_by_merchant_order(
     merchant_order_id: str, store: CurrentStore, session: SessionDep, ctx: ContextDep
 ) -> PayinPublic:
     """A pay-in by the merchant's own order id."""
-    found = session.exec(
-        select(Order.id).where(
+    order = session.exec(
+        select(Order).where(
             Order.store_id == store.id, Order.merchant_order_id == merchant_order_id
         )
     ).first()
-    order = owned_order(session, found or uuid.UUID(int=0), store_id=store.id)
+    if order is None:
+        raise NotFoundError("Order not found", code="order_not_found")
     return payin_public(session, ctx, order)
 
 

@@ -15,9 +15,8 @@ from activities.analytics_inputs import linked_account
 from api.deps import CurrentConnectUser, SessionDep
 from api.errors import AppError
 from models.analytics import AnalyticsSnapshot
-from models.analytics_views import debt_view, loan_view, recurring_view, sections
+from models.analytics_views import debt_view, loan_view, money, recurring_view, sections
 from models.banking import BankAccount, ProductAgreement
-from models.money import format_minor
 
 router = APIRouter()
 
@@ -26,15 +25,19 @@ STATUS_READY = "ready"
 STATUS_NO_DATA = "no_data"
 
 
-def latest_snapshot(session: Session, user_id: uuid.UUID) -> AnalyticsSnapshot | None:
-    """The user's newest snapshot (index on user_id, computed_at)."""
-    query = (
-        select(AnalyticsSnapshot)
+def newest_snapshot_query(user_id: uuid.UUID, *columns: Any) -> Any:
+    """The user's newest snapshot, whole or some columns (index on user_id, computed_at)."""
+    return (
+        select(*(columns or (AnalyticsSnapshot,)))
         .where(AnalyticsSnapshot.user_id == user_id)
         .order_by(col(AnalyticsSnapshot.computed_at).desc())
         .limit(1)
     )
-    return session.exec(query).first()
+
+
+def latest_snapshot(session: Session, user_id: uuid.UUID) -> AnalyticsSnapshot | None:
+    snapshot: AnalyticsSnapshot | None = session.exec(newest_snapshot_query(user_id)).first()
+    return snapshot
 
 
 def _envelope(snapshot: AnalyticsSnapshot | None, **body: Any) -> dict[str, Any]:
@@ -46,10 +49,6 @@ def _envelope(snapshot: AnalyticsSnapshot | None, **body: Any) -> dict[str, Any]
     }
 
 
-def _money(amount_minor: int, currency: str) -> dict[str, Any]:
-    return {"amount_minor": amount_minor, "amount": format_minor(amount_minor, currency)}
-
-
 def _period_view(section: dict[str, Any], daily: dict[str, int], period: str) -> dict[str, Any]:
     summary, currency = section["summaries"][period], section["currency"]
     start, end = date.fromisoformat(summary["start"]), date.fromisoformat(summary["end"])
@@ -57,17 +56,17 @@ def _period_view(section: dict[str, Any], daily: dict[str, int], period: str) ->
         "currency": currency,
         "start": summary["start"],
         "end": summary["end"],
-        "income": _money(summary["income_minor"], currency),
-        "spending": _money(summary["spending_minor"], currency),
-        "net": _money(summary["net_minor"], currency),
+        "income": money(summary["income_minor"], currency),
+        "spending": money(summary["spending_minor"], currency),
+        "net": money(summary["net_minor"], currency),
         "spending_by_category": [
-            {"category": name, **_money(amount, currency)}
+            {"category": name, **money(amount, currency)}
             for name, amount in sorted(
                 summary["spending_by_category"].items(), key=lambda kv: (-kv[1], kv[0])
             )
         ],
         "spending_by_day": [
-            {"date": day, **_money(amount, currency)}
+            {"date": day, **money(amount, currency)}
             for day, amount in daily.items()
             if start <= date.fromisoformat(day) <= end
         ],
@@ -161,7 +160,7 @@ def _product_view(
 def _sourced(amount_minor: int | None, currency: str, source: str) -> dict[str, Any] | None:
     if amount_minor is None:
         return None
-    return {**_money(amount_minor, currency), "currency": currency, "source": source}
+    return {**money(amount_minor, currency), "currency": currency, "source": source}
 
 
 @router.get("/products")

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from activities.ledger import account_for, deposit
 from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep, TemporalDep
 from api.errors import AppError, NotFoundError
-from api.payin_ops import minor_units, owned_order, payin_public, send_update
+from api.payin_ops import balance_public, minor_units, owned_order, payin_public, send_update
 from api.routes.trader import requisite_public
 from contracts.processing import UPDATE_CANCEL, UPDATE_CONFIRM, ActorRequest, ActorType
 from models.amounts import to_decimal, to_minor
@@ -66,7 +66,7 @@ def list_requisites(
     query = select(Requisite).order_by(col(Requisite.created_at))
     if status is not None:
         query = query.where(Requisite.status == status)
-    return [requisite_public(ctx, r) for r in session.exec(query).all()]
+    return [requisite_public(r) for r in session.exec(query).all()]
 
 
 @router.post("/requisites/{requisite_id}/approve", response_model=RequisitePublic)
@@ -74,9 +74,7 @@ def approve_requisite(
     requisite_id: uuid.UUID, session: SessionDep, ctx: ContextDep, _: CurrentAdmin
 ) -> RequisitePublic:
     """Let a requisite take orders."""
-    return requisite_public(
-        ctx, set_requisite_status(session, requisite_id, RequisiteStatus.approved)
-    )
+    return requisite_public(set_requisite_status(session, requisite_id, RequisiteStatus.approved))
 
 
 @router.post("/requisites/{requisite_id}/block", response_model=RequisitePublic)
@@ -84,9 +82,7 @@ def block_requisite(
     requisite_id: uuid.UUID, session: SessionDep, ctx: ContextDep, _: CurrentAdmin
 ) -> RequisitePublic:
     """Stop a requisite from taking new orders."""
-    return requisite_public(
-        ctx, set_requisite_status(session, requisite_id, RequisiteStatus.blocked)
-    )
+    return requisite_public(set_requisite_status(session, requisite_id, RequisiteStatus.blocked))
 
 
 @router.patch("/requisites/{requisite_id}/limits", response_model=RequisitePublic)
@@ -108,7 +104,7 @@ def set_limits(
     session.add(requisite)
     session.commit()
     session.refresh(requisite)
-    return requisite_public(ctx, requisite)
+    return requisite_public(requisite)
 
 
 @router.patch("/traders/{trader_id}", response_model=TraderPublic)
@@ -154,12 +150,7 @@ def deposit_to_trader(
     session.commit()
     account = account_for(session, AccountKind.trader, trader_id, body.currency)
     session.refresh(account)
-    return BalancePublic(
-        currency=account.currency,
-        balance=to_decimal(account.balance_minor, units),
-        held=to_decimal(account.held_minor, units),
-        available=to_decimal(account.balance_minor - account.held_minor, units),
-    )
+    return balance_public(account, units)
 
 
 @router.get("/orders/{order_id}", response_model=PayinPublic)

@@ -12,7 +12,14 @@ from sqlmodel import Session, col, select
 
 from api.deps import ContextDep, CurrentTrader, SessionDep, TemporalDep
 from api.errors import AppError, ConflictError
-from api.payin_ops import owned_order, payin_public, send_update, store_receipt
+from api.payin_ops import (
+    balance_public,
+    minor_units,
+    owned_order,
+    payin_public,
+    send_update,
+    store_receipt,
+)
 from contracts.processing import (
     OPEN_STATUSES,
     UPDATE_CANCEL,
@@ -20,9 +27,7 @@ from contracts.processing import (
     ActorRequest,
     ActorType,
 )
-from core.context import ServiceContext
 from core.security import mask_number
-from models.amounts import to_decimal
 from models.ledger import AccountKind, LedgerAccount
 from models.orders import Order
 from models.payins import BalancePublic, PayinPublic, TraderCancelRequest
@@ -57,10 +62,9 @@ def trader_of(session: Session, user: User) -> Trader:
     return trader
 
 
-def requisite_public(ctx: ServiceContext, requisite: Requisite) -> RequisitePublic:
-    number = ctx.secrets.decrypt(requisite.number_encrypted)
+def requisite_public(requisite: Requisite) -> RequisitePublic:
     data = requisite.model_dump(exclude={"number_encrypted", "number_hash", "number_last4"})
-    return RequisitePublic(**data, number_masked=mask_number(number))
+    return RequisitePublic(**data, number_masked=mask_number(requisite.number_last4))
 
 
 def set_online(session: Session, user: User, online: bool) -> Trader:
@@ -93,19 +97,7 @@ def balances(session: SessionDep, user: CurrentTrader) -> list[BalancePublic]:
             LedgerAccount.kind == AccountKind.trader, LedgerAccount.owner_id == trader.id
         )
     ).all()
-    result = []
-    for acc in accounts:
-        currency = session.get(Currency, acc.currency)
-        units = currency.minor_units if currency else 2
-        result.append(
-            BalancePublic(
-                currency=acc.currency,
-                balance=to_decimal(acc.balance_minor, units),
-                held=to_decimal(acc.held_minor, units),
-                available=to_decimal(acc.balance_minor - acc.held_minor, units),
-            )
-        )
-    return result
+    return [balance_public(acc, minor_units(session, acc.currency)) for acc in accounts]
 
 
 @router.get("/orders", response_model=list[PayinPublic])
@@ -192,7 +184,7 @@ def create_requisite(
         session.rollback()
         raise ConflictError("This number is already registered", code="requisite_exists") from exc
     session.refresh(requisite)
-    return requisite_public(ctx, requisite)
+    return requisite_public(requisite)
 
 
 @router.get("/requisites", response_model=list[RequisitePublic])
@@ -202,4 +194,4 @@ def list_requisites(
     """My requisites, numbers masked."""
     trader = trader_of(session, user)
     rows = session.exec(select(Requisite).where(Requisite.trader_id == trader.id)).all()
-    return [requisite_public(ctx, r) for r in rows]
+    return [requisite_public(r) for r in rows]
