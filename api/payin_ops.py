@@ -83,6 +83,21 @@ def payin_public(
     )
 
 
+async def update_and_read(
+    session: Session,
+    ctx: ServiceContext,
+    client: Client,
+    order_id: uuid.UUID,
+    update: str,
+    arg: Any,
+    **owner: uuid.UUID,
+) -> PayinPublic:
+    """Send an update to the order's workflow, then answer with the order as it now is."""
+    await send_update(client, order_id, update, arg)
+    order = await asyncio.to_thread(owned_order, session, order_id, **owner)
+    return await asyncio.to_thread(payin_public, session, ctx, order)
+
+
 def balance_public(account: LedgerAccount, units: int) -> BalancePublic:
     return BalancePublic(
         currency=account.currency,

@@ -17,7 +17,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from api.deps import ContextDep, CurrentStore, SessionDep, TemporalDep
 from api.errors import AppError, ConflictError, ForbiddenError, NotFoundError
-from api.payin_ops import owned_order, payin_public, send_update, store_receipt
+from api.payin_ops import owned_order, payin_public, store_receipt, update_and_read
 from api.routes.callbacks import router as callbacks_router
 from contracts.processing import (
     DEFAULT_CALLBACK_DELAYS_S,
@@ -221,9 +221,9 @@ async def mark_paid(
     if receipt is not None:
         receipt_id = await store_receipt(ctx, order, receipt, ActorType.customer, None)
     claim = ClaimRequest(str(receipt_id) if receipt_id else None)
-    await send_update(client, order.id, UPDATE_MARK_PAID, claim)
-    order = await asyncio.to_thread(owned_order, session, order_id, store_id=store.id)
-    return await asyncio.to_thread(payin_public, session, ctx, order)
+    return await update_and_read(
+        session, ctx, client, order.id, UPDATE_MARK_PAID, claim, store_id=store.id
+    )
 
 
 @router.post("/payins/{order_id}/cancel", response_model=PayinPublic)
@@ -238,6 +238,6 @@ async def cancel_payin(
     """Cancel a pay-in before the customer has claimed payment."""
     order = await asyncio.to_thread(owned_order, session, order_id, store_id=store.id)
     request = ActorRequest(ActorType.merchant.value, str(store.id), body.reason if body else None)
-    await send_update(client, order.id, UPDATE_CANCEL, request)
-    order = await asyncio.to_thread(owned_order, session, order_id, store_id=store.id)
-    return await asyncio.to_thread(payin_public, session, ctx, order)
+    return await update_and_read(
+        session, ctx, client, order.id, UPDATE_CANCEL, request, store_id=store.id
+    )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import TypeVar
 
 from fastapi import APIRouter
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from activities.ledger import account_for, deposit
 from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep, TemporalDep
 from api.errors import AppError, NotFoundError
-from api.payin_ops import balance_public, minor_units, owned_order, payin_public, send_update
+from api.payin_ops import balance_public, minor_units, owned_order, payin_public, update_and_read
 from api.routes.trader import requisite_public
 from contracts.processing import UPDATE_CANCEL, UPDATE_CONFIRM, ActorRequest, ActorType
 from models.amounts import to_decimal, to_minor
@@ -37,25 +39,38 @@ from models.traders import (
 )
 
 router = APIRouter()
+T = TypeVar("T", bound=SQLModel)
 
 
-def get_or_404(session: Session, model: type, object_id: object, what: str) -> object:
+def get_or_404(session: Session, model: type[T], object_id: uuid.UUID, what: str) -> T:
     row = session.get(model, object_id)
     if row is None:
         raise NotFoundError(f"{what} not found", code=f"{what.lower()}_not_found")
     return row
 
 
+def save(session: Session, row: T) -> T:
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def patch_row(
+    session: Session, model: type[T], object_id: uuid.UUID, what: str, body: SQLModel
+) -> T:
+    """Apply the fields the caller sent (and only those) to one row."""
+    row = get_or_404(session, model, object_id, what)
+    row.sqlmodel_update(body.model_dump(exclude_unset=True))
+    return save(session, row)
+
+
 def set_requisite_status(
     session: Session, requisite_id: uuid.UUID, to: RequisiteStatus
 ) -> Requisite:
     requisite = get_or_404(session, Requisite, requisite_id, "Requisite")
-    assert isinstance(requisite, Requisite)
     requisite.status = to
-    session.add(requisite)
-    session.commit()
-    session.refresh(requisite)
-    return requisite
+    return save(session, requisite)
 
 
 @router.get("/requisites", response_model=list[RequisitePublic])
@@ -95,16 +110,12 @@ def set_limits(
 ) -> RequisitePublic:
     """Change a requisite's static / dynamic limits and priority."""
     requisite = get_or_404(session, Requisite, requisite_id, "Requisite")
-    assert isinstance(requisite, Requisite)
     requisite.sqlmodel_update(body.model_dump(exclude_unset=True))
     if requisite.min_amount_minor > requisite.max_amount_minor:
         raise AppError(
             "min_amount_minor exceeds max_amount_minor", code="invalid_limits", status_code=422
         )
-    session.add(requisite)
-    session.commit()
-    session.refresh(requisite)
-    return requisite_public(requisite)
+    return requisite_public(save(session, requisite))
 
 
 @router.patch("/traders/{trader_id}", response_model=TraderPublic)
@@ -112,13 +123,7 @@ def update_trader(
     trader_id: uuid.UUID, body: TraderUpdate, session: SessionDep, _: CurrentAdmin
 ) -> Trader:
     """Set a trader's rewards, priority and switches."""
-    trader = get_or_404(session, Trader, trader_id, "Trader")
-    assert isinstance(trader, Trader)
-    trader.sqlmodel_update(body.model_dump(exclude_unset=True))
-    session.add(trader)
-    session.commit()
-    session.refresh(trader)
-    return trader
+    return patch_row(session, Trader, trader_id, "Trader", body)
 
 
 @router.patch("/stores/{store_id}/processing", response_model=StorePublic)
@@ -126,13 +131,7 @@ def update_store_fees(
     store_id: uuid.UUID, body: StoreFeesUpdate, session: SessionDep, _: CurrentAdmin
 ) -> Store:
     """Set a store's fees, deadlines and unique-amount bounds."""
-    store = get_or_404(session, Store, store_id, "Store")
-    assert isinstance(store, Store)
-    store.sqlmodel_update(body.model_dump(exclude_unset=True))
-    session.add(store)
-    session.commit()
-    session.refresh(store)
-    return store
+    return patch_row(session, Store, store_id, "Store", body)
 
 
 @router.post("/traders/{trader_id}/deposit", response_model=BalancePublic)
@@ -221,11 +220,10 @@ async def admin_confirm(
     admin: CurrentAdmin,
 ) -> PayinPublic:
     """Complete an order (e.g. resolve a dispute in the customer's favour)."""
-    owned_order(session, order_id)
-    await send_update(
-        client, order_id, UPDATE_CONFIRM, ActorRequest(ActorType.admin.value, str(admin.id))
-    )
-    return payin_public(session, ctx, owned_order(session, order_id))
+    # Database work off the event loop: this handler is async for the Temporal call.
+    await asyncio.to_thread(owned_order, session, order_id)
+    request = ActorRequest(ActorType.admin.value, str(admin.id))
+    return await update_and_read(session, ctx, client, order_id, UPDATE_CONFIRM, request)
 
 
 @router.post("/orders/{order_id}/cancel", response_model=PayinPublic)
@@ -238,7 +236,6 @@ async def admin_cancel(
     body: CancelRequest | None = None,
 ) -> PayinPublic:
     """Cancel any open order (the trader's hold is released)."""
-    owned_order(session, order_id)
+    await asyncio.to_thread(owned_order, session, order_id)
     request = ActorRequest(ActorType.admin.value, str(admin.id), body.reason if body else None)
-    await send_update(client, order_id, UPDATE_CANCEL, request)
-    return payin_public(session, ctx, owned_order(session, order_id))
+    return await update_and_read(session, ctx, client, order_id, UPDATE_CANCEL, request)

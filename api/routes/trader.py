@@ -17,8 +17,8 @@ from api.payin_ops import (
     minor_units,
     owned_order,
     payin_public,
-    send_update,
     store_receipt,
+    update_and_read,
 )
 from contracts.processing import (
     OPEN_STATUSES,
@@ -129,9 +129,9 @@ async def confirm_received(
     if receipt is not None:
         await store_receipt(ctx, order, receipt, ActorType.trader, str(trader.id))
     request = ActorRequest(ActorType.trader.value, str(trader.id), None)
-    await send_update(client, order.id, UPDATE_CONFIRM, request)
-    order = await asyncio.to_thread(owned_order, session, order_id, trader_id=trader.id)
-    return await asyncio.to_thread(payin_public, session, ctx, order)
+    return await update_and_read(
+        session, ctx, client, order.id, UPDATE_CONFIRM, request, trader_id=trader.id
+    )
 
 
 @router.post("/orders/{order_id}/cancel", response_model=PayinPublic)
@@ -147,9 +147,9 @@ async def cancel_order(
     trader = await asyncio.to_thread(trader_of, session, user)
     order = await asyncio.to_thread(owned_order, session, order_id, trader_id=trader.id)
     request = ActorRequest(ActorType.trader.value, str(trader.id), body.reason)
-    await send_update(client, order.id, UPDATE_CANCEL, request)
-    order = await asyncio.to_thread(owned_order, session, order_id, trader_id=trader.id)
-    return await asyncio.to_thread(payin_public, session, ctx, order)
+    return await update_and_read(
+        session, ctx, client, order.id, UPDATE_CANCEL, request, trader_id=trader.id
+    )
 
 
 def check_reference(session: Session, body: RequisiteCreate) -> None:
