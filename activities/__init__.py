@@ -1,23 +1,32 @@
-"""Temporal activities: database, S3 and HTTP work, built once per worker process."""
+"""Temporal activities: thin adapters that give workflows the database, S3 and HTTP.
+
+One class per product holds that product's clients (built once per worker process); its
+`@activity.defn` methods are the activities. `build_activities` is the one registration.
+"""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from activities.analytics import AnalyticsActivities
-from activities.callbacks import CallbackActivities
 from activities.connect import connect_activities
-from activities.payin import PayinActivities
+from activities.processing import ProcessingActivities
 from core.context import ServiceContext
+
+
+def activity_methods(holder: object) -> list[Callable[..., Any]]:
+    """Every `@activity.defn` method of `holder`, bound to it."""
+    return [
+        getattr(holder, name)
+        for name, member in inspect.getmembers(type(holder))
+        if hasattr(member, "__temporal_activity_definition")
+    ]
 
 
 def build_activities(ctx: ServiceContext) -> list[Callable[..., Any]]:
     """Every activity the worker registers, bound to this process's clients."""
-    payin, callbacks = PayinActivities(ctx), CallbackActivities(ctx)
-    processing: list[Callable[..., Any]] = [payin.match_requisite, payin.record_transition]
-    processing += [callbacks.prepare_callback, callbacks.deliver_callback]
-    processing += [callbacks.finish_callback]
-    processing += AnalyticsActivities(ctx).all()
-    processing += connect_activities(ctx)
-    return [*processing]
+    registered = activity_methods(ProcessingActivities(ctx))
+    registered += activity_methods(AnalyticsActivities(ctx))
+    return registered + connect_activities(ctx)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request, Security
 from fastapi.concurrency import run_in_threadpool
@@ -16,10 +16,13 @@ from core.context import ServiceContext
 from core.security import InvalidTokenError, decode_access_token, hash_api_key
 from core.settings import Settings
 from models.merchants import Store
+from models.traders import Trader
 from models.users import Role, User
+from processing import traders
 
 _bearer = HTTPBearer(auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+T = TypeVar("T")
 
 
 # Dependencies without I/O are `async def` so FastAPI runs them inline instead of sending
@@ -75,13 +78,23 @@ async def get_current_user(
         claims = decode_access_token(settings, credentials.credentials)
     except InvalidTokenError as exc:
         raise UnauthorizedError("Invalid or expired token", code="invalid_token") from exc
-    user = await run_in_threadpool(session.get, User, claims.user_id)
+    user = await run_in_threadpool(
+        _read_and_release, session, lambda: session.get(User, claims.user_id)
+    )
     if user is None or not user.is_active:
         raise UnauthorizedError("Invalid or expired token", code="invalid_token")
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def _read_and_release(session: Session, read: Callable[[], T]) -> T:
+    """Run an identity lookup and end its transaction, so no connection stays checked out
+    while the handler awaits something else (a workflow, a bank)."""
+    result = read()
+    session.commit()
+    return result
 
 
 def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
@@ -109,10 +122,18 @@ def get_current_store(
 ) -> Store:
     if not api_key:
         raise UnauthorizedError("X-API-Key header required", code="api_key_required")
-    store = session.exec(select(Store).where(Store.api_key_hash == hash_api_key(api_key))).first()
+    query = select(Store).where(Store.api_key_hash == hash_api_key(api_key))
+    store = _read_and_release(session, lambda: session.exec(query).first())
     if store is None or not store.is_active:
         raise UnauthorizedError("Invalid API key", code="invalid_api_key")
     return store
 
 
 CurrentStore = Annotated[Store, Depends(get_current_store)]
+
+
+def get_trader_profile(session: SessionDep, user: CurrentTrader) -> Trader:
+    return _read_and_release(session, lambda: traders.trader_of(session, user_id=user.id))
+
+
+CurrentTraderProfile = Annotated[Trader, Depends(get_trader_profile)]

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from slowapi.errors import RateLimitExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core import errors as domain
 from core.logging import request_id_var
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,27 @@ async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
 
+# The one place where a domain refusal becomes an HTTP status.
+DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
+    domain.NotFound: 404,
+    domain.Conflict: 409,
+    domain.NotAllowed: 403,
+    domain.TooLarge: 413,
+    domain.UnsupportedMedia: 415,
+    domain.Unavailable: 503,
+    domain.Invalid: 422,
+}
+
+
+def domain_status(exc: domain.DomainError) -> int:
+    return next((code for kind, code in DOMAIN_STATUS.items() if isinstance(exc, kind)), 422)
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, domain.DomainError)
+    return error_response(domain_status(exc), exc.code, exc.message, exc.details)
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details = [
@@ -127,6 +149,7 @@ async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(domain.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RateLimitExceeded, _rate_limited)

@@ -12,10 +12,19 @@ from slowapi.middleware import SlowAPIASGIMiddleware
 from api.errors import install_error_handlers
 from api.middleware import RequestIdMiddleware
 from api.ratelimit import LoginThrottle, build_limiter
-from api.routes import auth, category_rules, connect, dashboard, health, insights, merchant
-from api.routes.gateway import router as gateway_router
-from api.routes.processing_admin import router as processing_admin_router
-from api.routes.trader import router as trader_router
+from api.routes import (
+    auth,
+    callbacks,
+    category_rules,
+    connect,
+    dashboard,
+    gateway,
+    health,
+    insights,
+    merchant,
+    processing_admin,
+    trader,
+)
 from core.context import ServiceContext
 from core.logging import configure_logging, install_request_id
 from core.settings import Settings, get_settings
@@ -55,9 +64,10 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
     app.include_router(category_rules.router, prefix="/api/admin", tags=["admin"])
     app.include_router(connect.router, prefix="/api", tags=["connect"])
     app.include_router(connect.admin_router, prefix="/api/admin", tags=["admin"])
-    app.include_router(gateway_router, prefix="/api/gateway", tags=["gateway"])
-    app.include_router(trader_router, prefix="/api/trader", tags=["trader"])
-    app.include_router(processing_admin_router, prefix="/api/admin", tags=["admin"])
+    app.include_router(gateway.router, prefix="/api/gateway", tags=["gateway"])
+    app.include_router(callbacks.router, prefix="/api/gateway", tags=["gateway"])
+    app.include_router(trader.router, prefix="/api/trader", tags=["trader"])
+    app.include_router(processing_admin.router, prefix="/api/admin", tags=["admin"])
     return app
 
 

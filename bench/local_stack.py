@@ -17,7 +17,6 @@ from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.ledger import deposit
 from api.main import create_app
 from bench.common import scratch_database
 from bench.worker_process import platform_worker, worker_process
@@ -30,6 +29,7 @@ from launcher.services import SeaweedPorts, binary, seaweed_args, start_process,
 from models.merchants import Merchant, Store
 from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import Role, User
+from processing.ledger import deposit
 
 Stack = tuple[httpx.AsyncClient, str, list[dict[str, str]], Client]
 

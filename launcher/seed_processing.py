@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from activities.ledger import deposit
 from core.security import SecretBox
 from core.settings import get_settings
 from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import User
+from processing.ledger import deposit
 
 # Demo card numbers (test ranges); they only ever exist on a local demo platform.
 DEMO_REQUISITES = {

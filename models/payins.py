@@ -88,6 +88,11 @@ class CallbackDeliveryPublic(SQLModel):
     created_at: datetime
 
 
+class CallbackResent(SQLModel):
+    event_id: str
+    workflow_id: str
+
+
 class MatchReport(SQLModel):
     order_id: uuid.UUID
     status: PayinStatus

@@ -25,12 +25,12 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
-from activities.ledger import deposit
 from core.context import ServiceContext
 from core.security import generate_api_key, hash_api_key
 from models.merchants import Merchant, Store
 from models.traders import Currency, Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import Role
+from processing.ledger import deposit
 from tests.factories import create_user, login
 
 FAST_LADDER = [1, 1, 1, 1]

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from activities.webhooks import CallbackBlockedError, pin_target
 from core.context import ServiceContext
+from processing.webhooks import CallbackBlockedError, pin_target
 from tests.processing.conftest import (
     CallbackReceiver,
     make_store,

@@ -16,13 +16,13 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from activities.ledger import account_for, place_hold
 from contracts.processing import OPEN_STATUSES, PayinStatus
 from models.base import as_utc, utcnow
 from models.ledger import AccountKind
 from models.merchants import Store
 from models.orders import Order
 from models.traders import Requisite, RequisiteStatus, Trader
+from processing.ledger import account_for, place_hold
 
 CANDIDATE_LIMIT = 200
 WINDOW = timedelta(minutes=60)

@@ -1,0 +1,100 @@
+"""Processing activities: thin Temporal adapters over `processing/` (match, transitions,
+callbacks). Domain refusals become non-retryable `ApplicationError`s with the type names
+workflows and the API branch on; anything else is retried by Temporal.
+
+Sync methods run in the worker's thread pool; `deliver_callback` is async (HTTP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from contracts import processing as p
+from core.context import ServiceContext
+from models.orders import CallbackAttempt
+from processing import callbacks, lifecycle
+from processing.errors import InvalidTransition, OrderNotFound
+from processing.webhooks import CallbackBlockedError
+
+
+@contextmanager
+def final_refusals() -> Iterator[None]:
+    """Refusals no retry can change: the workflow sees them by type, at once."""
+    try:
+        yield
+    except OrderNotFound as exc:
+        raise ApplicationError(exc.message, type=p.ERR_ORDER_NOT_FOUND, non_retryable=True) from exc
+    except InvalidTransition as exc:
+        raise ApplicationError(
+            exc.message, type=p.ERR_INVALID_TRANSITION, non_retryable=True
+        ) from exc
+
+
+class ProcessingActivities:
+    """Holds the process's clients: the database engine, secrets and the callback client."""
+
+    def __init__(self, ctx: ServiceContext, http: httpx.AsyncClient | None = None) -> None:
+        self.ctx = ctx
+        self.http = http or callbacks.build_http_client()
+
+    @activity.defn(name=p.MATCH_REQUISITE)
+    def match_requisite(self, inp: p.MatchInput) -> p.MatchOutcome:
+        """Choose a requisite and hold the trader's liquidity, in one transaction."""
+        with final_refusals():
+            return lifecycle.match_order(self.ctx.engine, inp.order_id)
+
+    @activity.defn(name=p.RECORD_TRANSITION)
+    def record_transition(self, inp: p.TransitionInput) -> p.TransitionResult:
+        """Mirror one status change (audit event, hold void/post, settlement) exactly once."""
+        with final_refusals():
+            return lifecycle.record_transition(self.ctx.engine, inp)
+
+    @activity.defn(name=p.PREPARE_CALLBACK)
+    def prepare_callback(self, inp: p.CallbackInput) -> p.CallbackPrepared:
+        """Create the delivery row with its frozen body, once per event id."""
+        return p.CallbackPrepared(inp.event_id, callbacks.prepare_delivery(self.ctx.engine, inp))
+
+    @activity.defn(name=p.DELIVER_CALLBACK)
+    async def deliver_callback(self, inp: p.CallbackAttemptInput) -> p.CallbackAttemptResult:
+        """One signed POST; every outcome is recorded as an attempt."""
+        engine, decrypt = self.ctx.engine, self.ctx.secrets.decrypt
+        prepared = await asyncio.to_thread(callbacks.load_delivery, engine, decrypt, inp.event_id)
+        started = time.monotonic()
+        status_code, error, blocked = None, None, False
+        try:
+            status_code = await callbacks.send_signed(
+                self.http, prepared, self.ctx.settings.callback_allow_private
+            )
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}"
+        except CallbackBlockedError as exc:
+            error, blocked = f"blocked: {exc}", True
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        attempt = CallbackAttempt(
+            delivery_id=prepared.delivery.id,
+            attempt_no=inp.attempt_no,
+            status_code=status_code,
+            latency_ms=int((time.monotonic() - started) * 1000),
+            error=error,
+        )
+        await asyncio.to_thread(callbacks.record_attempt, engine, attempt, error is None)
+        if blocked:
+            # Recorded above; the destination is refused, so retrying cannot help.
+            raise ApplicationError(str(error), type=p.ERR_CALLBACK_BLOCKED, non_retryable=True)
+        return p.CallbackAttemptResult(
+            inp.event_id, inp.attempt_no, error is None, status_code, error
+        )
+
+    @activity.defn(name=p.FINISH_CALLBACK)
+    def finish_callback(self, inp: p.CallbackFinished) -> None:
+        """After the last rung: a delivery that never succeeded is marked failed."""
+        if not inp.delivered:
+            callbacks.mark_failed(self.ctx.engine, inp.event_id)

@@ -1,0 +1,116 @@
+"""Processing administration: requisite approval and limits, rates, deposits, order history."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TypeVar
+
+from sqlmodel import Session, SQLModel, col, select
+
+from core.errors import Invalid, NotFound
+from models.amounts import to_minor
+from models.ledger import AccountKind, Posting, PostingPublic
+from models.merchants import Store
+from models.orders import OrderEvent
+from models.payins import BalancePublic, DepositRequest, MatchReport
+from models.traders import Requisite, RequisiteStatus, Trader
+from processing.ledger import account_for, deposit
+from processing.payins import owned_order
+from processing.views import balance_public, minor_units, posting_public
+
+T = TypeVar("T", bound=SQLModel)
+
+
+def get_or_404(session: Session, model: type[T], object_id: uuid.UUID, what: str) -> T:
+    row = session.get(model, object_id)
+    if row is None:
+        raise NotFound(f"{what} not found", code=f"{what.lower()}_not_found")
+    return row
+
+
+def save(session: Session, row: T) -> T:
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def patch(session: Session, model: type[T], object_id: uuid.UUID, what: str, body: SQLModel) -> T:
+    """Apply the fields the caller sent (and only those) to one row."""
+    row = get_or_404(session, model, object_id, what)
+    row.sqlmodel_update(body.model_dump(exclude_unset=True))
+    return save(session, row)
+
+
+def requisites(session: Session, *, status: RequisiteStatus | None) -> list[Requisite]:
+    query = select(Requisite).order_by(col(Requisite.created_at))
+    if status is not None:
+        query = query.where(Requisite.status == status)
+    return list(session.exec(query).all())
+
+
+def set_requisite_status(
+    session: Session, *, requisite_id: uuid.UUID, status: RequisiteStatus
+) -> Requisite:
+    requisite = get_or_404(session, Requisite, requisite_id, "Requisite")
+    requisite.status = status
+    return save(session, requisite)
+
+
+def set_requisite_limits(session: Session, *, requisite_id: uuid.UUID, body: SQLModel) -> Requisite:
+    requisite = get_or_404(session, Requisite, requisite_id, "Requisite")
+    requisite.sqlmodel_update(body.model_dump(exclude_unset=True))
+    if requisite.min_amount_minor > requisite.max_amount_minor:
+        raise Invalid("min_amount_minor exceeds max_amount_minor", code="invalid_limits")
+    return save(session, requisite)
+
+
+def update_trader(session: Session, *, trader_id: uuid.UUID, body: SQLModel) -> Trader:
+    return patch(session, Trader, trader_id, "Trader", body)
+
+
+def update_store(session: Session, *, store_id: uuid.UUID, body: SQLModel) -> Store:
+    return patch(session, Store, store_id, "Store", body)
+
+
+def deposit_to_trader(
+    session: Session, *, trader_id: uuid.UUID, body: DepositRequest
+) -> BalancePublic:
+    """Credit a trader from platform funding; the admin's reference makes a retry a no-op."""
+    get_or_404(session, Trader, trader_id, "Trader")
+    units = minor_units(session, body.currency)
+    try:
+        amount = to_minor(body.amount, units)
+    except ValueError as exc:
+        raise Invalid(str(exc), code="invalid_amount") from exc
+    deposit(session, trader_id, body.currency, amount, f"{trader_id}:{body.reference}")
+    session.commit()
+    account = account_for(session, AccountKind.trader, trader_id, body.currency)
+    session.refresh(account)
+    return balance_public(account, units)
+
+
+def timeline(session: Session, *, order_id: uuid.UUID) -> list[OrderEvent]:
+    """Every transition of the order: who, when, from → to, why."""
+    owned_order(session, order_id)
+    query = select(OrderEvent).where(OrderEvent.order_id == order_id)
+    return list(session.exec(query.order_by(col(OrderEvent.at))).all())
+
+
+def postings(session: Session, *, order_id: uuid.UUID) -> list[PostingPublic]:
+    """Ledger postings of the order, with each leg."""
+    order = owned_order(session, order_id)
+    units = minor_units(session, order.currency)
+    rows = session.exec(select(Posting).where(Posting.order_id == order_id)).all()
+    return [posting_public(session, posting, units) for posting in rows]
+
+
+def match_report(session: Session, *, order_id: uuid.UUID) -> MatchReport:
+    """Why no requisite was matched: a reason code per candidate considered."""
+    order = owned_order(session, order_id)
+    return MatchReport(
+        order_id=order.id,
+        status=order.status,
+        failure_reason=order.failure_reason,
+        rejections=order.match_rejections or [],
+    )

@@ -1,0 +1,29 @@
+"""Processing's refusals, each with the stable code merchants and traders see."""
+
+from __future__ import annotations
+
+from core.errors import Conflict, Invalid, NotFound
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("Order not found")
+
+
+class InvalidTransition(Conflict):
+    """The order's status (or its workflow's validator) refuses the action."""
+
+    code = "invalid_transition"
+
+
+class NoRequisite(Invalid):
+    code = "no_requisite"
+
+
+class UnknownReference(Invalid):
+    """A bank, payment method or currency code we do not know."""
+
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(f"Unknown {field} {value!r}", code=f"unknown_{field}")

@@ -1,0 +1,213 @@
+"""Pay-in services the API calls: create (idempotent, matched before it answers), read, act.
+
+Reads come from the database (the workflow mirrors every transition there); actions go to
+the order's workflow as updates, whose refusals come back as `processing.errors`. No
+database connection is held while a workflow is awaited: each read is a short session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+
+from contracts.processing import InstructionsRequest, PayinInput, PayinStatus, payin_workflow_id
+from core.context import ServiceContext
+from core.errors import Conflict, Invalid, NotAllowed
+from models.amounts import to_minor
+from models.merchants import Store
+from models.orders import Order
+from models.payins import PayinCreate, PayinPublic
+from models.traders import Currency
+from processing.errors import NoRequisite, OrderNotFound
+from processing.views import payin_public
+from workflows.payin import PayinWorkflow
+
+
+def validated_amount(session: Session, store: Store, body: PayinCreate) -> int:
+    currency = session.get(Currency, body.currency.upper())
+    if currency is None or not currency.is_active:
+        raise Invalid(f"Unknown currency {body.currency!r}", code="unknown_currency")
+    if currency.code != store.currency:
+        raise Invalid(f"This store accepts {store.currency} only", code="currency_not_supported")
+    try:
+        amount = to_minor(body.amount, currency.minor_units)
+    except ValueError as exc:
+        raise Invalid(str(exc), code="invalid_amount") from exc
+    if not store.min_amount_minor <= amount <= store.max_amount_minor:
+        raise Invalid("Amount is outside the store's limits", code="amount_out_of_range")
+    return amount
+
+
+def existing_order(
+    session: Session, store: Store, body: PayinCreate, key: str, digest: str
+) -> Order | None:
+    """The order already created under this key; a reused key or order id is a conflict."""
+    # One query for both checks: the order under this key and any order with this id.
+    rows = session.exec(
+        select(Order).where(
+            Order.store_id == store.id,
+            or_(
+                col(Order.idempotency_key) == key,
+                col(Order.merchant_order_id) == body.merchant_order_id,
+            ),
+        )
+    ).all()
+    existing = next((row for row in rows if row.idempotency_key == key), None)
+    if existing is not None:
+        if existing.request_hash != digest:
+            raise Conflict(
+                "Idempotency key was used with other parameters", code="idempotency_key_reused"
+            )
+        return existing
+    if rows:
+        raise Conflict("merchant_order_id already used", code="duplicate_merchant_order_id")
+    return None
+
+
+def find_or_create_order(
+    session: Session, *, store: Store, body: PayinCreate, key: str
+) -> tuple[Order, bool]:
+    """The order for this idempotency key: the existing one (same parameters) or a new one."""
+    if not store.payin_enabled:
+        raise NotAllowed("Pay-ins are disabled for this store", code="payin_disabled")
+    amount = validated_amount(session, store, body)
+    digest = hashlib.sha256(json.dumps(body.model_dump(), sort_keys=True).encode()).hexdigest()
+    for _ in range(2):
+        existing = existing_order(session, store, body, key, digest)
+        if existing is not None:
+            return existing, False
+        order = Order(
+            **body.model_dump(include={"merchant_order_id", "payment_method", "bank_code"}),
+            **body.model_dump(include={"customer_id", "callback_url"}),
+            store_id=store.id,
+            merchant_id=store.merchant_id,
+            idempotency_key=key,
+            request_hash=digest,
+            requested_amount_minor=amount,
+            amount_minor=amount,
+            currency=store.currency,
+            payment_deadline_seconds=store.payment_deadline_seconds,
+            trader_deadline_seconds=store.trader_deadline_seconds,
+        )
+        session.add(order)
+        try:
+            session.commit()
+            return order, True
+        except IntegrityError:
+            # A concurrent retry with the same key won the insert: answer with its order.
+            session.rollback()
+    raise Conflict("Concurrent create with the same key", code="idempotency_conflict")
+
+
+async def start_and_match(
+    client: Client, *, task_queue: str, order: Order, callback_delays_s: list[int]
+) -> None:
+    """Update-with-start: the workflow starts (or is found) and answers once matched."""
+    start = WithStartWorkflowOperation(
+        PayinWorkflow.run,
+        PayinInput(str(order.id), str(order.store_id), str(order.merchant_id), callback_delays_s),
+        id=payin_workflow_id(str(order.id)),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    try:
+        await client.execute_update_with_start_workflow(
+            PayinWorkflow.instructions,
+            InstructionsRequest(str(order.id)),
+            start_workflow_operation=start,
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise Conflict("The order could not be matched", code="match_failed") from exc
+
+
+async def create_payin(
+    ctx: ServiceContext,
+    client: Client,
+    *,
+    store: Store,
+    body: PayinCreate,
+    key: str,
+    callback_delays_s: list[int],
+) -> tuple[PayinPublic, bool]:
+    """The matched pay-in (full requisite number) and whether this call created it."""
+
+    def find_or_create() -> tuple[Order, bool]:
+        with Session(ctx.engine, expire_on_commit=False) as session:
+            return find_or_create_order(session, store=store, body=body, key=key)
+
+    order, created = await asyncio.to_thread(find_or_create)
+    if order.status == PayinStatus.created:
+        await start_and_match(
+            client,
+            task_queue=ctx.settings.temporal_task_queue,
+            order=order,
+            callback_delays_s=callback_delays_s,
+        )
+    payin = await asyncio.to_thread(
+        read_payin, ctx, order_id=order.id, owner=Owner(store_id=store.id), full_number=True
+    )
+    if payin.status == PayinStatus.failed:
+        raise NoRequisite(
+            "No requisite is available for this pay-in",
+            details={
+                "order_id": str(payin.id),
+                "status": "failed",
+                "failure_reason": payin.failure_reason,
+            },
+        )
+    return payin, created
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose orders a caller may see: a store's, a trader's, or (staff) anyone's."""
+
+    store_id: uuid.UUID | None = None
+    trader_id: uuid.UUID | None = None
+
+
+STAFF = Owner()
+
+
+def owned_order(session: Session, order_id: uuid.UUID, owner: Owner = STAFF) -> Order:
+    """The order when the caller owns it; someone else's order is simply not found."""
+    query = select(Order).where(Order.id == order_id)
+    if owner.store_id is not None:
+        query = query.where(Order.store_id == owner.store_id)
+    if owner.trader_id is not None:
+        query = query.where(Order.trader_id == owner.trader_id)
+    order = session.exec(query.execution_options(populate_existing=True)).first()
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+def read_payin(
+    ctx: ServiceContext, *, order_id: uuid.UUID, owner: Owner = STAFF, full_number: bool = False
+) -> PayinPublic:
+    """One short read of an owned order, as the API shows it."""
+    with Session(ctx.engine) as session:
+        order = owned_order(session, order_id, owner)
+        return payin_public(session, order, ctx.secrets.decrypt if full_number else None)
+
+
+def find_by_merchant_order(
+    session: Session, *, store_id: uuid.UUID, merchant_order_id: str
+) -> PayinPublic:
+    order = session.exec(
+        select(Order).where(
+            Order.store_id == store_id, Order.merchant_order_id == merchant_order_id
+        )
+    ).first()
+    if order is None:
+        raise OrderNotFound()
+    return payin_public(session, order)
