@@ -11,6 +11,7 @@ COPY core ./core
 COPY contracts ./contracts
 COPY analytics ./analytics
 COPY bank_emulator ./bank_emulator
+COPY banks ./banks
 COPY launcher ./launcher
 COPY migrations ./migrations
 COPY alembic.ini worker.py ./

@@ -17,14 +17,14 @@ from sqlmodel import Session
 from temporalio.exceptions import ApplicationError
 
 from activities import connect_db as db
-from activities.bank_client import BankClient
-from activities.bank_models import (
+from activities.bank_stores import DbRawLogSink, DbTokenStore, current_user_id
+from banks import (
     BankAuthError,
     BankBadRequestError,
+    BankClient,
     BankError,
     ConsentRequiredError,
 )
-from activities.bank_stores import DbRawLogSink, DbTokenStore, current_user_id
 from contracts import connect as c
 from core.context import ServiceContext
 from models.connect import Consent, ConsentKind, ConsentStatus

@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from activities.bank_models import BankToken as WireToken
-from activities.bank_models import RawApiLogEntry
+from banks.wire import BankToken as WireToken
+from banks.wire import RawApiLogEntry
 from core.db import session_scope
 from core.security import SecretBox
 from models.base import as_utc, utcnow

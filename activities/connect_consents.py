@@ -11,7 +11,7 @@ from temporalio import activity
 
 from activities import connect_db as db
 from activities.bank_access import BankAccess, bank_errors, consent_state
-from activities.bank_models import ConsentStatus as WireConsentStatus
+from banks.wire import ConsentStatus as WireConsentStatus
 from contracts import connect as c
 from models.base import utcnow
 from models.connect import Consent, ConsentKind, ConsentStatus

@@ -10,11 +10,11 @@ from activities.bank_data_db import (
     BalanceRecord,
     TransactionRecord,
 )
-from activities.bank_models import AccountCategory
-from activities.bank_models import BankAccount as WireAccount
-from activities.bank_models import BankBalance as WireBalance
-from activities.bank_models import BankTransaction as WireTransaction
-from activities.bank_models import ProductAgreement as WireAgreement
+from banks.wire import AccountCategory
+from banks.wire import BankAccount as WireAccount
+from banks.wire import BankBalance as WireBalance
+from banks.wire import BankTransaction as WireTransaction
+from banks.wire import ProductAgreement as WireAgreement
 from core.security import mask_number
 from models.amounts import rounded_minor
 from models.banking import AccountKind, TransactionStatus

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from activities.bank_client import BankClient, InMemoryRawLogSink, RetryPolicy
+from banks import BankClient, InMemoryRawLogSink, RetryPolicy
 from tests.bank_client.helpers import BANKS, SECRET, EmulatorAdmin
 from tests.conftest import emulator_server
 

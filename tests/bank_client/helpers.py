@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from activities.bank_client import BankClient
+from banks import BankClient
 
 BANKS = ("vbank", "abank", "sbank")
 SECRET = "emulator-team-secret"

@@ -7,10 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from activities.bank_models import (
-    AccountCategory,
-    ConsentStatus,
-    TransactionStatus,
+from banks.parsing import (
     parse_account,
     parse_account_consent,
     parse_agreement,
@@ -18,6 +15,7 @@ from activities.bank_models import (
     parse_datetime,
     parse_transaction,
 )
+from banks.wire import AccountCategory, ConsentStatus, TransactionStatus
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from activities.bank_client import BankClient
-from activities.bank_models import (
+from banks import (
     AccountCategory,
+    BankClient,
     ConsentRequiredError,
     ConsentStatus,
     TransactionStatus,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import astuple
 
-from activities.bank_client import BankClient, InMemoryRawLogSink, redact, truncate_utf8
-from activities.bank_models import RawApiLogEntry
+from banks import BankClient, InMemoryRawLogSink, RawApiLogEntry, redact, truncate_utf8
 from tests.bank_client.helpers import SECRET, EmulatorAdmin
 
 MakeClient = Callable[..., BankClient]

@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 import pytest
 
-from activities.bank_client import BankClient, InMemoryRawLogSink, RetryPolicy
-from activities.bank_models import (
+from banks import (
     BankAuthError,
+    BankClient,
     BankRateLimitedError,
     BankUnavailableError,
+    InMemoryRawLogSink,
+    RetryPolicy,
 )
 from tests.bank_client.helpers import EmulatorAdmin, granted_consent
 

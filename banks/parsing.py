@@ -1,285 +1,32 @@
-"""Our own typed view of the sandbox banks' wire data, and the typed errors of the bank client.
+"""Wire dict → `banks.wire` models: the banks' key styles, envelopes and formats, read once.
 
-The banks mix key styles (camelCase accounts data, snake_case consents and agreements),
-wrap some responses in `data`, send amounts as strings or floats and timestamps with or
-without a zone. Everything is converted here, once: amounts become signed `Decimal`s,
-timestamps tz-aware UTC, statuses small enums. Standard library only, so workflow code and
-Temporal payload modules may import these types safely.
+Amounts become signed `Decimal`s (strings, ints or floats on the wire), timestamps tz-aware
+UTC (with `Z`, an offset, no zone or a bare date), statuses the small enums of `banks.wire`.
+Standard library only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
-from typing import Any, ClassVar
-
-
-class ConsentStatus(StrEnum):
-    authorized = "authorized"
-    awaiting_authorization = "awaiting_authorization"
-    rejected = "rejected"
-    revoked = "revoked"
-    expired = "expired"
-    unknown = "unknown"
-
-
-class TransactionStatus(StrEnum):
-    booked = "booked"
-    pending = "pending"
-    declined = "declined"
-    refunded = "refunded"
-
-
-class AccountCategory(StrEnum):
-    checking = "checking"
-    savings = "savings"
-    deposit = "deposit"
-    loan = "loan"
-    credit_card = "credit_card"
-    card = "card"
-    other = "other"
-
-    @property
-    def is_liability(self) -> bool:
-        return self in (AccountCategory.loan, AccountCategory.credit_card)
-
-
-# -- errors ------------------------------------------------------------------------------
-
-
-class BankError(Exception):
-    """A bank call that failed; `code` is stable and safe to show or map to Temporal types.
-
-    Messages carry the bank, method, path (redacted) and the bank's own error text, never
-    tokens or secrets.
-    """
-
-    code: ClassVar[str] = "bank_error"
-    retryable: ClassVar[bool] = False
-
-    def __init__(self, message: str, *, bank_code: str, status_code: int | None = None):
-        super().__init__(message)
-        self.bank_code = bank_code
-        self.status_code = status_code
-
-
-class BankAuthError(BankError):
-    code = "bank_auth_failed"
-
-
-class ConsentRequiredError(BankError):
-    """403 CONSENT_REQUIRED: no consent, or it was revoked, expired or lacks a permission."""
-
-    code = "bank_consent_required"
-
-
-class BankRateLimitedError(BankError):
-    code = "bank_rate_limited"
-    retryable = True
-
-    def __init__(self, message: str, *, bank_code: str, retry_after_s: float | None = None):
-        super().__init__(message, bank_code=bank_code, status_code=429)
-        self.retry_after_s = retry_after_s
-
-
-class BankUnavailableError(BankError):
-    """5xx, timeouts and connection failures that outlasted our retries."""
-
-    code = "bank_unavailable"
-    retryable = True
-
-
-class BankBadRequestError(BankError):
-    code = "bank_bad_request"
-
-
-class BankNotFoundError(BankBadRequestError):
-    code = "bank_not_found"
-
-
-class BankProtocolError(BankError):
-    """A response we cannot read (not JSON, or a required field is missing)."""
-
-    code = "bank_bad_response"
-
-
-# -- models ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BankToken:
-    access_token: str
-    expires_at: datetime
-
-    def __repr__(self) -> str:
-        # Never let a token reach logs through a repr.
-        return f"BankToken(expires_at={self.expires_at.isoformat()})"
-
-
-@dataclass(frozen=True)
-class ConsentRequestResult:
-    """Answer to a consent request; `consent_id` is None while the client has not approved."""
-
-    request_id: str
-    consent_id: str | None
-    status: ConsentStatus
-    auto_approved: bool
-    message: str | None = None
-    created_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class AccountConsent:
-    consent_id: str
-    status: ConsentStatus
-    permissions: tuple[str, ...]
-    created_at: datetime | None
-    status_updated_at: datetime | None
-    expires_at: datetime | None
-
-    @property
-    def is_request_echo(self) -> bool:
-        """Polling by a request id echoes it back; only `consent-…` ids are real consents."""
-        return not self.consent_id.startswith("consent-")
-
-
-@dataclass(frozen=True)
-class ConsentSignResult:
-    consent_id: str | None
-    status: ConsentStatus
-    permissions: tuple[str, ...]
-    expires_at: datetime | None
-    signed_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ProductConsentRequestResult:
-    request_id: str
-    consent_id: str | None
-    status: ConsentStatus
-    auto_approved: bool
-    message: str | None
-    valid_until: datetime | None
-
-
-@dataclass(frozen=True)
-class ProductAgreementConsent:
-    consent_id: str | None
-    request_id: str | None
-    client_id: str | None
-    status: ConsentStatus
-    allowed_product_types: tuple[str, ...]
-    read_product_agreements: bool
-    valid_until: datetime | None
-
-
-@dataclass(frozen=True)
-class BankAccount:
-    account_id: str
-    category: AccountCategory
-    sub_type: str
-    currency: str
-    nickname: str | None
-    status: str
-    opening_date: date | None
-    identification: str | None
-    holder_name: str | None
-
-    @property
-    def masked_number(self) -> str | None:
-        return f"****{self.identification[-4:]}" if self.identification else None
-
-
-@dataclass(frozen=True)
-class BankBalance:
-    """A signed balance. For a Loan account a positive amount is the outstanding debt."""
-
-    account_id: str
-    balance_type: str
-    amount: Decimal
-    currency: str
-    as_of: datetime | None
-
-
-@dataclass(frozen=True)
-class BankTransaction:
-    """One transaction; `amount` is signed (credit +, debit −)."""
-
-    account_id: str
-    transaction_id: str
-    amount: Decimal
-    currency: str
-    status: TransactionStatus
-    raw_status: str
-    booked_at: datetime
-    value_at: datetime | None
-    description: str | None
-    bank_tx_code: str | None
-    merchant_name: str | None
-    mcc: str | None
-    merchant_category: str | None
-    card_masked: str | None
-    counterparty: str | None
-
-
-@dataclass(frozen=True)
-class BankCard:
-    card_id: str
-    masked_number: str | None
-    card_type: str | None
-    name: str | None
-    status: str | None
-    account_id: str | None
-
-
-@dataclass(frozen=True)
-class BankProduct:
-    product_id: str
-    product_type: str
-    name: str | None
-    description: str | None
-    interest_rate: Decimal | None
-    min_amount: Decimal | None
-    max_amount: Decimal | None
-    term_months: int | None
-
-
-@dataclass(frozen=True)
-class ProductAgreement:
-    """An agreement; `interest_rate` / `account_balance` only come from the detail call."""
-
-    agreement_id: str
-    product_id: str | None
-    product_name: str | None
-    product_type: str
-    amount: Decimal | None
-    status: str | None
-    start_date: datetime | None
-    end_date: datetime | None
-    account_number: str | None
-    interest_rate: Decimal | None = None
-    account_balance: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class RawApiLogEntry:
-    """One request/response exchange with a bank, already redacted and truncated."""
-
-    bank_code: str
-    method: str
-    endpoint: str
-    status_code: int | None
-    request_body: str | None
-    response_body: str | None
-    correlation_id: str
-    duration_ms: int
-    external_client_id: str | None
-    attempt: int
-    error: str | None
-    occurred_at: datetime
-    direction: str = "outbound"
+from typing import Any
+
+from banks.wire import (
+    AccountCategory,
+    AccountConsent,
+    BankAccount,
+    BankBalance,
+    BankCard,
+    BankProduct,
+    BankTransaction,
+    ConsentRequestResult,
+    ConsentSignResult,
+    ConsentStatus,
+    ProductAgreement,
+    ProductAgreementConsent,
+    ProductConsentRequestResult,
+    TransactionStatus,
+)
 
 
 def as_dict(value: Any) -> dict[str, Any]:

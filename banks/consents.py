@@ -1,0 +1,150 @@
+"""Consent calls: account-access consents and product-agreement consents.
+
+Requesting (the bank may approve at once or leave it to the user), polling, sandbox signing
+as the user, and revoking. Consent ids are what the data calls of `banks.data` present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote
+
+from banks.auth import BankAuth
+from banks.errors import BankNotFoundError
+from banks.parsing import (
+    as_dict,
+    parse_account_consent,
+    parse_consent_request,
+    parse_product_consent,
+    parse_product_consent_request,
+    parse_sign_result,
+)
+from banks.transport import BankRequest
+from banks.wire import (
+    AccountConsent,
+    ConsentRequestResult,
+    ConsentSignResult,
+    ProductAgreementConsent,
+    ProductConsentRequestResult,
+)
+
+DEFAULT_PERMISSIONS = ("ReadAccountsDetail", "ReadBalances", "ReadTransactionsDetail")
+DEFAULT_PRODUCT_TYPES = ("deposit", "card", "loan")
+
+
+class ConsentCalls(BankAuth):
+    """Asking for, reading, signing and revoking a user's consents at this bank."""
+
+    # Set up by `BankClient.__init__`.
+    requesting_bank_name: str
+
+    # -- account consents ----------------------------------------------------------------
+
+    async def request_account_consent(
+        self,
+        external_client_id: str,
+        permissions: Sequence[str] = DEFAULT_PERMISSIONS,
+        reason: str = "Personal finance aggregation",
+    ) -> ConsentRequestResult:
+        """Ask for account access; `consent_id` is set only when the bank approved at once."""
+        body = {
+            "client_id": external_client_id,
+            "permissions": list(permissions),
+            "reason": reason,
+            "requesting_bank": self.client_id,
+            "requesting_bank_name": self.requesting_bank_name,
+        }
+        request = BankRequest(
+            "POST",
+            "/account-consents/request",
+            body=body,
+            idempotent=False,
+            external_client_id=external_client_id,
+        )
+        return parse_consent_request(as_dict(await self._json(request)))
+
+    async def get_account_consent(self, consent_or_request_id: str) -> AccountConsent:
+        """A consent's status; by request id the bank may echo it with AwaitingAuthorization."""
+        request = BankRequest("GET", f"/account-consents/{quote(consent_or_request_id, safe='')}")
+        return parse_account_consent(as_dict(await self._json(request)))
+
+    async def sign_account_consent(
+        self, external_client_id: str, password: str, request_id: str, approve: bool = True
+    ) -> ConsentSignResult:
+        """Sandbox only: log in as the user and approve (or reject) a pending request."""
+        return await self._sign(
+            "/account-consents/sign", external_client_id, password, request_id, approve
+        )
+
+    async def revoke_account_consent(self, consent_id: str) -> bool:
+        """Revoke; False when the bank no longer knows the consent (already gone)."""
+        request = BankRequest("DELETE", f"/account-consents/{quote(consent_id, safe='')}")
+        try:
+            await self._call(request)
+        except BankNotFoundError:
+            return False
+        return True
+
+    # -- product-agreement consents ------------------------------------------------------
+
+    async def request_product_agreement_consent(
+        self,
+        external_client_id: str,
+        reason: str = "Personal finance aggregation",
+        allowed_product_types: Sequence[str] = DEFAULT_PRODUCT_TYPES,
+    ) -> ProductConsentRequestResult:
+        """Ask for read access to the user's product agreements."""
+        body = {
+            "requesting_bank": self.client_id,
+            "client_id": external_client_id,
+            "read_product_agreements": True,
+            "open_product_agreements": False,
+            "close_product_agreements": False,
+            "allowed_product_types": list(allowed_product_types),
+            "reason": reason,
+        }
+        request = BankRequest(
+            "POST",
+            "/product-agreement-consents/request",
+            params={"client_id": external_client_id},
+            body=body,
+            idempotent=False,
+            external_client_id=external_client_id,
+        )
+        return parse_product_consent_request(as_dict(await self._json(request)))
+
+    async def get_product_agreement_consent(
+        self, consent_or_request_id: str
+    ) -> ProductAgreementConsent:
+        """A product-agreement consent (flat snake_case on the wire)."""
+        path = f"/product-agreement-consents/{quote(consent_or_request_id, safe='')}"
+        return parse_product_consent(as_dict(await self._json(BankRequest("GET", path))))
+
+    async def sign_product_agreement_consent(
+        self, external_client_id: str, password: str, request_id: str, approve: bool = True
+    ) -> ConsentSignResult:
+        """Sandbox only: log in as the user and sign a pending product-agreement consent."""
+        return await self._sign(
+            "/product-agreement-consents/sign", external_client_id, password, request_id, approve
+        )
+
+    async def _sign(
+        self, path: str, external_client_id: str, password: str, request_id: str, approve: bool
+    ) -> ConsentSignResult:
+        user_token = await self._login(external_client_id, password)
+        body = {
+            "request_id": request_id,
+            "action": "approve" if approve else "reject",
+            "signature": "password",
+        }
+        request = BankRequest(
+            "POST",
+            path,
+            body=body,
+            idempotent=False,
+            use_bank_token=False,
+            bearer=user_token,
+            external_client_id=external_client_id,
+            extra_secrets=(password, user_token),
+        )
+        return parse_sign_result(as_dict(await self._json(request)))
