@@ -8,6 +8,8 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY models ./models
 COPY core ./core
+COPY processing ./processing
+COPY connect ./connect
 COPY contracts ./contracts
 COPY analytics ./analytics
 COPY bank_emulator ./bank_emulator

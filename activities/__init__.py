@@ -10,8 +10,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from activities.analytics import AnalyticsActivities
-from activities.connect import connect_activities
+from activities.connect import ConnectActivities
 from activities.processing import ProcessingActivities
 from core.context import ServiceContext
 
@@ -27,6 +26,4 @@ def activity_methods(holder: object) -> list[Callable[..., Any]]:
 
 def build_activities(ctx: ServiceContext) -> list[Callable[..., Any]]:
     """Every activity the worker registers, bound to this process's clients."""
-    registered = activity_methods(ProcessingActivities(ctx))
-    registered += activity_methods(AnalyticsActivities(ctx))
-    return registered + connect_activities(ctx)
+    return activity_methods(ProcessingActivities(ctx)) + activity_methods(ConnectActivities(ctx))

@@ -30,10 +30,12 @@ def final_refusals() -> Iterator[None]:
     try:
         yield
     except OrderNotFound as exc:
-        raise ApplicationError(exc.message, type=p.ERR_ORDER_NOT_FOUND, non_retryable=True) from exc
+        raise ApplicationError(
+            exc.message, type=p.ProcessingError.order_not_found, non_retryable=True
+        ) from exc
     except InvalidTransition as exc:
         raise ApplicationError(
-            exc.message, type=p.ERR_INVALID_TRANSITION, non_retryable=True
+            exc.message, type=p.ProcessingError.invalid_transition, non_retryable=True
         ) from exc
 
 
@@ -44,24 +46,24 @@ class ProcessingActivities:
         self.ctx = ctx
         self.http = http or callbacks.build_http_client()
 
-    @activity.defn(name=p.MATCH_REQUISITE)
+    @activity.defn(name=p.ProcessingActivity.match_requisite)
     def match_requisite(self, inp: p.MatchInput) -> p.MatchOutcome:
         """Choose a requisite and hold the trader's liquidity, in one transaction."""
         with final_refusals():
             return lifecycle.match_order(self.ctx.engine, inp.order_id)
 
-    @activity.defn(name=p.RECORD_TRANSITION)
+    @activity.defn(name=p.ProcessingActivity.record_transition)
     def record_transition(self, inp: p.TransitionInput) -> p.TransitionResult:
         """Mirror one status change (audit event, hold void/post, settlement) exactly once."""
         with final_refusals():
             return lifecycle.record_transition(self.ctx.engine, inp)
 
-    @activity.defn(name=p.PREPARE_CALLBACK)
+    @activity.defn(name=p.ProcessingActivity.prepare_callback)
     def prepare_callback(self, inp: p.CallbackInput) -> p.CallbackPrepared:
         """Create the delivery row with its frozen body, once per event id."""
         return p.CallbackPrepared(inp.event_id, callbacks.prepare_delivery(self.ctx.engine, inp))
 
-    @activity.defn(name=p.DELIVER_CALLBACK)
+    @activity.defn(name=p.ProcessingActivity.deliver_callback)
     async def deliver_callback(self, inp: p.CallbackAttemptInput) -> p.CallbackAttemptResult:
         """One signed POST; every outcome is recorded as an attempt."""
         engine, decrypt = self.ctx.engine, self.ctx.secrets.decrypt
@@ -88,12 +90,14 @@ class ProcessingActivities:
         await asyncio.to_thread(callbacks.record_attempt, engine, attempt, error is None)
         if blocked:
             # Recorded above; the destination is refused, so retrying cannot help.
-            raise ApplicationError(str(error), type=p.ERR_CALLBACK_BLOCKED, non_retryable=True)
+            raise ApplicationError(
+                str(error), type=p.ProcessingError.callback_blocked, non_retryable=True
+            )
         return p.CallbackAttemptResult(
             inp.event_id, inp.attempt_no, error is None, status_code, error
         )
 
-    @activity.defn(name=p.FINISH_CALLBACK)
+    @activity.defn(name=p.ProcessingActivity.finish_callback)
     def finish_callback(self, inp: p.CallbackFinished) -> None:
         """After the last rung: a delivery that never succeeded is marked failed."""
         if not inp.delivered:

@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 from sqlmodel import create_engine
 
-from activities.analytics_db import compute_and_store
 from bench.common import scratch_database, sqlalchemy_url
 from bench.dashboard_data import create_user, insert_year_of_data
+from connect.snapshots import compute_and_store
 from core.migrate import upgrade
 from launcher.services import free_port
 

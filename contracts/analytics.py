@@ -7,14 +7,19 @@ workflow calls it); everything else the analytics side adds is declared here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-# Activity names: workflows refer to activities by name so they never import activity code.
-RECATEGORISE_USER = "connect.recategorise_user"
-LIST_USERS_WITH_ACCOUNTS = "connect.list_users_with_accounts"
-REFRESHABLE_BANKS = "connect.refreshable_banks"
-ENSURE_REFRESH_SCHEDULE = "connect.ensure_refresh_schedule"
-PAUSE_REFRESH_SCHEDULE = "connect.pause_refresh_schedule"
-RESUME_REFRESH_SCHEDULE = "connect.resume_refresh_schedule"
+
+class AnalyticsActivity(StrEnum):
+    """Activity names: workflows refer to activities by name, never by importing them."""
+
+    recategorise_user = "connect.recategorise_user"
+    list_users_with_accounts = "connect.list_users_with_accounts"
+    refreshable_banks = "connect.refreshable_banks"
+    ensure_refresh_schedule = "connect.ensure_refresh_schedule"
+    pause_refresh_schedule = "connect.pause_refresh_schedule"
+    resume_refresh_schedule = "connect.resume_refresh_schedule"
+
 
 # Workflow type names, for schedules and API code that must not import workflow modules.
 REFRESH_WORKFLOW = "RefreshWorkflow"

@@ -1,14 +1,89 @@
-"""Payloads of the Connect workflows and activities (standard library only)."""
+"""Connect's vocabulary and payloads: statuses, activity names, workflow ids (standard
+library only — workflow files import this module).
+
+Payloads carry ids, never tokens or the bank's secrets (histories are stored in clear).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 BANK_CODES = ("vbank", "abank", "sbank")
 
-# Error type names activities raise and workflows / the API branch on.
-CONSENT_REQUIRED = "ConsentRequired"
-BANK_AUTH_FAILED = "BankAuthFailed"
+
+class ConnectionStatus(StrEnum):
+    """A user's bank as the user sees it (mirrored into `bank_connections`)."""
+
+    not_connected = "not_connected"
+    consent_pending = "consent_pending"
+    sync_in_progress = "sync_in_progress"
+    ready = "ready"
+    reconsent_required = "reconsent_required"
+    error = "error"
+
+
+class SyncStatus(StrEnum):
+    """How a sync ended; each is also the connection status it leaves behind."""
+
+    ready = "ready"
+    reconsent_required = "reconsent_required"
+    error = "error"
+
+
+class ConsentKind(StrEnum):
+    accounts = "accounts"
+    product_agreements = "product_agreements"
+
+
+class ConsentStatus(StrEnum):
+    pending = "pending"
+    authorized = "authorized"
+    rejected = "rejected"
+    revoked = "revoked"
+    expired = "expired"
+
+
+class ConnectActivity(StrEnum):
+    """Activity names: workflows refer to activities by name, never by importing them."""
+
+    ensure_token = "connect.ensure_token"  # noqa: S105 - an activity name
+    request_consent = "connect.request_consent"
+    poll_consent = "connect.poll_consent"
+    sign_consent = "connect.sign_consent"
+    expire_consent = "connect.expire_consent"
+    revoke_consent = "connect.revoke_consent"
+    update_connection = "connect.update_connection"
+    sync_accounts = "connect.sync_accounts"
+    sync_transactions = "connect.sync_transactions"
+    sync_agreements = "connect.sync_agreements"
+    finish_sync = "connect.finish_sync"
+    compute_snapshot = "connect.compute_snapshot"
+
+
+class ConnectError(StrEnum):
+    """ApplicationError types activities raise and workflows / the API branch on."""
+
+    consent_required = "ConsentRequired"
+    bank_auth_failed = "BankAuthFailed"
+
+
+def onboarding_workflow_id(user_id: str) -> str:
+    return f"onboarding-{user_id}"
+
+
+def connect_workflow_id(user_id: str, bank_code: str) -> str:
+    """Connecting (or re-consenting) one bank later on, apart from the first onboarding."""
+    return f"connect-{user_id}-{bank_code}"
+
+
+def sync_workflow_id(user_id: str, bank_code: str) -> str:
+    """One sync per user and bank at a time: a second start attaches to the running one."""
+    return f"sync-{user_id}-{bank_code}"
+
+
+def revoke_workflow_id(consent_row_id: str) -> str:
+    return f"revoke-consent-{consent_row_id}"
 
 
 @dataclass
@@ -24,7 +99,7 @@ class OnboardingInput:
 @dataclass
 class BankProgress:
     bank_code: str
-    status: str = "not_connected"
+    status: str = ConnectionStatus.not_connected
     step: str = "queued"
     progress_pct: int = 0
     last_error: str | None = None
@@ -41,7 +116,7 @@ class OnboardingProgress:
 class ConnectionUpdate:
     user_id: str
     bank_code: str
-    status: str
+    status: str  # a ConnectionStatus
     step: str
     progress_pct: int
     last_error: str | None = None
@@ -52,15 +127,17 @@ class ConnectionUpdate:
 class ConsentRequest:
     user_id: str
     bank_code: str
-    kind: str  # "accounts" | "product_agreements"
+    kind: str  # a ConsentKind
 
 
 @dataclass
 class ConsentState:
+    """Our consent row (`consent_row_id`), never the bank's consent id."""
+
     consent_row_id: str
     bank_code: str
-    kind: str
-    status: str  # ConsentStatus value
+    kind: str  # a ConsentKind
+    status: str  # a ConsentStatus
     auto_approved: bool = False
     reason: str | None = None
 
@@ -102,7 +179,7 @@ class TransactionsSynced:
 class SyncResult:
     user_id: str
     bank_code: str
-    status: str  # "ready" | "reconsent_required" | "error"
+    status: str  # a SyncStatus
     accounts: int = 0
     transactions_seen: int = 0
     transactions_added: int = 0
@@ -117,26 +194,9 @@ class FinishSync:
     result: SyncResult
 
 
-# Activity names: workflows refer to activities by name so they never import activity code.
-ENSURE_TOKEN = "connect.ensure_token"  # noqa: S105 - an activity name
-REQUEST_CONSENT = "connect.request_consent"
-POLL_CONSENT = "connect.poll_consent"
-SIGN_CONSENT = "connect.sign_consent"
-EXPIRE_CONSENT = "connect.expire_consent"
-UPDATE_CONNECTION = "connect.update_connection"
-SYNC_ACCOUNTS = "connect.sync_accounts"
-SYNC_TRANSACTIONS = "connect.sync_transactions"
-SYNC_AGREEMENTS = "connect.sync_agreements"
-FINISH_SYNC = "connect.finish_sync"
-COMPUTE_SNAPSHOT = "connect.compute_snapshot"
-
-
 @dataclass
 class SnapshotInput:
     user_id: str
-
-
-REVOKE_CONSENT = "connect.revoke_consent"
 
 
 @dataclass

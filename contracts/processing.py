@@ -45,23 +45,32 @@ class HoldAction(StrEnum):
     post = "post"
 
 
-# Activity names: workflows call activities by name, never by importing them.
-MATCH_REQUISITE = "match_requisite"
-RECORD_TRANSITION = "record_transition"
-PREPARE_CALLBACK = "prepare_callback"
-DELIVER_CALLBACK = "deliver_callback"
-FINISH_CALLBACK = "finish_callback"
+class ProcessingActivity(StrEnum):
+    """Activity names: workflows call activities by name, never by importing them."""
 
-# Update names on PayinWorkflow (the API sends them by name).
-UPDATE_MARK_PAID = "mark_paid"
-UPDATE_CONFIRM = "confirm"
-UPDATE_CANCEL = "cancel"
+    match_requisite = "match_requisite"
+    record_transition = "record_transition"
+    prepare_callback = "prepare_callback"
+    deliver_callback = "deliver_callback"
+    finish_callback = "finish_callback"
 
-# ApplicationError types the API maps to HTTP statuses.
-ERR_INVALID_TRANSITION = "InvalidTransition"
-ERR_ORDER_NOT_FOUND = "OrderNotFound"
-# A callback URL the SSRF guard refuses: no later rung could succeed, so the ladder stops.
-ERR_CALLBACK_BLOCKED = "CallbackBlocked"
+
+class PayinUpdate(StrEnum):
+    """Update names on PayinWorkflow (the API sends them by name)."""
+
+    instructions = "instructions"
+    mark_paid = "mark_paid"
+    confirm = "confirm"
+    cancel = "cancel"
+
+
+class ProcessingError(StrEnum):
+    """ApplicationError types the workflows and the API branch on."""
+
+    invalid_transition = "InvalidTransition"
+    order_not_found = "OrderNotFound"
+    # A callback URL the SSRF guard refuses: no later rung could succeed, so the ladder stops.
+    callback_blocked = "CallbackBlocked"
 
 
 def payin_workflow_id(order_id: str) -> str:

@@ -4,34 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from contracts.connect import ConnectionStatus, ConsentKind, ConsentStatus
 from models.base import UtcDatetime, created_at_field, enum_type, new_id
-
-
-class ConnectionStatus(StrEnum):
-    not_connected = "not_connected"
-    consent_pending = "consent_pending"
-    sync_in_progress = "sync_in_progress"
-    ready = "ready"
-    reconsent_required = "reconsent_required"
-    error = "error"
-
-
-class ConsentKind(StrEnum):
-    accounts = "accounts"
-    product_agreements = "product_agreements"
-
-
-class ConsentStatus(StrEnum):
-    pending = "pending"
-    authorized = "authorized"
-    rejected = "rejected"
-    revoked = "revoked"
-    expired = "expired"
 
 
 class BankConnection(SQLModel, table=True):

@@ -18,13 +18,11 @@ from temporalio.service import RPCError
 
 from contracts.processing import (
     OPEN_STATUSES,
-    UPDATE_CANCEL,
-    UPDATE_CONFIRM,
-    UPDATE_MARK_PAID,
     ActorRequest,
     ActorType,
     ClaimRequest,
     PayinStatus,
+    PayinUpdate,
     payin_workflow_id,
 )
 from core.context import ServiceContext
@@ -102,7 +100,7 @@ async def mark_paid(
             ctx, order_id=order.id, data=receipt, actor=ActorType.customer, actor_id=None
         )
     claim = ClaimRequest(str(receipt_id) if receipt_id else None)
-    await send_update(client, order.id, UPDATE_MARK_PAID, claim)
+    await send_update(client, order.id, PayinUpdate.mark_paid, claim)
     return await asyncio.to_thread(read_payin, ctx, order_id=order.id, owner=owner)
 
 
@@ -123,7 +121,7 @@ async def trader_confirm(
             ctx, order_id=order.id, data=receipt, actor=ActorType.trader, actor_id=str(trader_id)
         )
     request = ActorRequest(ActorType.trader.value, str(trader_id), None)
-    await send_update(client, order.id, UPDATE_CONFIRM, request)
+    await send_update(client, order.id, PayinUpdate.confirm, request)
     return await asyncio.to_thread(read_payin, ctx, order_id=order.id, owner=owner)
 
 
@@ -131,7 +129,7 @@ async def confirm(
     ctx: ServiceContext, client: Client, *, order_id: uuid.UUID, actor: ActorRequest
 ) -> PayinPublic:
     """An admin completes the order (e.g. resolves a dispute in the customer's favour)."""
-    return await act(ctx, client, order_id=order_id, update=UPDATE_CONFIRM, request=actor)
+    return await act(ctx, client, order_id=order_id, update=PayinUpdate.confirm, request=actor)
 
 
 async def cancel(
@@ -144,5 +142,5 @@ async def cancel(
 ) -> PayinPublic:
     """Cancel an owned order; the workflow decides whether this actor may, now."""
     return await act(
-        ctx, client, order_id=order_id, update=UPDATE_CANCEL, request=actor, owner=owner
+        ctx, client, order_id=order_id, update=PayinUpdate.cancel, request=actor, owner=owner
     )

@@ -27,7 +27,7 @@ class CallbackWorkflow:
     @workflow.run
     async def run(self, inp: p.CallbackInput) -> p.CallbackFinished:
         prepared = await workflow.execute_activity(
-            p.PREPARE_CALLBACK,
+            p.ProcessingActivity.prepare_callback,
             inp,
             result_type=p.CallbackPrepared,
             start_to_close_timeout=timedelta(seconds=30),
@@ -47,7 +47,7 @@ class CallbackWorkflow:
                 break
         finished = p.CallbackFinished(inp.event_id, delivered, attempts)
         await workflow.execute_activity(
-            p.FINISH_CALLBACK,
+            p.ProcessingActivity.finish_callback,
             finished,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,
@@ -58,7 +58,7 @@ class CallbackWorkflow:
         """True delivered, False a failed rung, None a refused URL (no rung can succeed)."""
         try:
             result = await workflow.execute_activity(
-                p.DELIVER_CALLBACK,
+                p.ProcessingActivity.deliver_callback,
                 p.CallbackAttemptInput(event_id, attempt_no),
                 result_type=p.CallbackAttemptResult,
                 start_to_close_timeout=timedelta(seconds=30),
@@ -66,7 +66,10 @@ class CallbackWorkflow:
             )
         except ActivityError as exc:
             cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type == p.ERR_CALLBACK_BLOCKED:
+            if (
+                isinstance(cause, ApplicationError)
+                and cause.type == p.ProcessingError.callback_blocked
+            ):
                 return None
             # A crashed or timed-out attempt is a failed rung, not a failed workflow.
             return False

@@ -8,12 +8,8 @@ from contracts import connect as c
 from workflows.sync import bank_call
 
 
-def revoke_workflow_id(consent_row_id: str) -> str:
-    return f"revoke-consent-{consent_row_id}"
-
-
 @workflow.defn
 class RevokeConsentWorkflow:
     @workflow.run
     async def run(self, inp: c.RevokeInput) -> c.ConsentState:
-        return await bank_call(c.REVOKE_CONSENT, inp, c.ConsentState)
+        return await bank_call(c.ConnectActivity.revoke_consent, inp, c.ConsentState)

@@ -57,7 +57,7 @@ CANCELLABLE = {
 
 
 def invalid(message: str) -> ApplicationError:
-    return ApplicationError(message, type=p.ERR_INVALID_TRANSITION, non_retryable=True)
+    return ApplicationError(message, type=p.ProcessingError.invalid_transition, non_retryable=True)
 
 
 @workflow.defn
@@ -76,7 +76,7 @@ class PayinWorkflow:
         self._input = inp
         self._publish()
         outcome = await workflow.execute_activity(
-            p.MATCH_REQUISITE,
+            p.ProcessingActivity.match_requisite,
             p.MatchInput(inp.order_id),
             result_type=p.MatchOutcome,
             start_to_close_timeout=timedelta(seconds=30),
@@ -148,7 +148,7 @@ class PayinWorkflow:
     ) -> p.TransitionResult:
         assert self._input is not None
         result = await workflow.execute_activity(
-            p.RECORD_TRANSITION,
+            p.ProcessingActivity.record_transition,
             p.TransitionInput(
                 self._input.order_id,
                 self._status.value,
@@ -192,6 +192,7 @@ class PayinWorkflow:
             updates.append(TRADER_ID.value_set(trader_id))
         workflow.upsert_search_attributes(updates)
 
+    # Its name is `PayinUpdate.instructions`; the API calls it typed (update-with-start).
     @workflow.update
     async def instructions(self, req: p.InstructionsRequest) -> p.MatchOutcome:
         """The match result; waits for matching when the workflow has just started."""
@@ -199,7 +200,7 @@ class PayinWorkflow:
         assert self._outcome is not None
         return self._outcome
 
-    @workflow.update(name=p.UPDATE_MARK_PAID)
+    @workflow.update(name=p.PayinUpdate.mark_paid)
     async def mark_paid(self, req: p.ClaimRequest) -> str:
         self._claim = req
         return await self._settled_status(PayinStatus.awaiting_payment)
@@ -214,7 +215,7 @@ class PayinWorkflow:
         ):
             raise invalid(f"payment cannot be claimed while the order is {self._status.value}")
 
-    @workflow.update(name=p.UPDATE_CONFIRM)
+    @workflow.update(name=p.PayinUpdate.confirm)
     async def confirm(self, req: p.ActorRequest) -> str:
         self._confirm = req
         return await self._final_status()
@@ -227,7 +228,7 @@ class PayinWorkflow:
                 f"{req.actor_type} cannot confirm while the order is {self._status.value}"
             )
 
-    @workflow.update(name=p.UPDATE_CANCEL)
+    @workflow.update(name=p.PayinUpdate.cancel)
     async def cancel(self, req: p.ActorRequest) -> str:
         self._cancel = req
         return await self._final_status()

@@ -27,7 +27,7 @@ class RecategoriseWorkflow:
         after, done, changed = inp.after, inp.users_done, inp.users_changed
         while True:
             page = await workflow.execute_activity(
-                a.LIST_USERS_WITH_ACCOUNTS,
+                a.AnalyticsActivity.list_users_with_accounts,
                 a.UsersPage(after),
                 result_type=a.UsersPageResult,
                 start_to_close_timeout=timedelta(seconds=30),
@@ -47,7 +47,7 @@ class RecategoriseWorkflow:
     async def _user(self, user_id: str) -> int:
         """1 when the user's categories changed (and a new snapshot was stored), else 0."""
         result = await workflow.execute_activity(
-            a.RECATEGORISE_USER,
+            a.AnalyticsActivity.recategorise_user,
             a.RecategoriseInput(user_id),
             result_type=a.RecategoriseResult,
             start_to_close_timeout=timedelta(minutes=2),
@@ -56,7 +56,7 @@ class RecategoriseWorkflow:
         if result.changed == 0:
             return 0
         await workflow.execute_activity(
-            c.COMPUTE_SNAPSHOT,
+            c.ConnectActivity.compute_snapshot,
             c.SnapshotInput(user_id),
             result_type=a.SnapshotResult,
             start_to_close_timeout=timedelta(minutes=2),

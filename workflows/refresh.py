@@ -17,8 +17,9 @@ from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedErro
 
 from contracts import analytics as a
 from contracts import connect as c
+from contracts.connect import SyncStatus, sync_workflow_id
 from contracts.search_attributes import CONNECT_USER_ID
-from workflows.sync import DB_RETRY, SyncWorkflow, sync_workflow_id
+from workflows.sync import DB_RETRY, SyncWorkflow
 
 SKIPPED = "skipped"
 FAILED = "failed"
@@ -30,7 +31,7 @@ class RefreshWorkflow:
     async def run(self, inp: a.RefreshInput) -> a.RefreshResult:
         workflow.upsert_search_attributes([CONNECT_USER_ID.value_set(inp.user_id)])
         banks: list[str] = await workflow.execute_activity(
-            a.REFRESHABLE_BANKS,
+            a.AnalyticsActivity.refreshable_banks,
             inp,
             result_type=list[str],
             start_to_close_timeout=timedelta(seconds=30),
@@ -43,7 +44,7 @@ class RefreshWorkflow:
         if result.reconsent_required:
             reason = f"Paused: {', '.join(result.reconsent_required)} need(s) a new consent."
             await workflow.execute_activity(
-                a.PAUSE_REFRESH_SCHEDULE,
+                a.AnalyticsActivity.pause_refresh_schedule,
                 a.RefreshScheduleInput(inp.user_id, reason),
                 result_type=bool,
                 start_to_close_timeout=timedelta(seconds=30),
@@ -52,7 +53,7 @@ class RefreshWorkflow:
         # Even with no new data, due dates and days-until-income move with time.
         if banks:
             snapshot = await workflow.execute_activity(
-                c.COMPUTE_SNAPSHOT,
+                c.ConnectActivity.compute_snapshot,
                 c.SnapshotInput(inp.user_id),
                 result_type=a.SnapshotResult,
                 start_to_close_timeout=timedelta(minutes=2),
@@ -80,11 +81,11 @@ class RefreshWorkflow:
 
     @staticmethod
     def _record(result: a.RefreshResult, bank: str, status: str) -> None:
-        if status == "ready":
+        if status == SyncStatus.ready:
             result.synced.append(bank)
         elif status == SKIPPED:
             result.skipped.append(bank)
-        elif status == "reconsent_required":
+        elif status == SyncStatus.reconsent_required:
             result.reconsent_required.append(bank)
         else:
             result.failed.append(bank)

@@ -16,6 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from contracts import analytics as a
 from contracts import connect as c
+from contracts.connect import ConnectionStatus, SyncStatus
 from contracts.search_attributes import BANK_CODE, CONNECT_USER_ID
 
 BANK_CALL_RETRY = RetryPolicy(
@@ -24,7 +25,7 @@ BANK_CALL_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=2),
     maximum_attempts=6,
     # A missing consent will not fix itself by retrying; the user must re-consent.
-    non_retryable_error_types=[c.CONSENT_REQUIRED, c.BANK_AUTH_FAILED],
+    non_retryable_error_types=[c.ConnectError.consent_required, c.ConnectError.bank_auth_failed],
 )
 DB_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 T = TypeVar("T")
@@ -44,17 +45,13 @@ async def bank_call(
     return result
 
 
-def sync_workflow_id(user_id: str, bank_code: str) -> str:
-    return f"sync-{user_id}-{bank_code}"
-
-
-def failure_of(err: ActivityError) -> tuple[str, str]:
-    """(connection status, reason) for an activity that failed for good."""
+def failure_of(err: ActivityError) -> tuple[SyncStatus, str]:
+    """(how the bank ends, reason) for an activity that failed for good."""
     cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.type == c.CONSENT_REQUIRED:
-        return "reconsent_required", f"The bank needs a new consent: {cause.message}"
+    if isinstance(cause, ApplicationError) and cause.type == c.ConnectError.consent_required:
+        return SyncStatus.reconsent_required, f"The bank needs a new consent: {cause.message}"
     message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
-    return "error", message
+    return SyncStatus.error, message
 
 
 @workflow.defn
@@ -71,18 +68,18 @@ class SyncWorkflow:
         workflow.upsert_search_attributes(
             [BANK_CODE.value_set(inp.bank_code), CONNECT_USER_ID.value_set(inp.user_id)]
         )
-        result = c.SyncResult(user_id=inp.user_id, bank_code=inp.bank_code, status="ready")
+        result = c.SyncResult(user_id=inp.user_id, bank_code=inp.bank_code, status=SyncStatus.ready)
         run_id = ""
         try:
-            await self._progress(inp, "sync_in_progress", "accounts", 45)
-            synced = await self._bank_call(c.SYNC_ACCOUNTS, inp, c.AccountsSynced)
+            await self._progress(inp, ConnectionStatus.sync_in_progress, "accounts", 45)
+            synced = await self._bank_call(c.ConnectActivity.sync_accounts, inp, c.AccountsSynced)
             run_id = synced.sync_run_id
             result.accounts = len(synced.accounts)
-            await self._progress(inp, "sync_in_progress", "transactions", 60)
+            await self._progress(inp, ConnectionStatus.sync_in_progress, "transactions", 60)
             counts = await asyncio.gather(
                 *(
                     self._bank_call(
-                        c.SYNC_TRANSACTIONS,
+                        c.ConnectActivity.sync_transactions,
                         c.AccountSyncInput(inp.user_id, inp.bank_code, run_id, account),
                         c.TransactionsSynced,
                     )
@@ -92,21 +89,21 @@ class SyncWorkflow:
             result.transactions_seen = sum(x.seen for x in counts)
             result.transactions_added = sum(x.added for x in counts)
             result.transactions_updated = sum(x.updated for x in counts)
-            await self._progress(inp, "sync_in_progress", "agreements", 85)
-            result.agreements = await self._bank_call(c.SYNC_AGREEMENTS, inp, int)
+            await self._progress(inp, ConnectionStatus.sync_in_progress, "agreements", 85)
+            result.agreements = await self._bank_call(c.ConnectActivity.sync_agreements, inp, int)
         except ActivityError as err:
             result.status, result.error = failure_of(err)
         self._step = "finishing"
         await workflow.execute_activity(
-            c.FINISH_SYNC,
+            c.ConnectActivity.finish_sync,
             c.FinishSync(run_id, result),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,
         )
-        if result.status == "reconsent_required":
+        if result.status == SyncStatus.reconsent_required:
             # No point refreshing on a schedule until the user consents again.
             await workflow.execute_activity(
-                a.PAUSE_REFRESH_SCHEDULE,
+                a.AnalyticsActivity.pause_refresh_schedule,
                 a.RefreshScheduleInput(inp.user_id, reason=result.error or "re-consent required"),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=DB_RETRY,
@@ -121,7 +118,7 @@ class SyncWorkflow:
     async def _progress(self, inp: c.SyncInput, status: str, step: str, pct: int) -> None:
         self._step = step
         await workflow.execute_activity(
-            c.UPDATE_CONNECTION,
+            c.ConnectActivity.update_connection,
             c.ConnectionUpdate(inp.user_id, inp.bank_code, status, step, pct),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,

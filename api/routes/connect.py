@@ -14,7 +14,15 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from api.deps import CurrentAdmin, CurrentConnectUser, SessionDep, SettingsDep, TemporalDep
 from api.errors import ConflictError, NotFoundError
-from contracts.connect import BANK_CODES, OnboardingInput, RevokeInput, SyncInput
+from contracts.connect import (
+    BANK_CODES,
+    OnboardingInput,
+    RevokeInput,
+    SyncInput,
+    onboarding_workflow_id,
+    revoke_workflow_id,
+    sync_workflow_id,
+)
 from models.amounts import format_minor
 from models.banking import AccountPublic, BankAccount, BankTransaction, TransactionPublic
 from models.base import as_utc
@@ -29,9 +37,9 @@ from models.connect import (
     RawApiLog,
     RawApiLogPublic,
 )
-from workflows.consents import RevokeConsentWorkflow, revoke_workflow_id
-from workflows.onboarding import OnboardingWorkflow, onboarding_workflow_id
-from workflows.sync import SyncWorkflow, sync_workflow_id
+from workflows.consents import RevokeConsentWorkflow
+from workflows.onboarding import OnboardingWorkflow
+from workflows.sync import SyncWorkflow
 
 router = APIRouter()
 

@@ -11,9 +11,9 @@ from typing import Any
 from fastapi import APIRouter
 from sqlmodel import Session, col, select
 
-from activities.analytics_inputs import linked_account
 from api.deps import CurrentConnectUser, SessionDep
 from api.errors import AppError
+from connect.analytics_inputs import linked_account
 from models.analytics import AnalyticsSnapshot
 from models.analytics_views import debt_view, loan_view, money, recurring_view, sections
 from models.banking import BankAccount, ProductAgreement

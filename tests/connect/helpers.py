@@ -10,13 +10,13 @@ import httpx
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
-from contracts.connect import OnboardingInput, SyncInput, SyncResult
+from contracts.connect import OnboardingInput, SyncInput, SyncResult, sync_workflow_id
 from core.context import ServiceContext
 from models.banking import BankTransaction, SyncRun
 from models.users import Role
 from tests.factories import Actor, create_user, login
 from workflows.onboarding import OnboardingWorkflow
-from workflows.sync import SyncWorkflow, sync_workflow_id
+from workflows.sync import SyncWorkflow
 
 ADMIN = {"X-Emulator-Admin": "emulator-admin"}
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from activities.analytics_db import compute_and_store
+from connect.snapshots import compute_and_store
 from contracts.analytics import SnapshotResult
 from core.context import ServiceContext
 from models.users import Role

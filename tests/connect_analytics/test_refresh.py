@@ -17,10 +17,12 @@ from temporalio.client import Client, ScheduleActionStartWorkflow
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
-from activities.analytics import AnalyticsActivities
-from activities.refresh_schedule import delete_refresh_schedule
+from activities import activity_methods
+from activities.connect import ConnectActivities
+from connect.refresh_schedule import delete_refresh_schedule
 from contracts import analytics as a
 from contracts import connect as c
+from contracts.connect import sync_workflow_id
 from core.context import ServiceContext
 from models.analytics import AnalyticsSnapshot
 from models.connect import ConnectionStatus
@@ -28,7 +30,6 @@ from tests.connect_analytics.bankdata import steady_earner
 from tests.connect_analytics.conftest import NewUser
 from tests.connect_analytics.standin_sync import StandInSync
 from workflows.refresh import RefreshWorkflow
-from workflows.sync import sync_workflow_id
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ async def test_ensure_schedule_is_idempotent_and_paused_while_reconsent_is_neede
     data.save(ctx.engine)
     schedules.append(str(user.user_id))
     env = ActivityEnvironment(client=temporal_client)
-    acts = AnalyticsActivities(ctx)
+    acts = ConnectActivities(ctx)
     inp = a.RefreshScheduleInput(str(user.user_id))
 
     first = await env.run(acts.ensure_refresh_schedule, inp)
@@ -89,7 +90,7 @@ async def test_refresh_syncs_each_consented_bank_then_computes_a_snapshot(
         data.connection(bank)
     data.save(ctx.engine)
     schedules.append(uid)
-    acts = AnalyticsActivities(ctx)
+    acts = ConnectActivities(ctx)
     await ActivityEnvironment(client=temporal_client).run(
         acts.ensure_refresh_schedule, a.RefreshScheduleInput(uid)
     )
@@ -99,7 +100,7 @@ async def test_refresh_syncs_each_consented_bank_then_computes_a_snapshot(
             temporal_client,
             task_queue=queue,
             workflows=[RefreshWorkflow, StandInSync],
-            activities=acts.all(),
+            activities=activity_methods(acts),
             activity_executor=executor,
         ):
             in_flight = await temporal_client.start_workflow(

@@ -16,13 +16,6 @@ from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from activities.analytics_inputs import (
-    account_input,
-    is_loan_account,
-    products_inputs,
-    rule_from_row,
-    transaction_input,
-)
 from analytics import (
     AnalyticsSettings,
     CategoryRule,
@@ -34,6 +27,13 @@ from analytics import (
 from analytics.categories import OWN_TRANSFER
 from analytics.income import spending_by_day
 from analytics.inputs import TxKey
+from connect.analytics_inputs import (
+    account_input,
+    is_loan_account,
+    products_inputs,
+    rule_from_row,
+    transaction_input,
+)
 from contracts.analytics import RecategoriseResult, SnapshotResult
 from core.db import session_scope
 from models.analytics import AnalyticsSnapshot, CategoryRuleRow

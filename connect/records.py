@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from activities.bank_data_db import (
-    AccountRecord,
-    AgreementRecord,
-    BalanceRecord,
-    TransactionRecord,
-)
 from banks.wire import AccountCategory
 from banks.wire import BankAccount as WireAccount
 from banks.wire import BankBalance as WireBalance
 from banks.wire import BankTransaction as WireTransaction
 from banks.wire import ProductAgreement as WireAgreement
+from connect.bank_data import (
+    AccountRecord,
+    AgreementRecord,
+    BalanceRecord,
+    TransactionRecord,
+)
 from core.security import mask_number
 from models.amounts import rounded_minor
 from models.banking import AccountKind, TransactionStatus

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from activities.connect_db import apply_connection_update
+from connect.connections import apply_connection_update
 from contracts import connect as c
 from core.db import session_scope
 from models.banking import (

@@ -6,8 +6,10 @@ the API can both use them. Creating is idempotent: an existing schedule is updat
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+from sqlalchemy.engine import Engine
 from temporalio.client import (
     Client,
     Schedule,
@@ -24,6 +26,7 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
+from connect.connections import banks_needing_reconsent
 from contracts.analytics import (
     REFRESH_WORKFLOW,
     RefreshInput,
@@ -77,6 +80,23 @@ async def ensure_refresh_schedule(
 
         await client.get_schedule_handle(schedule_id).update(replace_definition)
     return RefreshScheduleState(schedule_id, paused, int(interval.total_seconds()))
+
+
+async def keep_user_fresh(
+    client: Client,
+    *,
+    engine: Engine,
+    user_id: str,
+    task_queue: str,
+    interval: timedelta,
+    reason: str,
+) -> RefreshScheduleState:
+    """Create or update the user's schedule; paused while a bank needs a new consent."""
+    blocked = await asyncio.to_thread(banks_needing_reconsent, engine, user_id)
+    note = f"Paused: {', '.join(blocked)} need(s) a new consent." if blocked else reason
+    return await ensure_refresh_schedule(
+        client, user_id, task_queue, interval, paused=bool(blocked), note=note or ACTIVE_NOTE
+    )
 
 
 async def set_refresh_paused(client: Client, user_id: str, paused: bool, note: str) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 
@@ -19,6 +21,16 @@ from models.connect import BankToken, RawApiLog
 
 # The user an activity is working for; raw log rows are attributed to them.
 current_user_id: ContextVar[uuid.UUID | None] = ContextVar("current_user_id", default=None)
+
+
+@contextmanager
+def acting_for(user_id: uuid.UUID | str | None) -> Iterator[None]:
+    """Attribute the bank exchanges made inside this block to the user (raw API log)."""
+    token = current_user_id.set(uuid.UUID(str(user_id)) if user_id else None)
+    try:
+        yield
+    finally:
+        current_user_id.reset(token)
 
 
 class DbTokenStore:

@@ -1,61 +1,87 @@
-"""Database side of Connect activities: connections, consents, sync runs (sync code)."""
+"""Consents as we keep them: the one rule for a live consent, and their recorded history.
+
+A consent is *live* when the bank authorized it and it has not expired (no end date counts
+as live). Every question "may we read this bank?" — sync, refresh, the API's sync button,
+expiry warnings — goes through `live_consent` / `live_consents`. Sync code: activities run
+it in threads.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
-from contracts import connect as c
 from core.db import session_scope
 from models.base import as_utc, utcnow
-from models.connect import (
-    BankConnection,
-    ConnectionStatus,
-    Consent,
-    ConsentEvent,
-    ConsentKind,
-    ConsentStatus,
-)
+from models.connect import Consent, ConsentEvent, ConsentKind, ConsentStatus
+
+OPEN = (ConsentStatus.authorized, ConsentStatus.pending)
 
 
-def update_connection(engine: Engine, update: c.ConnectionUpdate) -> None:
-    with session_scope(engine) as session:
-        apply_connection_update(session, update)
+def unexpired(row: Consent, now: datetime) -> bool:
+    return row.expires_at is None or as_utc(row.expires_at) > now
 
 
-def apply_connection_update(session: Session, update: c.ConnectionUpdate) -> None:
-    row = _connection(session, uuid.UUID(update.user_id), update.bank_code)
-    row.status = ConnectionStatus(update.status)
-    row.step, row.progress_pct = update.step, update.progress_pct
-    row.last_error = update.last_error
-    row.updated_at = utcnow()
-    if update.synced:
-        row.last_sync_at = utcnow()
-    session.add(row)
+def is_live(row: Consent, now: datetime) -> bool:
+    return row.status == ConsentStatus.authorized and unexpired(row, now)
 
 
-def _connection(session: Session, user_id: uuid.UUID, bank_code: str) -> BankConnection:
-    query = select(BankConnection).where(
-        BankConnection.user_id == user_id, BankConnection.bank_code == bank_code
+def _of_user(
+    user_id: uuid.UUID, kind: ConsentKind, statuses: Iterable[ConsentStatus]
+) -> SelectOfScalar[Consent]:
+    return select(Consent).where(
+        Consent.user_id == user_id, Consent.kind == kind, col(Consent.status).in_(list(statuses))
     )
-    row = session.exec(query.with_for_update()).first()
-    return row or BankConnection(user_id=user_id, bank_code=bank_code)
 
 
-def active_consent(engine: Engine, user_id: str, bank_code: str, kind: str) -> Consent | None:
-    """The consent to reuse: authorized (not expired) or still pending. One per bank and kind."""
+def live_consents(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    kind: ConsentKind = ConsentKind.accounts,
+    now: datetime | None = None,
+) -> dict[str, Consent]:
+    """The user's live consent of this kind per bank code."""
+    moment = now or utcnow()
+    rows = session.exec(_of_user(user_id, kind, [ConsentStatus.authorized]))
+    return {row.bank_code: row for row in rows if is_live(row, moment)}
+
+
+def live_consent(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    bank_code: str,
+    kind: ConsentKind = ConsentKind.accounts,
+) -> Consent | None:
+    return live_consents(session, user_id=user_id, kind=kind).get(bank_code)
+
+
+def live_banks(engine: Engine, user_id: str) -> list[str]:
+    """Banks the user's data may be read from now (a live accounts consent), in code order."""
+    with Session(engine) as session:
+        return sorted(live_consents(session, user_id=uuid.UUID(user_id)))
+
+
+def authorization_ends(session: Session, *, user_id: uuid.UUID) -> dict[str, datetime]:
+    """When each bank's account authorization ends — also when it already has (so the user
+    is told), which is why this reads authorized consents whether live or not."""
+    rows = session.exec(_of_user(user_id, ConsentKind.accounts, [ConsentStatus.authorized]))
+    return {row.bank_code: as_utc(row.expires_at) for row in rows if row.expires_at}
+
+
+def reusable_consent(engine: Engine, user_id: str, bank_code: str, kind: str) -> Consent | None:
+    """The consent a new request should reuse: live, or still pending and unexpired."""
+    now = utcnow()
     with Session(engine, expire_on_commit=False) as session:
-        query = select(Consent).where(
-            Consent.user_id == uuid.UUID(user_id),
-            Consent.bank_code == bank_code,
-            Consent.kind == ConsentKind(kind),
-            Consent.status.in_([ConsentStatus.authorized, ConsentStatus.pending]),  # type: ignore[attr-defined]
-        )
+        query = _of_user(uuid.UUID(user_id), ConsentKind(kind), OPEN)
         for row in session.exec(query):
-            if row.expires_at is None or as_utc(row.expires_at) > utcnow():
+            if row.bank_code == bank_code and unexpired(row, now):
                 return row
     return None
 
@@ -109,7 +135,7 @@ def revoke_other_consents(engine: Engine, keep: Consent) -> list[str]:
             Consent.bank_code == keep.bank_code,
             Consent.kind == keep.kind,
             Consent.id != keep.id,
-            Consent.status.in_([ConsentStatus.authorized, ConsentStatus.pending]),  # type: ignore[attr-defined]
+            col(Consent.status).in_(OPEN),
         )
         revoked = []
         for row in session.exec(query):

@@ -1,0 +1,82 @@
+"""A user's banks as they see them: status, step, progress, consent expiry (sync code)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from connect.consents import authorization_ends
+from contracts import connect as c
+from contracts.connect import BANK_CODES, ConnectionStatus
+from core.db import session_scope
+from models.base import utcnow
+from models.connect import BankConnection, ConnectionPublic
+
+BANK_NAMES = {"vbank": "VBank", "abank": "ABank", "sbank": "SBank"}
+CONSENT_EXPIRY_WARNING = timedelta(days=7)
+
+
+def update_connection(engine: Engine, update: c.ConnectionUpdate) -> None:
+    with session_scope(engine) as session:
+        apply_connection_update(session, update)
+
+
+def apply_connection_update(session: Session, update: c.ConnectionUpdate) -> None:
+    row = _connection(session, uuid.UUID(update.user_id), update.bank_code)
+    row.status = ConnectionStatus(update.status)
+    row.step, row.progress_pct = update.step, update.progress_pct
+    row.last_error = update.last_error
+    row.updated_at = utcnow()
+    if update.synced:
+        row.last_sync_at = utcnow()
+    session.add(row)
+
+
+def _connection(session: Session, user_id: uuid.UUID, bank_code: str) -> BankConnection:
+    query = select(BankConnection).where(
+        BankConnection.user_id == user_id, BankConnection.bank_code == bank_code
+    )
+    row = session.exec(query.with_for_update()).first()
+    return row or BankConnection(user_id=user_id, bank_code=bank_code)
+
+
+def connections_of(session: Session, *, user_id: uuid.UUID) -> list[ConnectionPublic]:
+    """Every bank, connected or not, with when its consent ends (and whether that is soon)."""
+    rows = {
+        row.bank_code: row
+        for row in session.exec(select(BankConnection).where(BankConnection.user_id == user_id))
+    }
+    expiries = authorization_ends(session, user_id=user_id)
+    now = utcnow()
+    result = []
+    for bank in BANK_CODES:
+        row = rows.get(bank)
+        public = (
+            ConnectionPublic.model_validate(row)
+            if row
+            else ConnectionPublic(
+                bank_code=bank,
+                status=ConnectionStatus.not_connected,
+                step="",
+                progress_pct=0,
+                last_error=None,
+                last_sync_at=None,
+            )
+        )
+        expires = expiries.get(bank)
+        public.consent_expires_at = expires
+        public.consent_expiring_soon = bool(expires and expires - now < CONSENT_EXPIRY_WARNING)
+        result.append(public)
+    return result
+
+
+def banks_needing_reconsent(engine: Engine, user_id: str) -> list[str]:
+    query = select(BankConnection.bank_code).where(
+        BankConnection.user_id == uuid.UUID(user_id),
+        BankConnection.status == ConnectionStatus.reconsent_required,
+    )
+    with Session(engine) as session:
+        return sorted(session.exec(query))

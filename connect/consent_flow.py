@@ -1,0 +1,159 @@
+"""The consent steps onboarding takes at a bank: request, poll, sign, expire, revoke.
+
+The bank's answer decides the mode (auto-approved or awaiting the user), never the bank's
+name. One active consent per bank and kind: a newly authorized one supersedes the rest,
+here and at the bank. Bank failures surface as `banks.errors`; the activity layer maps them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from banks.wire import ConsentStatus as WireConsentStatus
+from connect import consents as db
+from connect.bank_access import BankAccess
+from connect.bank_stores import acting_for
+from connect.connections import update_connection
+from contracts import connect as c
+from contracts.connect import ConnectionStatus
+from models.base import utcnow
+from models.connect import Consent, ConsentKind, ConsentStatus
+
+AUTO_CONSENT_LIFETIME = timedelta(days=365)
+ACCOUNT_PERMISSIONS = ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsDetail"]
+AGREEMENT_PERMISSIONS = ["ReadProductAgreements"]
+
+WIRE_STATUS = {
+    WireConsentStatus.authorized: ConsentStatus.authorized,
+    WireConsentStatus.awaiting_authorization: ConsentStatus.pending,
+    WireConsentStatus.rejected: ConsentStatus.rejected,
+    WireConsentStatus.revoked: ConsentStatus.revoked,
+    WireConsentStatus.expired: ConsentStatus.expired,
+    WireConsentStatus.unknown: ConsentStatus.pending,
+}
+
+
+def consent_state(row: Consent) -> c.ConsentState:
+    return c.ConsentState(
+        consent_row_id=str(row.id),
+        bank_code=row.bank_code,
+        kind=row.kind.value,
+        status=row.status.value,
+        auto_approved=row.auto_approved,
+        reason=row.status_reason,
+    )
+
+
+async def request(bank: BankAccess, req: c.ConsentRequest) -> c.ConsentState:
+    """Reuse the open consent of this bank and kind, or request a new one."""
+    existing = await bank.db(db.reusable_consent, req.user_id, req.bank_code, req.kind)
+    if existing is not None:
+        return consent_state(existing)
+    external = await bank.external_client(req.user_id)
+    client = bank.client(req.bank_code)
+    with acting_for(req.user_id):
+        if req.kind == ConsentKind.accounts:
+            result: Any = await client.request_account_consent(external)
+            expires = utcnow() + AUTO_CONSENT_LIFETIME if result.consent_id else None
+            permissions = ACCOUNT_PERMISSIONS
+        else:
+            result = await client.request_product_agreement_consent(external)
+            expires, permissions = result.valid_until, AGREEMENT_PERMISSIONS
+    status = WIRE_STATUS[result.status] if result.consent_id else ConsentStatus.pending
+    row = Consent(
+        user_id=uuid.UUID(req.user_id),
+        bank_code=req.bank_code,
+        kind=ConsentKind(req.kind),
+        request_id=result.request_id,
+        consent_id=result.consent_id,
+        status=status,
+        auto_approved=bool(result.auto_approved),
+        permissions=permissions,
+        expires_at=expires,
+    )
+    row = await bank.db(db.create_consent, row)
+    if row.status == ConsentStatus.authorized:
+        await _supersede(bank, row)
+    return consent_state(row)
+
+
+async def poll(bank: BankAccess, state: c.ConsentState) -> c.ConsentState:
+    """Ask the bank for a pending consent's status."""
+    row = await bank.db(db.consent_by_id, state.consent_row_id)
+    client = bank.client(row.bank_code)
+    with acting_for(row.user_id):
+        if row.kind == ConsentKind.accounts:
+            result: Any = await client.get_account_consent(row.consent_id or row.request_id)
+            consent_id, expires = result.consent_id, result.expires_at
+        else:
+            result = await client.get_product_agreement_consent(row.consent_id or row.request_id)
+            consent_id, expires = result.consent_id, result.valid_until
+    # Polling by request id echoes it back; only a real consent id is worth keeping.
+    if consent_id and consent_id == row.request_id:
+        consent_id = None
+    return await _settle(bank, row, WIRE_STATUS[result.status], consent_id, expires)
+
+
+async def sign(bank: BankAccess, state: c.ConsentState) -> c.ConsentState:
+    """Sandbox only, when the user allowed it: sign the pending request as the user."""
+    row = await bank.db(db.consent_by_id, state.consent_row_id)
+    external = await bank.external_client(str(row.user_id))
+    client = bank.client(row.bank_code)
+    password = bank.ctx.settings.bank_client_secret.get_secret_value()
+    with acting_for(row.user_id):
+        if row.kind == ConsentKind.accounts:
+            signed = await client.sign_account_consent(external, password, row.request_id)
+        else:
+            signed = await client.sign_product_agreement_consent(external, password, row.request_id)
+    return await _settle(
+        bank, row, WIRE_STATUS[signed.status], signed.consent_id, signed.expires_at
+    )
+
+
+async def expire(bank: BankAccess, state: c.ConsentState) -> c.ConsentState:
+    """The user did not approve in time: the request is given up with a clear reason."""
+    reason = "The bank did not approve the consent before the deadline"
+    row_id = uuid.UUID(state.consent_row_id)
+    return consent_state(await bank.db(db.record_consent, row_id, ConsentStatus.expired, reason))
+
+
+async def revoke(bank: BankAccess, inp: c.RevokeInput) -> c.ConsentState:
+    """Withdraw a consent at the bank and here; the bank then needs re-connecting."""
+    row = await bank.db(db.consent_by_id, inp.consent_row_id)
+    if row.consent_id and row.kind == ConsentKind.accounts:
+        with acting_for(inp.user_id):
+            await bank.client(row.bank_code).revoke_account_consent(row.consent_id)
+    reason = "Revoked by the user"
+    updated = await bank.db(db.record_consent, row.id, ConsentStatus.revoked, reason)
+    if row.kind == ConsentKind.accounts:
+        update = c.ConnectionUpdate(
+            inp.user_id, row.bank_code, ConnectionStatus.not_connected, "revoked", 0
+        )
+        await bank.db(update_connection, update)
+    return consent_state(updated)
+
+
+async def _settle(
+    bank: BankAccess, row: Consent, status: ConsentStatus, consent_id: str | None, expires: Any
+) -> c.ConsentState:
+    note = (
+        None
+        if status in (ConsentStatus.authorized, ConsentStatus.pending)
+        else f"The bank reports the consent {status.value}"
+    )
+    updated = await bank.db(db.record_consent, row.id, status, note, consent_id, expires)
+    if updated.status == ConsentStatus.authorized:
+        await _supersede(bank, updated)
+    return consent_state(updated)
+
+
+async def _supersede(bank: BankAccess, keep: Consent) -> None:
+    """One active consent per bank and kind: older ones are revoked, here and at the bank."""
+    stale = await bank.db(db.revoke_other_consents, keep)
+    if keep.kind != ConsentKind.accounts:
+        return
+    with acting_for(keep.user_id):
+        for consent_id in stale:
+            await bank.client(keep.bank_code).revoke_account_consent(consent_id)

@@ -1,0 +1,38 @@
+"""Connect's refusals, each with the stable code users and workflows see."""
+
+from __future__ import annotations
+
+from core.errors import Conflict, Invalid, NotFound
+
+
+class UnknownBank(NotFound):
+    code = "bank_not_found"
+
+    def __init__(self, bank_code: str) -> None:
+        super().__init__(f"Unknown bank {bank_code!r}")
+
+
+class NoLiveConsent(Conflict):
+    """No authorized, unexpired consent: the user must connect (or re-consent) first."""
+
+    code = "consent_required"
+
+
+class UserNotMapped(Invalid):
+    """The user has no sandbox identity at the banks yet."""
+
+    code = "user_not_mapped"
+
+
+class ConsentNotFound(NotFound):
+    code = "consent_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("Consent not found")
+
+
+class AccountNotFound(NotFound):
+    code = "account_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("Account not found")
