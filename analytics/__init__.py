@@ -27,8 +27,9 @@ from analytics.inputs import (
     deduplicate,
 )
 from analytics.recurring import RecurringBill, detect_recurring
+from analytics.results import CurrencySnapshot, Snapshot
 from analytics.safe_to_spend import SafeToSpend, compute_safe_to_spend
-from analytics.snapshot import CurrencySnapshot, Snapshot, compute_snapshot
+from analytics.snapshot import compute_snapshot
 
 __all__ = [
     "DEFAULT_RULES",

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from analytics.categories import ESSENTIAL_CATEGORIES, LOAN_PAYMENT
 from analytics.health import (
@@ -35,9 +34,7 @@ from analytics.inputs import (
 )
 from analytics.money import divide_minor
 from analytics.recurring import STATUS_OVERDUE
-
-if TYPE_CHECKING:
-    from analytics.snapshot import CurrencySnapshot
+from analytics.results import CurrencySnapshot
 
 TREND_MONTHS = 3
 ESSENTIAL_MONTHS = 3

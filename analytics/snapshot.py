@@ -8,9 +8,7 @@ caller (a workflow's `workflow.now()` or an activity's input), never from the cl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from analytics.categories import LOAN_PAYMENT, OWN_TRANSFER, CategoryRule, categorise_all
 from analytics.dates import local_date
@@ -21,7 +19,6 @@ from analytics.figures import (
     SOURCE_TRANSACTIONS,
     Figure,
     money,
-    to_jsonable,
 )
 from analytics.forecast import (
     HORIZON_DAYS,
@@ -29,11 +26,9 @@ from analytics.forecast import (
     daily_discretionary_spending,
     forecast_cashflow,
 )
-from analytics.health import HealthScore
 from analytics.health_inputs import assess_health
 from analytics.income import (
     Payday,
-    PeriodSummary,
     average_monthly_spending,
     expected_income,
     monthly_income,
@@ -57,6 +52,7 @@ from analytics.inputs import (
     is_loan_account,
 )
 from analytics.recurring import RecurringBill, detect_recurring
+from analytics.results import CurrencySnapshot, Snapshot
 from analytics.safe_to_spend import (
     SafeToSpend,
     compute_safe_to_spend,
@@ -64,46 +60,7 @@ from analytics.safe_to_spend import (
     scheduled_payments,
 )
 
-SNAPSHOT_VERSION = 1
 SUMMARY_PERIODS = ("30d", "90d", "month")
-
-
-@dataclass(frozen=True)
-class CurrencySnapshot:
-    currency: str
-    liquid_available: Figure
-    deposits: Figure
-    monthly_income: dict[str, int]
-    regular_income: Figure
-    next_income_date: Figure
-    spending_by_category_month: dict[str, dict[str, int]]
-    spending_by_day: dict[str, int]
-    average_monthly_spending: Figure
-    summaries: dict[str, PeriodSummary]
-    recurring_bills: tuple[RecurringBill, ...]
-    debt: DebtSummary
-    safe_to_spend: SafeToSpend
-    forecast: Forecast
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    as_of: datetime
-    primary_currency: str
-    currencies: dict[str, CurrencySnapshot]
-    health: HealthScore
-    own_transfers: int
-    version: int = SNAPSHOT_VERSION
-
-    @property
-    def primary(self) -> CurrencySnapshot:
-        return self.currencies[self.primary_currency]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe: ints, strings, bools and None; Decimals as strings, dates ISO."""
-        result = to_jsonable(self)
-        assert isinstance(result, dict)
-        return result
 
 
 def compute_snapshot(

@@ -1,0 +1,221 @@
+"""PayinWorkflow's decisions alone: who may do what in which status, and the deadlines.
+
+The workflow runs on the real Temporal dev server, on its own task queue, with its
+activities replaced by same-named stand-ins: these tests are about what the workflow decides
+(status × actor, timers), not about the database (the end-to-end tests cover that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.worker import Worker
+
+from contracts import processing as p
+from worker import WORKFLOW_RUNNER
+from workflows.callback import CallbackWorkflow
+from workflows.payin import PayinWorkflow
+
+LONG = timedelta(hours=1)
+TERMINAL = {"completed", "cancelled", "expired", "failed"}
+
+
+@dataclass
+class Script:
+    """What the stand-in activities answer for one order, and what they were asked."""
+
+    matched: bool = True
+    payment_window: timedelta = LONG
+    trader_window: timedelta = LONG
+    transitions: list[p.TransitionInput] = field(default_factory=list)
+
+
+SCRIPTS: dict[str, Script] = {}
+
+
+@activity.defn(name=p.ProcessingActivity.match_requisite)
+async def match_requisite(inp: p.MatchInput) -> p.MatchOutcome:
+    script = SCRIPTS[inp.order_id]
+    if not script.matched:
+        return p.MatchOutcome(inp.order_id, False, "failed", failure_reason="no_requisite")
+    expires = datetime.now(UTC) + script.payment_window
+    return p.MatchOutcome(
+        inp.order_id, True, "awaiting_payment", None, "req-1", "trader-1", 150_000, expires
+    )
+
+
+@activity.defn(name=p.ProcessingActivity.record_transition)
+async def record_transition(inp: p.TransitionInput) -> p.TransitionResult:
+    script = SCRIPTS[inp.order_id]
+    script.transitions.append(inp)
+    deadline = datetime.now(UTC) + script.trader_window
+    return p.TransitionResult(inp.order_id, inp.to_status, deadline)
+
+
+@activity.defn(name=p.ProcessingActivity.prepare_callback)
+async def prepare_callback(inp: p.CallbackInput) -> p.CallbackPrepared:
+    return p.CallbackPrepared(inp.event_id, has_url=False)
+
+
+@activity.defn(name=p.ProcessingActivity.finish_callback)
+async def finish_callback(inp: p.CallbackFinished) -> None:
+    return None
+
+
+@pytest.fixture(scope="module")
+async def queue(temporal_client: Client) -> AsyncIterator[str]:
+    name = f"payin-decisions-{uuid.uuid4().hex[:8]}"
+    stand_ins = [match_requisite, record_transition, prepare_callback, finish_callback]
+    async with Worker(
+        temporal_client,
+        task_queue=name,
+        workflows=[PayinWorkflow, CallbackWorkflow],
+        activities=stand_ins,
+        workflow_runner=WORKFLOW_RUNNER,
+    ):
+        yield name
+
+
+async def start(client: Client, queue: str, script: Script) -> tuple[str, WorkflowHandle]:
+    order_id = uuid.uuid4().hex
+    SCRIPTS[order_id] = script
+    handle = await client.start_workflow(
+        PayinWorkflow.run,
+        p.PayinInput(order_id, "store-1", "merchant-1", [1]),
+        id=p.payin_workflow_id(order_id),
+        task_queue=queue,
+    )
+    await handle.execute_update(PayinWorkflow.instructions, p.InstructionsRequest(order_id))
+    return order_id, handle
+
+
+async def reach(client: Client, queue: str, status: str) -> tuple[str, WorkflowHandle]:
+    """A workflow waiting in `status` (awaiting_payment, payment_claimed or disputed)."""
+    window = timedelta(milliseconds=300) if status == "disputed" else LONG
+    order_id, handle = await start(client, queue, Script(trader_window=window))
+    if status in ("payment_claimed", "disputed"):
+        await handle.execute_update(p.PayinUpdate.mark_paid, p.ClaimRequest(None), result_type=str)
+    if status == "disputed":
+        await wait_for(
+            lambda: [t.to_status for t in SCRIPTS[order_id].transitions][-1:] == ["disputed"]
+        )
+    return order_id, handle
+
+
+async def wait_for(condition: object, limit_s: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + limit_s
+    while not condition():  # type: ignore[operator]
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+# The rules, written from the processing spec (not copied from the workflow's tables).
+MAY_CONFIRM = {
+    ("trader", "awaiting_payment"),
+    ("trader", "payment_claimed"),
+    ("admin", "awaiting_payment"),
+    ("admin", "payment_claimed"),
+    ("admin", "disputed"),
+}
+MAY_CANCEL = {
+    ("merchant", "awaiting_payment"),
+    ("trader", "awaiting_payment"),
+    ("trader", "payment_claimed"),
+    ("admin", "awaiting_payment"),
+    ("admin", "payment_claimed"),
+    ("admin", "disputed"),
+}
+ACTORS = ("merchant", "customer", "trader", "admin")
+STATUSES = ("awaiting_payment", "payment_claimed", "disputed")
+
+
+@pytest.mark.parametrize("action", ["confirm", "cancel"])
+@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_actor_by_status(
+    temporal_client: Client, queue: str, actor: str, status: str, action: str
+) -> None:
+    order_id, handle = await reach(temporal_client, queue, status)
+    allowed = (actor, status) in (MAY_CONFIRM if action == "confirm" else MAY_CANCEL)
+    request = p.ActorRequest(actor, f"{actor}-1", "customer never paid")
+    update = p.PayinUpdate.confirm if action == "confirm" else p.PayinUpdate.cancel
+    if not allowed:
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(update, request, result_type=str)
+        assert "cannot" in str(refused.value.cause)
+        await handle.terminate("test over")
+        return
+    final = await handle.execute_update(update, request, result_type=str)
+    expected, hold = ("completed", "post") if action == "confirm" else ("cancelled", "void")
+    assert final == expected
+    last = SCRIPTS[order_id].transitions[-1]
+    assert (last.to_status, last.actor_type, last.hold_action) == (expected, actor, hold)
+    assert (await handle.result()).status == expected
+
+
+async def test_a_trader_cancels_only_with_a_reason(temporal_client: Client, queue: str) -> None:
+    _, handle = await reach(temporal_client, queue, "awaiting_payment")
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(
+            p.PayinUpdate.cancel, p.ActorRequest("trader", "t-1", None), result_type=str
+        )
+    await handle.terminate("test over")
+
+
+async def test_no_claim_before_the_payment_deadline_expires_and_voids_the_hold(
+    temporal_client: Client, queue: str
+) -> None:
+    order_id, handle = await start(
+        temporal_client, queue, Script(payment_window=timedelta(milliseconds=300))
+    )
+    assert (await handle.result()).status == "expired"
+    (move,) = SCRIPTS[order_id].transitions
+    assert (move.to_status, move.actor_type, move.reason, move.hold_action) == (
+        "expired",
+        "system",
+        "payment_deadline",
+        "void",
+    )
+    with pytest.raises(Exception):  # noqa: B017 - the workflow is closed: any refusal will do
+        await handle.execute_update(p.PayinUpdate.mark_paid, p.ClaimRequest(None), result_type=str)
+
+
+async def test_a_dispute_has_no_deadline_and_waits_for_an_admin(
+    temporal_client: Client, queue: str
+) -> None:
+    order_id, handle = await reach(temporal_client, queue, "disputed")
+    disputed = SCRIPTS[order_id].transitions[-1]
+    assert (disputed.actor_type, disputed.reason, disputed.hold_action) == (
+        "system",
+        "trader_deadline",
+        "keep",
+    )
+    await asyncio.sleep(1)
+    assert [t.to_status for t in SCRIPTS[order_id].transitions] == ["payment_claimed", "disputed"]
+    description = await handle.describe()
+    assert description.status is not None and description.status.name == "RUNNING"
+    await handle.terminate("test over")
+
+
+async def test_a_second_claim_is_refused(temporal_client: Client, queue: str) -> None:
+    _, handle = await reach(temporal_client, queue, "payment_claimed")
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(p.PayinUpdate.mark_paid, p.ClaimRequest(None), result_type=str)
+    await handle.terminate("test over")
+
+
+async def test_an_unmatched_order_ends_failed_without_transitions(
+    temporal_client: Client, queue: str
+) -> None:
+    order_id, handle = await start(temporal_client, queue, Script(matched=False))
+    result = await handle.result()
+    assert (result.status, result.failure_reason) == ("failed", "no_requisite")
+    assert SCRIPTS[order_id].transitions == []
