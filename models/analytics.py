@@ -53,3 +53,12 @@ class CategoryRulePublic(CategoryRuleBase):
     id: str
     created_at: datetime
     updated_at: datetime
+
+
+class CategoryRuleChanged(SQLModel):
+    """A rule was created, changed or deleted, and stored transactions are re-categorised."""
+
+    rule: CategoryRulePublic | None
+    deleted: str | None = None
+    # None when the workflow could not be started (the next snapshot applies the rules).
+    recategorisation_workflow_id: str | None

@@ -164,3 +164,10 @@ class TransactionPublic(SQLModel):
     merchant_name: str | None
     category: str | None
     is_own_transfer: bool
+
+
+class TransactionPage(SQLModel):
+    items: list[TransactionPublic]
+    page: int
+    page_size: int
+    total: int

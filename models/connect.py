@@ -94,11 +94,12 @@ class RawApiLog(SQLModel, table=True):
 
 
 class ConsentPublic(SQLModel):
+    # Our row id (`DELETE /api/consents/{consent_row_id}`); the bank's ids are `bank_*`.
     id: uuid.UUID
     bank_code: str
     kind: ConsentKind
-    request_id: str
-    consent_id: str | None
+    bank_request_id: str
+    bank_consent_id: str | None
     status: ConsentStatus
     auto_approved: bool
     permissions: list[str]
@@ -106,6 +107,14 @@ class ConsentPublic(SQLModel):
     status_reason: str | None
     created_at: UtcDatetime
     updated_at: UtcDatetime
+
+    @classmethod
+    def from_row(cls, row: Consent) -> ConsentPublic:
+        """The row as the API shows it; the columns keep the bank's own names."""
+        fields = row.model_dump(exclude={"request_id", "consent_id"})
+        return cls.model_validate(
+            {**fields, "bank_request_id": row.request_id, "bank_consent_id": row.consent_id}
+        )
 
 
 class ConnectionPublic(SQLModel):
@@ -117,6 +126,30 @@ class ConnectionPublic(SQLModel):
     last_sync_at: UtcDatetime | None
     consent_expires_at: UtcDatetime | None = None
     consent_expiring_soon: bool = False
+
+
+class OnboardingStatus(SQLModel):
+    workflow_id: str
+    banks: list[ConnectionPublic]
+
+
+class OnboardingStarted(SQLModel):
+    """Accepted: the onboarding (or one bank's connection) workflow runs in the background."""
+
+    workflow_id: str
+    banks: list[str]
+
+
+class WorkflowStarted(SQLModel):
+    """Accepted: the workflow runs in the background."""
+
+    workflow_id: str
+
+
+class BankPublic(SQLModel):
+    bank_code: str
+    name: str
+    connection: ConnectionPublic
 
 
 class RawApiLogPublic(SQLModel):

@@ -25,7 +25,7 @@ from api.deps import ContextDep, CurrentAdmin, SessionDep
 from api.errors import AppError, ConflictError, NotFoundError
 from contracts.analytics import RECATEGORISE_WORKFLOW_ID, RecategoriseAllInput
 from core.context import ServiceContext
-from models.analytics import CategoryRulePublic, CategoryRuleRow
+from models.analytics import CategoryRuleChanged, CategoryRulePublic, CategoryRuleRow
 from models.base import utcnow
 from workflows.recategorise import RecategoriseWorkflow
 
@@ -60,13 +60,6 @@ class CategoryRuleUpdate(BaseModel):
     merchant_category: str | None = Field(default=None, min_length=1, max_length=100)
     text_pattern: str | None = Field(default=None, min_length=1, max_length=500)
     direction: Literal["credit", "debit"] | None = None
-
-
-class CategoryRuleChanged(BaseModel):
-    rule: CategoryRulePublic | None
-    deleted: str | None = None
-    # None when the workflow could not be started (the next snapshot applies the rules).
-    recategorisation_workflow_id: str | None
 
 
 def validate_rule(row: CategoryRuleRow) -> None:
@@ -133,7 +126,9 @@ def list_rules(session: SessionDep, _admin: CurrentAdmin) -> list[CategoryRuleRo
     return list(session.exec(query))
 
 
-@router.post("/category-rules", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/category-rules", status_code=status.HTTP_201_CREATED, response_model=CategoryRuleChanged
+)
 async def create_rule(
     body: CategoryRuleCreate, session: SessionDep, ctx: ContextDep, _admin: CurrentAdmin
 ) -> CategoryRuleChanged:
@@ -150,7 +145,7 @@ async def create_rule(
     return CategoryRuleChanged(rule=rule, recategorisation_workflow_id=workflow_id)
 
 
-@router.patch("/category-rules/{rule_id}")
+@router.patch("/category-rules/{rule_id}", response_model=CategoryRuleChanged)
 async def update_rule(
     rule_id: str,
     body: CategoryRuleUpdate,
@@ -176,7 +171,7 @@ async def update_rule(
     return CategoryRuleChanged(rule=rule, recategorisation_workflow_id=workflow_id)
 
 
-@router.delete("/category-rules/{rule_id}")
+@router.delete("/category-rules/{rule_id}", response_model=CategoryRuleChanged)
 async def delete_rule(
     rule_id: str, session: SessionDep, ctx: ContextDep, _admin: CurrentAdmin
 ) -> CategoryRuleChanged:

@@ -24,18 +24,28 @@ from contracts.connect import (
     sync_workflow_id,
 )
 from models.amounts import format_minor
-from models.banking import AccountPublic, BankAccount, BankTransaction, TransactionPublic
+from models.banking import (
+    AccountPublic,
+    BankAccount,
+    BankTransaction,
+    TransactionPage,
+    TransactionPublic,
+)
 from models.base import as_utc
 from models.connect import (
     BankConnection,
+    BankPublic,
     ConnectionPublic,
     ConnectionStatus,
     Consent,
     ConsentKind,
     ConsentPublic,
     ConsentStatus,
+    OnboardingStarted,
+    OnboardingStatus,
     RawApiLog,
     RawApiLogPublic,
+    WorkflowStarted,
 )
 from workflows.consents import RevokeConsentWorkflow
 from workflows.onboarding import OnboardingWorkflow
@@ -62,11 +72,6 @@ class OnboardingStart(BaseModel):
 
 class BankConnect(BaseModel):
     allow_sandbox_sign: bool = False
-
-
-class OnboardingStatus(BaseModel):
-    workflow_id: str
-    banks: list[ConnectionPublic]
 
 
 def _known_bank(bank_code: str) -> str:
@@ -146,16 +151,18 @@ async def _start_onboarding(
     )
 
 
-@router.post("/onboarding/start", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/onboarding/start", status_code=status.HTTP_202_ACCEPTED, response_model=OnboardingStarted
+)
 async def start_onboarding(
     body: OnboardingStart, user: CurrentConnectUser, client: TemporalDep, settings: SettingsDep
-) -> dict[str, object]:
+) -> OnboardingStarted:
     """Connect the chosen banks: token, consents, sync and a first analytics snapshot."""
     workflow_id = onboarding_workflow_id(str(user.id))
     await _start_onboarding(
         client, workflow_id, user.id, body.banks, body.allow_sandbox_sign, settings
     )
-    return {"workflow_id": workflow_id, "banks": body.banks}
+    return OnboardingStarted(workflow_id=workflow_id, banks=body.banks)
 
 
 @router.get("/onboarding/status", response_model=OnboardingStatus)
@@ -166,39 +173,45 @@ def onboarding_status(session: SessionDep, user: CurrentConnectUser) -> Onboardi
     )
 
 
-@router.get("/banks")
-def list_banks(session: SessionDep, user: CurrentConnectUser) -> list[dict[str, object]]:
+@router.get("/banks", response_model=list[BankPublic])
+def list_banks(session: SessionDep, user: CurrentConnectUser) -> list[BankPublic]:
     """The banks a user can connect, with their connection status."""
     return [
-        {"bank_code": c.bank_code, "name": BANK_NAMES[c.bank_code], "connection": c}
+        BankPublic(bank_code=c.bank_code, name=BANK_NAMES[c.bank_code], connection=c)
         for c in connections_of(session, user.id)
     ]
 
 
-@router.post("/banks/{bank_code}/connect", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/banks/{bank_code}/connect",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=OnboardingStarted,
+)
 async def connect_bank(
     bank_code: str,
     user: CurrentConnectUser,
     client: TemporalDep,
     settings: SettingsDep,
     body: BankConnect | None = None,
-) -> dict[str, object]:
+) -> OnboardingStarted:
     """Connect (or re-consent) one bank."""
     bank = _known_bank(bank_code)
     workflow_id = f"connect-{user.id}-{bank}"
     sign = body.allow_sandbox_sign if body else False
     await _start_onboarding(client, workflow_id, user.id, [bank], sign, settings)
-    return {"workflow_id": workflow_id, "banks": [bank]}
+    return OnboardingStarted(workflow_id=workflow_id, banks=[bank])
 
 
-@router.post("/banks/{bank_code}/sync", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/banks/{bank_code}/sync", status_code=status.HTTP_202_ACCEPTED, response_model=WorkflowStarted
+)
 async def sync_bank(
     bank_code: str,
     user: CurrentConnectUser,
     client: TemporalDep,
     settings: SettingsDep,
     session: SessionDep,
-) -> dict[str, object]:
+) -> WorkflowStarted:
     """Sync one connected bank now (joins a sync already running)."""
     bank = _known_bank(bank_code)
     if not _has_live_consent(session, user.id, bank):
@@ -215,27 +228,32 @@ async def sync_bank(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     )
-    return {"workflow_id": workflow_id}
+    return WorkflowStarted(workflow_id=workflow_id)
 
 
 @router.get("/consents", response_model=list[ConsentPublic])
-def list_consents(session: SessionDep, user: CurrentConnectUser) -> list[Consent]:
+def list_consents(session: SessionDep, user: CurrentConnectUser) -> list[ConsentPublic]:
     """The user's consents at every bank, newest first."""
     query = select(Consent).where(Consent.user_id == user.id)
-    return list(session.exec(query.order_by(col(Consent.created_at).desc())))
+    rows = session.exec(query.order_by(col(Consent.created_at).desc()))
+    return [ConsentPublic.from_row(row) for row in rows]
 
 
-@router.delete("/consents/{consent_id}", status_code=status.HTTP_202_ACCEPTED)
+@router.delete(
+    "/consents/{consent_row_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=WorkflowStarted,
+)
 async def revoke_consent(
-    consent_id: uuid.UUID,
+    consent_row_id: uuid.UUID,
     user: CurrentConnectUser,
     client: TemporalDep,
     settings: SettingsDep,
     session: SessionDep,
-) -> dict[str, str]:
+) -> WorkflowStarted:
     """Withdraw a consent at the bank; the bank's data stops syncing."""
     row = session.exec(
-        select(Consent).where(Consent.id == consent_id, Consent.user_id == user.id)
+        select(Consent).where(Consent.id == consent_row_id, Consent.user_id == user.id)
     ).first()
     if row is None:
         raise NotFoundError("Consent not found", code="consent_not_found")
@@ -249,7 +267,7 @@ async def revoke_consent(
         task_queue=settings.temporal_task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
-    return {"workflow_id": workflow_id}
+    return WorkflowStarted(workflow_id=workflow_id)
 
 
 def account_public(row: BankAccount) -> AccountPublic:
@@ -271,13 +289,6 @@ def accounts_of(session: Session, user_id: uuid.UUID) -> list[BankAccount]:
     return list(
         session.exec(query.order_by(col(BankAccount.bank_code), col(BankAccount.external_id)))
     )
-
-
-class TransactionPage(BaseModel):
-    items: list[TransactionPublic]
-    page: int
-    page_size: int
-    total: int
 
 
 @router.get("/transactions", response_model=TransactionPage)

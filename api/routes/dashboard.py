@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from typing import Any
+from typing import Any, Final
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
@@ -18,17 +18,31 @@ from sqlmodel import Session, col
 
 from api.deps import CurrentConnectUser, SessionDep
 from api.routes.connect import BANK_NAMES, account_public, accounts_of, connections_of
-from api.routes.insights import STATUS_NO_DATA, STATUS_READY, newest_snapshot_query
-from models.amounts import format_minor
+from api.routes.insights import newest_snapshot_query
 from models.analytics import AnalyticsSnapshot
 from models.banking import AccountKind, BankAccount
 from models.connect import ConnectionPublic, ConnectionStatus
+from models.dashboard import (
+    AttentionPublic,
+    AttentionReason,
+    BankStatusPublic,
+    CurrencyBalancesPublic,
+    DashboardBlock,
+    DashboardEnvelope,
+    DashboardPublic,
+    DashboardStatus,
+    SnapshotRefPublic,
+)
+from models.insights import STATUS_NO_DATA, STATUS_READY, money_fields
 
 router = APIRouter()
 
-STATUS_SYNCING = "syncing"
+STATUS_SYNCING: Final = "syncing"
 _IN_PROGRESS = {ConnectionStatus.consent_pending, ConnectionStatus.sync_in_progress}
-_EMPTY = '{"metrics": null, "debts": [], "next_payments": []}'
+# What a user without a snapshot gets in place of the stored block.
+_EMPTY = json.dumps(
+    DashboardBlock(metrics=None, debts=[], next_payments=[]).model_dump(mode="json")
+)
 
 
 def _latest_dashboard(session: Session, user_id: uuid.UUID) -> Any:
@@ -43,7 +57,7 @@ def _latest_dashboard(session: Session, user_id: uuid.UUID) -> Any:
     return session.exec(query).first()
 
 
-def _status(has_metrics: bool, banks: list[ConnectionPublic]) -> str:
+def _status(has_metrics: bool, banks: list[ConnectionPublic]) -> DashboardStatus:
     if has_metrics:
         return STATUS_READY
     # Connected but not computed yet: the onboarding / refresh snapshot is on its way.
@@ -52,7 +66,7 @@ def _status(has_metrics: bool, banks: list[ConnectionPublic]) -> str:
     return STATUS_NO_DATA
 
 
-def _balances(accounts: list[BankAccount]) -> list[dict[str, Any]]:
+def _balances(accounts: list[BankAccount]) -> list[CurrencyBalancesPublic]:
     """Totals per currency and account kind; currencies are never added together."""
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for acc in accounts:
@@ -60,21 +74,20 @@ def _balances(accounts: list[BankAccount]) -> list[dict[str, Any]]:
         # Banks sign debt both ways (a loan's positive balance, a card's negative one).
         totals[acc.currency][acc.kind.value] += abs(amount) if acc.kind == "liability" else amount
     return [
-        {
-            "currency": currency,
-            **{
-                kind: {"amount_minor": amount, "amount": format_minor(amount, currency)}
-                for kind, amount in sorted(by_kind.items())
-            },
-            "source": "account_balance",
-        }
+        CurrencyBalancesPublic.model_validate(
+            {
+                "currency": currency,
+                **{kind: money_fields(amount, currency) for kind, amount in by_kind.items()},
+                "source": "account_balance",
+            }
+        )
         for currency, by_kind in sorted(totals.items(), key=lambda kv: (kv[0] != "RUB", kv[0]))
     ]
 
 
-def _attention(banks: list[ConnectionPublic]) -> list[dict[str, Any]]:
+def _attention(banks: list[ConnectionPublic]) -> list[AttentionPublic]:
     """Banks the user must act on: a new consent needed soon or now, or a failed sync."""
-    notes = []
+    notes: list[tuple[str, AttentionReason, str]] = []
     for bank in banks:
         name = BANK_NAMES.get(bank.bank_code, bank.bank_code)
         if bank.status == ConnectionStatus.reconsent_required:
@@ -84,10 +97,11 @@ def _attention(banks: list[ConnectionPublic]) -> list[dict[str, Any]]:
             notes.append((bank.bank_code, "consent_expiring_soon", f"{name} consent ends {day}."))
         elif bank.status == ConnectionStatus.error:
             notes.append((bank.bank_code, "sync_error", bank.last_error or f"{name} sync failed."))
-    return [{"bank_code": b, "reason": r, "message": m} for b, r, m in notes]
+    return [AttentionPublic(bank_code=b, reason=r, message=m) for b, r, m in notes]
 
 
-@router.get("/dashboard", response_class=Response)
+# Returning the Response skips FastAPI's validation; the model documents the body.
+@router.get("/dashboard", response_model=DashboardPublic)
 async def dashboard(session: SessionDep, user: CurrentConnectUser) -> Response:
     """Safe-to-Spend, health score, debt, DSTI, forecast, accounts and bank statuses."""
     # All of the request's database work in one trip to the thread pool.
@@ -102,26 +116,25 @@ def dashboard_body(session: Session, user_id: uuid.UUID) -> bytes:
     block = snapshot.block if snapshot and snapshot.block not in (None, "null") else _EMPTY
     banks = connections_of(session, user_id)
     accounts = accounts_of(session, user_id)
-    envelope = {
-        "status": _status(block is not _EMPTY, banks),
-        "refreshing": any(b.status in _IN_PROGRESS for b in banks),
-        "snapshot": (
-            {
-                "id": str(snapshot.id),
-                "as_of": snapshot.as_of.isoformat(),
-                "computed_at": snapshot.computed_at.isoformat(),
-            }
+    envelope = DashboardEnvelope(
+        status=_status(block is not _EMPTY, banks),
+        refreshing=any(b.status in _IN_PROGRESS for b in banks),
+        snapshot=(
+            SnapshotRefPublic(
+                id=snapshot.id, as_of=snapshot.as_of, computed_at=snapshot.computed_at
+            )
             if snapshot
             else None
         ),
-        "accounts": [account_public(acc).model_dump(mode="json") for acc in accounts],
-        "balances": _balances(accounts),
-        "banks": [
-            {"name": BANK_NAMES.get(b.bank_code, b.bank_code), **b.model_dump(mode="json")}
+        accounts=[account_public(acc) for acc in accounts],
+        balances=_balances(accounts),
+        banks=[
+            BankStatusPublic(name=BANK_NAMES.get(b.bank_code, b.bank_code), **dict(b))
             for b in banks
         ],
-        "attention": _attention(banks),
-    }
+        attention=_attention(banks),
+    )
     # Both are JSON objects with distinct keys: splice them into one.
-    body = json.dumps(envelope, ensure_ascii=False)[:-1] + ", " + block.strip()[1:]
+    head = json.dumps(envelope.model_dump(mode="json"), ensure_ascii=False)
+    body = head[:-1] + ", " + block.strip()[1:]
     return body.encode()
