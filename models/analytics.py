@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON, DateTime, Index
 from sqlmodel import Field, SQLModel
 
@@ -62,3 +64,33 @@ class CategoryRuleChanged(SQLModel):
     deleted: str | None = None
     # None when the workflow could not be started (the next snapshot applies the rules).
     recategorisation_workflow_id: str | None
+
+
+Mcc = Annotated[str, PydanticField(pattern=r"^\d{4}$")]
+RULE_CRITERIA = ("bank_tx_code", "mcc_codes", "merchant_category", "text_pattern", "direction")
+
+
+class CategoryRuleFields(BaseModel):
+    priority: int = PydanticField(ge=0, le=100_000)
+    category: str = PydanticField(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    bank_tx_code: str | None = PydanticField(default=None, min_length=1, max_length=64)
+    mcc_codes: list[Mcc] = PydanticField(default_factory=list, max_length=200)
+    merchant_category: str | None = PydanticField(default=None, min_length=1, max_length=100)
+    text_pattern: str | None = PydanticField(default=None, min_length=1, max_length=500)
+    direction: Literal["credit", "debit"] | None = None
+
+
+class CategoryRuleCreate(CategoryRuleFields):
+    id: str | None = PydanticField(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class CategoryRuleUpdate(BaseModel):
+    """Only the fields sent change; send null to clear a criterion."""
+
+    priority: int | None = PydanticField(default=None, ge=0, le=100_000)
+    category: str | None = PydanticField(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    bank_tx_code: str | None = PydanticField(default=None, min_length=1, max_length=64)
+    mcc_codes: list[Mcc] | None = PydanticField(default=None, max_length=200)
+    merchant_category: str | None = PydanticField(default=None, min_length=1, max_length=100)
+    text_pattern: str | None = PydanticField(default=None, min_length=1, max_length=500)
+    direction: Literal["credit", "debit"] | None = None

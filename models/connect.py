@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from pydantic import BaseModel, field_validator
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from contracts.connect import ConnectionStatus, ConsentKind, ConsentStatus
+from contracts.connect import BANK_CODES, ConnectionStatus, ConsentKind, ConsentStatus
 from models.base import UtcDatetime, created_at_field, enum_type, new_id
 
 
@@ -126,6 +128,23 @@ class ConnectionPublic(SQLModel):
     last_sync_at: UtcDatetime | None
     consent_expires_at: UtcDatetime | None = None
     consent_expiring_soon: bool = False
+
+
+class OnboardingStart(BaseModel):
+    banks: list[str] = PydanticField(default_factory=lambda: list(BANK_CODES), min_length=1)
+    allow_sandbox_sign: bool = False
+
+    @field_validator("banks")
+    @classmethod
+    def known_banks(cls, banks: list[str]) -> list[str]:
+        unknown = sorted(set(banks) - set(BANK_CODES))
+        if unknown:
+            raise ValueError(f"unknown bank codes {unknown}; known: {list(BANK_CODES)}")
+        return list(dict.fromkeys(banks))
+
+
+class BankConnect(BaseModel):
+    allow_sandbox_sign: bool = False
 
 
 class OnboardingStatus(SQLModel):

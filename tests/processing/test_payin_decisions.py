@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from temporalio import activity
@@ -72,7 +73,12 @@ async def finish_callback(inp: p.CallbackFinished) -> None:
 @pytest.fixture(scope="module")
 async def queue(temporal_client: Client) -> AsyncIterator[str]:
     name = f"payin-decisions-{uuid.uuid4().hex[:8]}"
-    stand_ins = [match_requisite, record_transition, prepare_callback, finish_callback]
+    stand_ins: list[Callable[..., Any]] = [
+        match_requisite,
+        record_transition,
+        prepare_callback,
+        finish_callback,
+    ]
     async with Worker(
         temporal_client,
         task_queue=name,

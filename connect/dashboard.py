@@ -1,0 +1,127 @@
+"""The dashboard: the one document a Connect client needs on its home screen.
+
+Built from the newest stored snapshot's pre-assembled `dashboard` block plus a few indexed
+reads (accounts, connections, consents): no bank calls, no analytics in the request.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from typing import Any, Final
+
+from sqlalchemy import Text, cast
+from sqlmodel import Session, col
+
+from connect.connections import BANK_NAMES, connections_of
+from connect.data import account_public, accounts_of
+from connect.insights import newest_snapshot_query
+from models.analytics import AnalyticsSnapshot
+from models.banking import AccountKind, BankAccount
+from models.connect import ConnectionPublic, ConnectionStatus
+from models.dashboard import (
+    AttentionPublic,
+    AttentionReason,
+    BankStatusPublic,
+    CurrencyBalancesPublic,
+    DashboardBlock,
+    DashboardEnvelope,
+    DashboardStatus,
+    SnapshotRefPublic,
+)
+from models.insights import STATUS_NO_DATA, STATUS_READY, money_fields
+
+STATUS_SYNCING: Final = "syncing"
+_IN_PROGRESS = {ConnectionStatus.consent_pending, ConnectionStatus.sync_in_progress}
+# What a user without a snapshot gets in place of the stored block.
+_EMPTY = json.dumps(
+    DashboardBlock(metrics=None, debts=[], next_payments=[]).model_dump(mode="json")
+)
+
+
+def _latest_dashboard(session: Session, user_id: uuid.UUID) -> Any:
+    """The newest snapshot's pre-assembled block, as the JSON text stored (never parsed)."""
+    query = newest_snapshot_query(
+        user_id,
+        AnalyticsSnapshot.id,
+        AnalyticsSnapshot.as_of,
+        AnalyticsSnapshot.computed_at,
+        cast(col(AnalyticsSnapshot.dashboard), Text).label("block"),
+    )
+    return session.exec(query).first()
+
+
+def _status(has_metrics: bool, banks: list[ConnectionPublic]) -> DashboardStatus:
+    if has_metrics:
+        return STATUS_READY
+    # Connected but not computed yet: the onboarding / refresh snapshot is on its way.
+    if any(b.status in _IN_PROGRESS or b.status == ConnectionStatus.ready for b in banks):
+        return STATUS_SYNCING
+    return STATUS_NO_DATA
+
+
+def _balances(accounts: list[BankAccount]) -> list[CurrencyBalancesPublic]:
+    """Totals per currency and account kind; currencies are never added together."""
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for acc in accounts:
+        amount = (acc.available_minor if acc.kind == AccountKind.liquid else acc.booked_minor) or 0
+        # Banks sign debt both ways (a loan's positive balance, a card's negative one).
+        totals[acc.currency][acc.kind.value] += abs(amount) if acc.kind == "liability" else amount
+    return [
+        CurrencyBalancesPublic.model_validate(
+            {
+                "currency": currency,
+                **{kind: money_fields(amount, currency) for kind, amount in by_kind.items()},
+                "source": "account_balance",
+            }
+        )
+        for currency, by_kind in sorted(totals.items(), key=lambda kv: (kv[0] != "RUB", kv[0]))
+    ]
+
+
+def _attention(banks: list[ConnectionPublic]) -> list[AttentionPublic]:
+    """Banks the user must act on: a new consent needed soon or now, or a failed sync."""
+    notes: list[tuple[str, AttentionReason, str]] = []
+    for bank in banks:
+        name = BANK_NAMES.get(bank.bank_code, bank.bank_code)
+        if bank.status == ConnectionStatus.reconsent_required:
+            notes.append((bank.bank_code, "reconsent_required", f"{name} needs a new consent."))
+        elif bank.consent_expiring_soon and bank.consent_expires_at is not None:
+            day = bank.consent_expires_at.date().isoformat()
+            notes.append((bank.bank_code, "consent_expiring_soon", f"{name} consent ends {day}."))
+        elif bank.status == ConnectionStatus.error:
+            notes.append((bank.bank_code, "sync_error", bank.last_error or f"{name} sync failed."))
+    return [AttentionPublic(bank_code=b, reason=r, message=m) for b, r, m in notes]
+
+
+def dashboard_body(session: Session, user_id: uuid.UUID) -> bytes:
+    """The whole `/api/dashboard` body (`DashboardPublic`), JSON-encoded."""
+    snapshot = _latest_dashboard(session, user_id)
+    # The block was JSON-encoded when the snapshot was stored; decoding and re-encoding it
+    # on every request would be most of this endpoint's cost.
+    block = snapshot.block if snapshot and snapshot.block not in (None, "null") else _EMPTY
+    banks = connections_of(session, user_id=user_id)
+    accounts = accounts_of(session, user_id=user_id)
+    envelope = DashboardEnvelope(
+        status=_status(block is not _EMPTY, banks),
+        refreshing=any(b.status in _IN_PROGRESS for b in banks),
+        snapshot=(
+            SnapshotRefPublic(
+                id=snapshot.id, as_of=snapshot.as_of, computed_at=snapshot.computed_at
+            )
+            if snapshot
+            else None
+        ),
+        accounts=[account_public(acc) for acc in accounts],
+        balances=_balances(accounts),
+        banks=[
+            BankStatusPublic(name=BANK_NAMES.get(b.bank_code, b.bank_code), **dict(b))
+            for b in banks
+        ],
+        attention=_attention(banks),
+    )
+    # Both are JSON objects with distinct keys: splice them into one.
+    head = json.dumps(envelope.model_dump(mode="json"), ensure_ascii=False)
+    body = head[:-1] + ", " + block.strip()[1:]
+    return body.encode()

@@ -1,0 +1,131 @@
+"""Connect services that start workflows: onboarding, connecting one bank, sync now, revoke.
+
+Each start is idempotent: the workflow id is the business key, and starting again while it
+runs attaches to the running one. Reads are short sessions, never held across a start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlmodel import Session, select
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from connect.connections import BANK_NAMES
+from connect.consents import OPEN, live_consent
+from connect.errors import ConsentNotFound, NoLiveConsent, UnknownBank
+from contracts.connect import (
+    BANK_CODES,
+    OnboardingInput,
+    RevokeInput,
+    SyncInput,
+    connect_workflow_id,
+    onboarding_workflow_id,
+    revoke_workflow_id,
+    sync_workflow_id,
+)
+from core.context import ServiceContext
+from core.errors import Conflict
+from models.connect import Consent, OnboardingStarted, WorkflowStarted
+from workflows.consents import RevokeConsentWorkflow
+from workflows.onboarding import OnboardingWorkflow
+from workflows.sync import SyncWorkflow
+
+# Starting again while one runs attaches to it; a finished one may run again under its id.
+ATTACH = WorkflowIDConflictPolicy.USE_EXISTING
+RERUN = WorkflowIDReusePolicy.ALLOW_DUPLICATE
+
+
+def known_bank(bank_code: str) -> str:
+    if bank_code not in BANK_CODES:
+        raise UnknownBank(bank_code)
+    return bank_code
+
+
+async def _onboard(
+    ctx: ServiceContext,
+    client: Client,
+    workflow_id: str,
+    user_id: uuid.UUID,
+    banks: list[str],
+    sign: bool,
+) -> OnboardingStarted:
+    await client.start_workflow(
+        OnboardingWorkflow.run,
+        OnboardingInput(user_id=str(user_id), banks=banks, allow_sandbox_sign=sign),
+        id=workflow_id,
+        task_queue=ctx.settings.temporal_task_queue,
+        id_conflict_policy=ATTACH,
+        id_reuse_policy=RERUN,
+    )
+    return OnboardingStarted(workflow_id=workflow_id, banks=banks)
+
+
+async def start_onboarding(
+    ctx: ServiceContext, client: Client, *, user_id: uuid.UUID, banks: list[str], sign: bool
+) -> OnboardingStarted:
+    """Connect the chosen banks: token, consents, sync and a first analytics snapshot."""
+    workflow_id = onboarding_workflow_id(str(user_id))
+    return await _onboard(ctx, client, workflow_id, user_id, banks, sign)
+
+
+async def connect_bank(
+    ctx: ServiceContext, client: Client, *, user_id: uuid.UUID, bank_code: str, sign: bool
+) -> OnboardingStarted:
+    """Connect (or re-consent) one bank, apart from the first onboarding."""
+    bank = known_bank(bank_code)
+    workflow_id = connect_workflow_id(str(user_id), bank)
+    return await _onboard(ctx, client, workflow_id, user_id, [bank], sign)
+
+
+async def sync_now(
+    ctx: ServiceContext, client: Client, *, user_id: uuid.UUID, bank_code: str
+) -> WorkflowStarted:
+    """Sync one connected bank now (joins a sync already running)."""
+    bank = known_bank(bank_code)
+
+    def has_live_consent() -> bool:
+        with Session(ctx.engine) as session:
+            return live_consent(session, user_id=user_id, bank_code=bank) is not None
+
+    if not await asyncio.to_thread(has_live_consent):
+        raise NoLiveConsent(f"{BANK_NAMES[bank]} has no authorized consent; connect it first")
+    workflow_id = sync_workflow_id(str(user_id), bank)
+    await client.start_workflow(
+        SyncWorkflow.run,
+        SyncInput(str(user_id), bank),
+        id=workflow_id,
+        task_queue=ctx.settings.temporal_task_queue,
+        id_conflict_policy=ATTACH,
+        id_reuse_policy=RERUN,
+    )
+    return WorkflowStarted(workflow_id=workflow_id)
+
+
+async def revoke(
+    ctx: ServiceContext, client: Client, *, user_id: uuid.UUID, consent_row_id: uuid.UUID
+) -> WorkflowStarted:
+    """Withdraw one of the user's open consents, at the bank and here (durably)."""
+
+    def owned() -> Consent:
+        with Session(ctx.engine) as session:
+            query = select(Consent).where(Consent.id == consent_row_id, Consent.user_id == user_id)
+            row = session.exec(query).first()
+            if row is None:
+                raise ConsentNotFound()
+            if row.status not in OPEN:
+                raise Conflict(f"Consent is already {row.status.value}", code="consent_not_active")
+            return row
+
+    row = await asyncio.to_thread(owned)
+    workflow_id = revoke_workflow_id(str(row.id))
+    await client.start_workflow(
+        RevokeConsentWorkflow.run,
+        RevokeInput(str(user_id), str(row.id)),
+        id=workflow_id,
+        task_queue=ctx.settings.temporal_task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    return WorkflowStarted(workflow_id=workflow_id)
