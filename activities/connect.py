@@ -22,7 +22,8 @@ from connect import consent_flow, snapshots
 from connect import sync as sync_steps
 from connect.bank_access import BankAccess
 from connect.connections import update_connection
-from connect.consents import live_banks, mark_consent_required
+from connect.consent_flow import mark_consent_required
+from connect.consents import live_banks
 from connect.errors import NoLiveConsent, UserNotMapped
 from connect.refresh_schedule import keep_user_fresh, set_refresh_paused
 from contracts import analytics as a

@@ -8,18 +8,22 @@ here and at the bank. Bank failures surface as `banks.errors`; the activity laye
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
 from banks.wire import ConsentStatus as WireConsentStatus
-from connect import consents as db
 from connect.bank_access import BankAccess
 from connect.bank_stores import acting_for
 from connect.connections import update_connection
+from connect.consents import OPEN, consent_by_id, reusable_consent
 from contracts import connect as c
 from contracts.connect import ConnectionStatus
+from core.db import session_scope
 from models.base import utcnow
-from models.connect import Consent, ConsentKind, ConsentStatus
+from models.connect import Consent, ConsentEvent, ConsentKind, ConsentStatus
 
 AUTO_CONSENT_LIFETIME = timedelta(days=365)
 ACCOUNT_PERMISSIONS = ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsDetail"]
@@ -48,7 +52,7 @@ def consent_state(row: Consent) -> c.ConsentState:
 
 async def request(bank: BankAccess, req: c.ConsentRequest) -> c.ConsentState:
     """Reuse the open consent of this bank and kind, or request a new one."""
-    existing = await bank.db(db.reusable_consent, req.user_id, req.bank_code, req.kind)
+    existing = await bank.db(reusable_consent, req.user_id, req.bank_code, req.kind)
     if existing is not None:
         return consent_state(existing)
     external = await bank.external_client(req.user_id)
@@ -73,7 +77,7 @@ async def request(bank: BankAccess, req: c.ConsentRequest) -> c.ConsentState:
         permissions=permissions,
         expires_at=expires,
     )
-    row = await bank.db(db.create_consent, row)
+    row = await bank.db(create_consent, row)
     if row.status == ConsentStatus.authorized:
         await _supersede(bank, row)
     return consent_state(row)
@@ -81,7 +85,7 @@ async def request(bank: BankAccess, req: c.ConsentRequest) -> c.ConsentState:
 
 async def poll(bank: BankAccess, state: c.ConsentState) -> c.ConsentState:
     """Ask the bank for a pending consent's status."""
-    row = await bank.db(db.consent_by_id, state.consent_row_id)
+    row = await bank.db(consent_by_id, state.consent_row_id)
     client = bank.client(row.bank_code)
     with acting_for(row.user_id):
         if row.kind == ConsentKind.accounts:
@@ -98,7 +102,7 @@ async def poll(bank: BankAccess, state: c.ConsentState) -> c.ConsentState:
 
 async def sign(bank: BankAccess, state: c.ConsentState) -> c.ConsentState:
     """Sandbox only, when the user allowed it: sign the pending request as the user."""
-    row = await bank.db(db.consent_by_id, state.consent_row_id)
+    row = await bank.db(consent_by_id, state.consent_row_id)
     external = await bank.external_client(str(row.user_id))
     client = bank.client(row.bank_code)
     password = bank.ctx.settings.bank_client_secret.get_secret_value()
@@ -116,17 +120,17 @@ async def expire(bank: BankAccess, state: c.ConsentState) -> c.ConsentState:
     """The user did not approve in time: the request is given up with a clear reason."""
     reason = "The bank did not approve the consent before the deadline"
     row_id = uuid.UUID(state.consent_row_id)
-    return consent_state(await bank.db(db.record_consent, row_id, ConsentStatus.expired, reason))
+    return consent_state(await bank.db(record_consent, row_id, ConsentStatus.expired, reason))
 
 
 async def revoke(bank: BankAccess, inp: c.RevokeInput) -> c.ConsentState:
     """Withdraw a consent at the bank and here; the bank then needs re-connecting."""
-    row = await bank.db(db.consent_by_id, inp.consent_row_id)
+    row = await bank.db(consent_by_id, inp.consent_row_id)
     if row.consent_id and row.kind == ConsentKind.accounts:
         with acting_for(inp.user_id):
             await bank.client(row.bank_code).revoke_account_consent(row.consent_id)
     reason = "Revoked by the user"
-    updated = await bank.db(db.record_consent, row.id, ConsentStatus.revoked, reason)
+    updated = await bank.db(record_consent, row.id, ConsentStatus.revoked, reason)
     if row.kind == ConsentKind.accounts:
         update = c.ConnectionUpdate(
             inp.user_id, row.bank_code, ConnectionStatus.not_connected, "revoked", 0
@@ -143,7 +147,7 @@ async def _settle(
         if status in (ConsentStatus.authorized, ConsentStatus.pending)
         else f"The bank reports the consent {status.value}"
     )
-    updated = await bank.db(db.record_consent, row.id, status, note, consent_id, expires)
+    updated = await bank.db(record_consent, row.id, status, note, consent_id, expires)
     if updated.status == ConsentStatus.authorized:
         await _supersede(bank, updated)
     return consent_state(updated)
@@ -151,9 +155,78 @@ async def _settle(
 
 async def _supersede(bank: BankAccess, keep: Consent) -> None:
     """One active consent per bank and kind: older ones are revoked, here and at the bank."""
-    stale = await bank.db(db.revoke_other_consents, keep)
+    stale = await bank.db(revoke_other_consents, keep)
     if keep.kind != ConsentKind.accounts:
         return
     with acting_for(keep.user_id):
         for consent_id in stale:
             await bank.client(keep.bank_code).revoke_account_consent(consent_id)
+
+
+# -- the consent rows: every status change is added to the consent's history --
+
+
+def create_consent(engine: Engine, consent: Consent) -> Consent:
+    with session_scope(engine) as session:
+        session.add(consent)
+        session.flush()
+        session.add(
+            ConsentEvent(consent_row_id=consent.id, status=consent.status, note="requested")
+        )
+        return consent
+
+
+def record_consent(
+    engine: Engine,
+    consent_row_id: uuid.UUID,
+    status: ConsentStatus,
+    note: str | None = None,
+    consent_id: str | None = None,
+    expires_at: datetime | None = None,
+) -> Consent:
+    """Save a consent's status; a change of status is added to its history."""
+    with session_scope(engine) as session:
+        row = session.get(Consent, consent_row_id, with_for_update=True)
+        if row is None:
+            raise LookupError(f"consent {consent_row_id} not found")
+        if row.status != status:
+            session.add(ConsentEvent(consent_row_id=row.id, status=status, note=note))
+        row.status, row.updated_at = status, utcnow()
+        row.consent_id = consent_id or row.consent_id
+        row.expires_at = expires_at or row.expires_at
+        row.status_reason = note or row.status_reason
+        session.add(row)
+        return row
+
+
+def revoke_other_consents(engine: Engine, keep: Consent) -> list[str]:
+    """Mark older consents of the same bank and kind revoked; returns their bank consent ids."""
+    with session_scope(engine) as session:
+        query = select(Consent).where(
+            Consent.user_id == keep.user_id,
+            Consent.bank_code == keep.bank_code,
+            Consent.kind == keep.kind,
+            Consent.id != keep.id,
+            col(Consent.status).in_(OPEN),
+        )
+        revoked = []
+        for row in session.exec(query):
+            row.status, row.updated_at = ConsentStatus.revoked, utcnow()
+            session.add(ConsentEvent(consent_row_id=row.id, status=row.status, note="superseded"))
+            if row.consent_id:
+                revoked.append(row.consent_id)
+        return revoked
+
+
+def mark_consent_required(engine: Engine, user_id: str, bank_code: str, reason: str) -> None:
+    """The bank answered CONSENT_REQUIRED: the stored consent is no longer valid."""
+    with session_scope(engine) as session:
+        query = select(Consent).where(
+            Consent.user_id == uuid.UUID(user_id),
+            Consent.bank_code == bank_code,
+            Consent.kind == ConsentKind.accounts,
+            Consent.status == ConsentStatus.authorized,
+        )
+        for row in session.exec(query):
+            row.status, row.status_reason, row.updated_at = ConsentStatus.revoked, reason, utcnow()
+            session.add(ConsentEvent(consent_row_id=row.id, status=row.status, note=reason))

@@ -1,4 +1,4 @@
-"""Consents as we keep them: the one rule for a live consent, and their recorded history.
+"""Which consents count: the one rule for a live consent, and the reads built on it.
 
 A consent is *live* when the bank authorized it and it has not expired (no end date counts
 as live). Every question "may we read this bank?" — sync, refresh, the API's sync button,
@@ -16,9 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from core.db import session_scope
 from models.base import as_utc, utcnow
-from models.connect import Consent, ConsentEvent, ConsentKind, ConsentStatus
+from models.connect import Consent, ConsentKind, ConsentStatus
 
 OPEN = (ConsentStatus.authorized, ConsentStatus.pending)
 
@@ -92,69 +91,3 @@ def consent_by_id(engine: Engine, consent_row_id: str) -> Consent:
         if row is None:
             raise LookupError(f"consent {consent_row_id} not found")
         return row
-
-
-def create_consent(engine: Engine, consent: Consent) -> Consent:
-    with session_scope(engine) as session:
-        session.add(consent)
-        session.flush()
-        session.add(
-            ConsentEvent(consent_row_id=consent.id, status=consent.status, note="requested")
-        )
-        return consent
-
-
-def record_consent(
-    engine: Engine,
-    consent_row_id: uuid.UUID,
-    status: ConsentStatus,
-    note: str | None = None,
-    consent_id: str | None = None,
-    expires_at: datetime | None = None,
-) -> Consent:
-    """Save a consent's status; a change of status is added to its history."""
-    with session_scope(engine) as session:
-        row = session.get(Consent, consent_row_id, with_for_update=True)
-        if row is None:
-            raise LookupError(f"consent {consent_row_id} not found")
-        if row.status != status:
-            session.add(ConsentEvent(consent_row_id=row.id, status=status, note=note))
-        row.status, row.updated_at = status, utcnow()
-        row.consent_id = consent_id or row.consent_id
-        row.expires_at = expires_at or row.expires_at
-        row.status_reason = note or row.status_reason
-        session.add(row)
-        return row
-
-
-def revoke_other_consents(engine: Engine, keep: Consent) -> list[str]:
-    """Mark older consents of the same bank and kind revoked; returns their bank consent ids."""
-    with session_scope(engine) as session:
-        query = select(Consent).where(
-            Consent.user_id == keep.user_id,
-            Consent.bank_code == keep.bank_code,
-            Consent.kind == keep.kind,
-            Consent.id != keep.id,
-            col(Consent.status).in_(OPEN),
-        )
-        revoked = []
-        for row in session.exec(query):
-            row.status, row.updated_at = ConsentStatus.revoked, utcnow()
-            session.add(ConsentEvent(consent_row_id=row.id, status=row.status, note="superseded"))
-            if row.consent_id:
-                revoked.append(row.consent_id)
-        return revoked
-
-
-def mark_consent_required(engine: Engine, user_id: str, bank_code: str, reason: str) -> None:
-    """The bank answered CONSENT_REQUIRED: the stored consent is no longer valid."""
-    with session_scope(engine) as session:
-        query = select(Consent).where(
-            Consent.user_id == uuid.UUID(user_id),
-            Consent.bank_code == bank_code,
-            Consent.kind == ConsentKind.accounts,
-            Consent.status == ConsentStatus.authorized,
-        )
-        for row in session.exec(query):
-            row.status, row.status_reason, row.updated_at = ConsentStatus.revoked, reason, utcnow()
-            session.add(ConsentEvent(consent_row_id=row.id, status=row.status, note=reason))

@@ -1,4 +1,5 @@
-"""The database side of a pay-in's workflow steps: match (with the hold) and transitions.
+"""The database side of a pay-in's workflow steps: match (with the hold), transitions, and
+settlement when the order completes.
 
 Each step is idempotent: the order row is locked and its current status decides whether the
 step already happened; postings and audit events carry unique keys in the database. The
@@ -23,13 +24,12 @@ from contracts.processing import (
 )
 from core.db import session_scope
 from models.base import as_utc, utcnow
-from models.ledger import HoldStatus
+from models.ledger import AccountKind, HoldStatus
 from models.merchants import Store
 from models.orders import Order, OrderEvent
 from processing.errors import InvalidTransition, OrderNotFound
-from processing.ledger import resolve_hold
+from processing.ledger import Leg, account_for, claim_hold, post, resolve_hold
 from processing.matching import Decision, find_requisite
-from processing.settlement import bps_of, settle
 
 
 def lock_order(session: Session, order_id: str) -> Order:
@@ -142,6 +142,32 @@ def _apply(session: Session, order: Order, to: PayinStatus, inp: TransitionInput
         resolve_hold(session, order.id, HoldStatus.voided)
     elif inp.hold_action == HoldAction.post:
         settle(session, order)
+
+
+def bps_of(amount: int, bps: int) -> int:
+    """Basis points of an amount in minor units, rounded half up, integers only."""
+    return (amount * bps + 5_000) // 10_000
+
+
+def settle(session: Session, order: Order) -> None:
+    """Post the hold: trader −amount +reward, store +amount −fee, platform +fee −reward."""
+    hold = claim_hold(session, order.id, HoldStatus.posted)
+    if hold is None:
+        return
+    fee, reward = order.fee_minor or 0, order.reward_minor or 0
+    # The hold was placed on the trader's account at match time.
+    trader_acc = hold.account_id
+    store_acc = account_for(session, AccountKind.store, order.store_id, order.currency)
+    profit = account_for(session, AccountKind.platform_profit, None, order.currency)
+    legs = [
+        Leg(trader_acc, -order.amount_minor),
+        Leg(store_acc.id, order.amount_minor - fee),
+        Leg(profit.id, fee),
+        Leg(trader_acc, reward),
+        Leg(profit.id, -reward),
+    ]
+    key = f"payin:{order.id}:settle"
+    post(session, key, "payin_settle", legs, order_id=order.id, release=hold)
 
 
 def _system(reason: str) -> TransitionInput:
