@@ -11,14 +11,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from prometheus_client import start_http_server
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Worker, WorkerDeploymentConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import build_activities
+from core import metrics  # noqa: F401 - registers the business metrics this process serves
 from core.context import ServiceContext
 from core.logging import configure_logging
+from core.observability import SentryInterceptor, init_sentry
 from core.settings import Settings, get_settings
+from core.tracing import TracingInterceptor
 from workflows.callback import CallbackWorkflow
 from workflows.consents import RevokeConsentWorkflow
 from workflows.onboarding import OnboardingWorkflow
@@ -39,10 +45,24 @@ log = logging.getLogger("jivapay.worker")
 ACTIVITY_THREADS = 32
 # The sandbox re-imports a workflow's modules for every new workflow run, on the event loop
 # (it blocked the loop ~40 ms per pay-in). `contracts` is standard library only, holds no
-# state and is deterministic, so the sandbox may share the already imported module.
+# state and is deterministic, so the sandbox may share the already imported module (its
+# request-id context variable is then the one the log record factory reads).
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("contracts")
 )
+
+
+def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
+    """Worker versioning when a deployment name and build id are configured."""
+    if not (settings.worker_deployment_name and settings.worker_build_id):
+        return None
+    version = WorkerDeploymentVersion(settings.worker_deployment_name, settings.worker_build_id)
+    # Pinned: a run finishes on the build that started it; new runs go to the current one.
+    return WorkerDeploymentConfig(
+        version=version,
+        use_worker_versioning=True,
+        default_versioning_behavior=VersioningBehavior.PINNED,
+    )
 
 
 def build_worker(
@@ -58,14 +78,29 @@ def build_worker(
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=10),
+        interceptors=[TracingInterceptor(), SentryInterceptor()],
+        deployment_config=deployment_config(ctx.settings),
     )
+
+
+def temporal_runtime(settings: Settings) -> Runtime | None:
+    """The SDK's metrics (workflow task latency, slots, polls) on their own port."""
+    if not settings.worker_sdk_metrics_port:
+        return None
+    address = f"{settings.worker_metrics_host}:{settings.worker_sdk_metrics_port}"
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
 
 
 async def run_worker(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
 ) -> None:
     ctx = ServiceContext.build(settings)
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    runtime = temporal_runtime(settings)
+    client = await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace, runtime=runtime
+    )
+    if settings.worker_app_metrics_port:
+        start_http_server(settings.worker_app_metrics_port, addr=settings.worker_metrics_host)
     with ThreadPoolExecutor(
         max_workers=ACTIVITY_THREADS, thread_name_prefix="activity"
     ) as executor:
@@ -82,7 +117,8 @@ async def run_worker(
 
 def main() -> None:
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, service="worker", style=settings.effective_log_format)
+    init_sentry(settings, "worker")
     stop = asyncio.Event()
 
     async def runner() -> None:

@@ -8,6 +8,7 @@ Sync methods run in the worker's thread pool; `deliver_callback` is async (HTTP)
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,10 +19,13 @@ from temporalio.exceptions import ApplicationError
 
 from contracts import processing as p
 from core.context import ServiceContext
+from core.metrics import CALLBACK_ATTEMPTS
 from models.orders import CallbackAttempt
 from processing import callbacks, lifecycle
 from processing.errors import InvalidTransition, OrderNotFound
 from processing.webhooks import CallbackBlockedError
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -50,13 +54,20 @@ class ProcessingActivities:
     def match_requisite(self, inp: p.MatchInput) -> p.MatchOutcome:
         """Choose a requisite and hold the trader's liquidity, in one transaction."""
         with final_refusals():
-            return lifecycle.match_order(self.ctx.engine, inp.order_id)
+            outcome = lifecycle.match_order(self.ctx.engine, inp.order_id)
+        if outcome.matched:
+            log.info("order %s held on requisite %s", inp.order_id, outcome.requisite_id)
+        else:
+            log.info("order %s not matched: %s", inp.order_id, outcome.failure_reason)
+        return outcome
 
     @activity.defn(name=p.ProcessingActivity.record_transition)
     def record_transition(self, inp: p.TransitionInput) -> p.TransitionResult:
         """Mirror one status change (audit event, hold void/post, settlement) exactly once."""
         with final_refusals():
-            return lifecycle.record_transition(self.ctx.engine, inp)
+            result = lifecycle.record_transition(self.ctx.engine, inp)
+        log.info("order %s is %s (%s)", inp.order_id, result.status, inp.hold_action)
+        return result
 
     @activity.defn(name=p.ProcessingActivity.prepare_callback)
     def prepare_callback(self, inp: p.CallbackInput) -> p.CallbackPrepared:
@@ -88,6 +99,7 @@ class ProcessingActivities:
             error=error,
         )
         await asyncio.to_thread(callbacks.record_attempt, engine, attempt, error is None)
+        CALLBACK_ATTEMPTS.labels("blocked" if blocked else "failed" if error else "delivered").inc()
         if blocked:
             # Recorded above; the destination is refused, so retrying cannot help.
             raise ApplicationError(

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from slowapi.errors import RateLimitExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from contracts.tracing import request_id_var
 from core import errors as domain
-from core.logging import request_id_var
 
 log = logging.getLogger(__name__)
 

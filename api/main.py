@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import sentry_sdk
 from fastapi import FastAPI
 from slowapi.middleware import SlowAPIASGIMiddleware
 
 from api.errors import install_error_handlers
+from api.metrics import DatabaseStateCollector
 from api.middleware import RequestIdMiddleware
 from api.ratelimit import LoginThrottle, build_limiter
 from api.routes import (
@@ -27,19 +27,21 @@ from api.routes import (
 )
 from core.context import ServiceContext
 from core.logging import configure_logging, install_request_id
+from core.metrics import HttpMetricsMiddleware
+from core.observability import init_sentry
 from core.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None, context: ServiceContext | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_request_id()
-    if settings.sentry_dsn:
-        sentry_sdk.init(dsn=settings.sentry_dsn, environment=settings.environment)
+    init_sentry(settings, "api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = context or ServiceContext.build(settings)
         app.state.ctx = ctx
+        app.state.state_collector = DatabaseStateCollector(ctx.engine)
         yield
         if context is None:
             await ctx.close()
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
     install_error_handlers(app)
     app.add_middleware(SlowAPIASGIMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: times the whole request, error handling included.
+    app.add_middleware(HttpMetricsMiddleware)
     app.include_router(health.router)
     app.include_router(auth.router, prefix="/api/auth", tags=["auth"])
     app.include_router(merchant.router, prefix="/api/merchant", tags=["merchant"])
@@ -74,5 +78,5 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
 def create_default_app() -> FastAPI:
     """Entry point for uvicorn (`--factory api.main:create_default_app`)."""
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, service="api", style=settings.effective_log_format)
     return create_app(settings)

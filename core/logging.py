@@ -1,16 +1,25 @@
-"""Logging with the request id of the current HTTP request on every line."""
+"""Logs: one JSON schema for the API, the worker and the launcher (console lines in
+development), every record carrying the request id and, inside an activity, where it runs.
+
+Secrets are masked in every record, whoever logs it (httpx puts whole URLs in its lines).
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 import sys
-from contextvars import ContextVar
-from typing import Any
+from typing import Any, Literal
 
-request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+from pythonjsonlogger.json import JsonFormatter
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s] %(message)s"
+from contracts.tracing import activity_context_var, request_id_var
+
+__all__ = ["configure_logging", "install_request_id", "redact_secrets", "request_id_var"]
+
+CONSOLE_FORMAT = "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s%(where)s] %(message)s"
+JSON_FIELDS = ["timestamp", "levelname", "name", "message", "request_id"]
+CONTEXT_FIELDS = ("workflow_id", "run_id", "activity", "attempt")
 _base_factory = logging.getLogRecordFactory()
 
 
@@ -25,9 +34,13 @@ def redact_secrets(text: str) -> str:
     return _BEARER.sub(r"\1***", _SECRET_PARAM.sub(r"\1***", text))
 
 
-def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
     record = _base_factory(*args, **kwargs)
     record.request_id = request_id_var.get()
+    context = activity_context_var.get() or {}
+    for name in CONTEXT_FIELDS:
+        setattr(record, name, context.get(name))
+    record.where = f" wf={context['workflow_id']} act={context['activity']}" if context else ""
     message = record.getMessage()
     redacted = redact_secrets(message)
     if redacted != message:
@@ -36,15 +49,40 @@ def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
 
 
 def install_request_id() -> None:
-    """Every log record carries the current request id and has secrets masked, whichever
-    handler sees it."""
-    logging.setLogRecordFactory(_record_with_request_id)
+    """Every log record carries the request id (and activity context) and has secrets
+    masked, whichever handler sees it."""
+    logging.setLogRecordFactory(_record_with_context)
 
 
-def configure_logging(level: str = "INFO") -> None:
+class _JsonLines(JsonFormatter):
+    """Activity context fields only where they are set; the console-only field never."""
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        log_data.pop("where", None)
+        for name in CONTEXT_FIELDS:
+            if log_data.get(name) is None:
+                log_data.pop(name, None)
+        return log_data
+
+
+def json_formatter(service: str) -> logging.Formatter:
+    return _JsonLines(
+        JSON_FIELDS,
+        rename_fields={"levelname": "level", "name": "logger"},
+        static_fields={"service": service},
+        timestamp=True,
+    )
+
+
+def configure_logging(
+    level: str = "INFO", *, service: str = "api", style: Literal["json", "console"] = "json"
+) -> None:
     install_request_id()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    if style == "json":
+        handler.setFormatter(json_formatter(service))
+    else:
+        handler.setFormatter(logging.Formatter(CONSOLE_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     data_dir: Path = ROOT_DIR / ".data"
     log_level: str = "INFO"
+    # JSON lines for machines; None picks readable console lines in development only.
+    log_format: Literal["json", "console"] | None = None
     sentry_dsn: str | None = None
 
     # Storage. Empty DATABASE_URL means the embedded SQLite file under data_dir.
@@ -38,6 +40,14 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "jivapay"
     temporal_ui_port: int = 8233
+    # Worker metrics: the Temporal SDK's own (task latency, slots, polls) and ours (business).
+    worker_metrics_host: str = "127.0.0.1"
+    worker_sdk_metrics_port: int = Field(default=9464, ge=0, le=65535)  # 0 = off
+    worker_app_metrics_port: int = Field(default=9465, ge=0, le=65535)  # 0 = off
+    # Worker versioning (Worker Deployments): both set → runs stay on the build that
+    # started them; see docs/operations.md for the deploy steps.
+    worker_deployment_name: str | None = None
+    worker_build_id: str | None = None
 
     s3_endpoint_url: str = "http://127.0.0.1:8333"
     s3_bucket: str = "jivapay"
@@ -99,6 +109,12 @@ class Settings(BaseSettings):
         if url:
             return url
         return f"sqlite:///{self.data_dir / 'jivapay.sqlite3'}"
+
+    @property
+    def effective_log_format(self) -> Literal["json", "console"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "console" if self.environment == "development" else "json"
 
     @property
     def uses_sqlite(self) -> bool:

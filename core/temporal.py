@@ -7,6 +7,7 @@ import asyncio
 from temporalio.client import Client
 
 from core.settings import Settings
+from core.tracing import TracingInterceptor
 
 
 class TemporalConnector:
@@ -26,6 +27,8 @@ class TemporalConnector:
                     Client.connect(
                         self._settings.temporal_address,
                         namespace=self._settings.temporal_namespace,
+                        # The request id travels into the workflows this client starts.
+                        interceptors=[TracingInterceptor()],
                     ),
                     timeout=5,
                 )

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from contracts.processing import (
+    TERMINAL_STATUSES,
     ActorType,
     HoldAction,
     MatchOutcome,
@@ -23,6 +24,7 @@ from contracts.processing import (
     TransitionResult,
 )
 from core.db import session_scope
+from core.metrics import MATCH_FAILURES, TIME_TO_FINISH, TIME_TO_MATCH
 from models.base import as_utc, utcnow
 from models.ledger import AccountKind, HoldStatus
 from models.merchants import Store
@@ -74,18 +76,26 @@ def audit(session: Session, order: Order, to: PayinStatus, inp: TransitionInput)
 
 def match_order(engine: Engine, order_id: str) -> MatchOutcome:
     """Choose a requisite and hold the trader's liquidity, in one transaction."""
+    decided: Decision | None = None
     with session_scope(engine) as session:
         order = lock_order(session, order_id)
         if order.status != PayinStatus.created:
             return outcome_of(order)
         store = session.get(Store, order.store_id)
         assert store is not None
-        decision = find_requisite(session, order, store, utcnow())
-        if decision.requisite is not None:
-            _assign(session, order, store, decision)
+        decided = find_requisite(session, order, store, utcnow())
+        if decided.requisite is not None:
+            _assign(session, order, store, decided)
         else:
-            _fail(session, order, decision)
-        return outcome_of(order)
+            _fail(session, order, decided)
+        outcome, created_at = outcome_of(order), as_utc(order.created_at)
+    # Counted once the match is committed (a rolled-back attempt is retried, not counted).
+    if decided.requisite is not None:
+        TIME_TO_MATCH.labels("payin").observe((utcnow() - created_at).total_seconds())
+    else:
+        first = decided.rejections[0]["reason"] if decided.rejections else "no_requisite"
+        MATCH_FAILURES.labels("payin", first).inc()
+    return outcome
 
 
 def _assign(session: Session, order: Order, store: Store, decision: Decision) -> None:
@@ -116,14 +126,21 @@ def _fail(session: Session, order: Order, decision: Decision) -> None:
 def record_transition(engine: Engine, inp: TransitionInput) -> TransitionResult:
     """Mirror one status change (audit event, hold void/post, settlement) exactly once."""
     to = PayinStatus(inp.to_status)
+    applied = False
     with session_scope(engine) as session:
         order = lock_order(session, inp.order_id)
         if order.status != to:
             if order.status != PayinStatus(inp.from_status):
                 raise InvalidTransition(f"order is {order.status.value}, not {inp.from_status}")
             _apply(session, order, to, inp)
+            applied = True
         deadline = as_utc(order.trader_deadline_at) if order.trader_deadline_at else None
-        return TransitionResult(str(order.id), order.status.value, deadline)
+        result = TransitionResult(str(order.id), order.status.value, deadline)
+        created_at = as_utc(order.created_at)
+    if applied and to in TERMINAL_STATUSES:
+        age = (utcnow() - created_at).total_seconds()
+        TIME_TO_FINISH.labels("payin", to.value).observe(age)
+    return result
 
 
 def _apply(session: Session, order: Order, to: PayinStatus, inp: TransitionInput) -> None:

@@ -71,4 +71,7 @@ def worker_env(ctx: ServiceContext, task_queue: str, log_level: str = "WARNING")
         "FERNET_KEY": s.fernet_key.get_secret_value(),
         "CALLBACK_ALLOW_PRIVATE": "true",
         "LOG_LEVEL": log_level,
+        # No fixed metrics ports in the suite (runs may overlap on one machine).
+        "WORKER_SDK_METRICS_PORT": "0",
+        "WORKER_APP_METRICS_PORT": "0",
     }

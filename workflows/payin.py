@@ -83,6 +83,7 @@ class PayinWorkflow:
             retry_policy=MATCH_RETRY,
         )
         self._outcome, self._status = outcome, PayinStatus(outcome.status)
+        workflow.logger.info("pay-in %s matched: %s", inp.order_id, outcome.status)
         self._publish(outcome.trader_id)
         if outcome.matched:
             await self._await_payment(outcome.expires_at)
@@ -161,6 +162,10 @@ class PayinWorkflow:
             result_type=p.TransitionResult,
             start_to_close_timeout=timedelta(seconds=15),
             retry_policy=DB_RETRY,
+        )
+        # The workflow logger is replay-aware: a line per transition, never twice.
+        workflow.logger.info(
+            "pay-in %s: %s → %s by %s", self._input.order_id, self._status, to, actor.actor_type
         )
         self._status = to
         self._publish()

@@ -6,13 +6,14 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from starlette.responses import Response
 
 from api.deps import ContextDep
+from core.metrics import render
 
 router = APIRouter(tags=["health"])
 
@@ -57,6 +58,7 @@ async def ready(ctx: ContextDep) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
-    """Prometheus metrics of this process."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics: HTTP and business counters of every process, database state."""
+    body = await asyncio.to_thread(render, request.app.state.state_collector)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
