@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from core.metrics import gauge
 from models.base import as_utc, utcnow
 from models.connect import BankConnection, Consent
-from models.orders import Order
+from models.orders import CallbackDelivery, Order
 
 CACHE_SECONDS = 5.0
 
@@ -51,6 +51,9 @@ class DatabaseStateCollector(Collector):
                     col(BankConnection.bank_code), col(BankConnection.status)
                 )
             ).all()
+            deliveries = session.exec(
+                select(CallbackDelivery.status, func.count()).group_by(col(CallbackDelivery.status))
+            ).all()
             newest = session.exec(
                 select(BankConnection.bank_code, func.max(BankConnection.last_sync_at)).group_by(
                     col(BankConnection.bank_code)
@@ -76,6 +79,12 @@ class DatabaseStateCollector(Collector):
                 "Users' bank connections by status",
                 ["bank", "status"],
                 [(b, str(s), n) for b, s, n in connections],
+            ),
+            gauge(
+                "jivapay_callback_deliveries",
+                "Merchant callback deliveries by status",
+                ["status"],
+                [(str(status), n) for status, n in deliveries],
             ),
             gauge(
                 "jivapay_sync_lag_seconds",

@@ -47,3 +47,14 @@ class ObjectStorage:
 
     async def acheck(self) -> None:
         await asyncio.to_thread(self.check)
+
+
+def main() -> None:
+    """`python -m core.storage`: create the bucket if missing (compose's one-shot job)."""
+    from core.settings import get_settings
+
+    ObjectStorage(get_settings()).ensure_bucket()
+
+
+if __name__ == "__main__":
+    main()
