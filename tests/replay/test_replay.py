@@ -1,8 +1,9 @@
 """Committed workflow histories replay against today's workflow code.
 
 A change to a workflow that would break runs already in flight (non-determinism) fails here;
-such a change needs `workflow.patched(...)`. `RECORD_HISTORIES=1 pytest tests/replay` records
-fresh histories from real runs (do that only when the old ones no longer matter).
+such a change needs `workflow.patched(...)`. Every workflow type has at least one history.
+`RECORD_HISTORIES=missing pytest tests/replay` records the kinds that have none yet;
+`RECORD_HISTORIES=all` records every kind afresh (only when the old ones no longer matter).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import uuid
 from pathlib import Path
 
 import httpx
@@ -17,20 +19,38 @@ import pytest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
+from contracts.analytics import RecategoriseAllInput, RefreshInput
 from core.context import ServiceContext
 from tests.connect.helpers import connect_user, onboard
-from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
+from tests.processing.conftest import (
+    CallbackReceiver,
+    make_store,
+    make_trader,
+    new_currency,
+    payin_body,
+)
 from worker import WORKFLOW_RUNNER, WORKFLOWS
+from workflows.recategorise import RecategoriseWorkflow
+from workflows.refresh import RefreshWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
-RECORDING = os.environ.get("RECORD_HISTORIES") == "1"
+RECORDING = os.environ.get("RECORD_HISTORIES", "")
+KINDS = {
+    "payin-completed": "PayinWorkflow",
+    "callback-delivered": "CallbackWorkflow",
+    "onboarding-vbank": "OnboardingWorkflow",
+    "sync-vbank": "SyncWorkflow",
+    "revoke-consent": "RevokeConsentWorkflow",
+    "refresh": "RefreshWorkflow",
+    "recategorise": "RecategoriseWorkflow",
+}
 
 
 def _committed() -> list[Path]:
     return sorted(HISTORIES.glob("*.json"))
 
 
-@pytest.mark.skipif(RECORDING, reason="recording new histories")
+@pytest.mark.skipif(bool(RECORDING), reason="recording new histories")
 @pytest.mark.parametrize("path", _committed(), ids=lambda p: p.stem)
 async def test_committed_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, await asyncio.to_thread(path.read_text))
@@ -39,24 +59,54 @@ async def test_committed_history_replays(path: Path) -> None:
     assert result.replay_failure is None, result.replay_failure
 
 
-@pytest.mark.skipif(RECORDING, reason="recording new histories")
-def test_histories_are_committed() -> None:
-    kinds = {p.stem.split("-")[0] for p in _committed()}
-    assert {"payin", "onboarding", "sync"} <= kinds
+@pytest.mark.skipif(bool(RECORDING), reason="recording new histories")
+def test_every_workflow_type_has_a_history() -> None:
+    committed = {p.stem for p in _committed()}
+    assert set(KINDS) <= committed
+    registered = {getattr(w, "__temporal_workflow_definition").name for w in WORKFLOWS}
+    assert registered <= set(KINDS.values()), registered - set(KINDS.values())
+
+
+def _wanted(name: str) -> bool:
+    return RECORDING == "all" or not (HISTORIES / f"{name}.json").exists()
 
 
 async def _save(client: Client, workflow_id: str, name: str) -> None:
+    if not _wanted(name):
+        return
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     text = json.dumps(json.loads(history.to_json()), indent=1)
     await asyncio.to_thread((HISTORIES / f"{name}.json").write_text, text + "\n")
 
 
-@pytest.mark.skipif(not RECORDING, reason="set RECORD_HISTORIES=1 to record")
+async def _first_id(client: Client, query: str) -> str:
+    for _ in range(100):
+        async for execution in client.list_workflows(query):
+            return execution.id
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no workflow for {query}")
+
+
+@pytest.mark.skipif(not RECORDING, reason="set RECORD_HISTORIES=missing (or all) to record")
 async def test_record_histories(
-    api: httpx.AsyncClient, ctx: ServiceContext, temporal_client: Client, worker: None
+    api: httpx.AsyncClient,
+    ctx: ServiceContext,
+    temporal_client: Client,
+    worker: None,
+) -> None:
+    receiver = CallbackReceiver()
+    try:
+        await _record_processing(api, ctx, temporal_client, receiver.url)
+    finally:
+        receiver.close()
+    await _record_connect(api, ctx, temporal_client)
+
+
+async def _record_processing(
+    api: httpx.AsyncClient, ctx: ServiceContext, temporal_client: Client, callback_url: str
 ) -> None:
     currency = new_currency(ctx)
-    store = make_store(ctx, currency)
+    store = make_store(ctx, currency, callback_url=callback_url)
     trader = await make_trader(api, ctx, currency)
     order = (
         await api.post("/api/gateway/payins", json=payin_body(currency), headers=store.headers)
@@ -65,11 +115,45 @@ async def test_record_histories(
     done = await api.post(f"/api/trader/orders/{order['id']}/confirm", headers=trader.headers)
     assert done.json()["status"] == "completed"
     await _save(temporal_client, f"payin-{order['id']}", "payin-completed")
+    callback = await _first_id(
+        temporal_client, "WorkflowType = 'CallbackWorkflow' AND ExecutionStatus = 'Completed'"
+    )
+    await _save(temporal_client, callback, "callback-delivered")
 
+
+async def _record_connect(
+    api: httpx.AsyncClient, ctx: ServiceContext, temporal_client: Client
+) -> None:
     user = await connect_user(api, ctx, slot=10)
     await onboard(temporal_client, ctx, user.user_id, ["vbank"])
-    async for execution in temporal_client.list_workflows(
-        f"WorkflowType = 'OnboardingWorkflow' AND ConnectUserId = '{user.user_id}'"
-    ):
-        await _save(temporal_client, execution.id, "onboarding-vbank")
+    onboarding = await _first_id(
+        temporal_client,
+        f"WorkflowType = 'OnboardingWorkflow' AND ConnectUserId = '{user.user_id}'",
+    )
+    await _save(temporal_client, onboarding, "onboarding-vbank")
     await _save(temporal_client, f"sync-{user.user_id}-vbank", "sync-vbank")
+
+    refresh_id = f"refresh-record-{uuid.uuid4().hex[:8]}"
+    await temporal_client.execute_workflow(
+        RefreshWorkflow.run,
+        RefreshInput(str(user.user_id)),
+        id=refresh_id,
+        task_queue=ctx.settings.temporal_task_queue,
+    )
+    await _save(temporal_client, refresh_id, "refresh")
+
+    recategorise_id = f"recategorise-record-{uuid.uuid4().hex[:8]}"
+    await temporal_client.execute_workflow(
+        RecategoriseWorkflow.run,
+        RecategoriseAllInput(reason="recording"),
+        id=recategorise_id,
+        task_queue=ctx.settings.temporal_task_queue,
+    )
+    await _save(temporal_client, recategorise_id, "recategorise")
+
+    consents = (await api.get("/api/consents", headers=user.headers)).json()
+    accounts = next(c for c in consents if c["kind"] == "accounts")
+    revoked = await api.delete(f"/api/consents/{accounts['id']}", headers=user.headers)
+    workflow_id = revoked.json()["workflow_id"]
+    await temporal_client.get_workflow_handle(workflow_id).result()
+    await _save(temporal_client, workflow_id, "revoke-consent")
