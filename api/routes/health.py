@@ -45,6 +45,7 @@ async def ready(ctx: ContextDep) -> JSONResponse:
     checks: dict[str, Callable[[], Awaitable[object]]] = {
         "database": lambda: asyncio.to_thread(db_check),
         "temporal": ctx.temporal.check,
+        "worker": ctx.temporal.check_workers,
         "s3": ctx.storage.acheck,
     }
     if ctx.settings.redis_url:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api.main import create_app
 from core.context import ServiceContext
@@ -66,11 +71,16 @@ async def test_crash_is_500_with_shape_and_logged_with_request_id(
     assert any(getattr(r, "request_id", None) == "req-boom" for r in caplog.records)
 
 
-async def test_ready_reports_every_component(api: httpx.AsyncClient) -> None:
-    response = await api.get("/ready")
+async def test_ready_reports_every_component(api: httpx.AsyncClient, worker: None) -> None:
+    # The suite's worker may have just started: its first poll reaches the server shortly.
+    for _ in range(50):
+        response = await api.get("/ready")
+        if response.status_code == 200:
+            break
+        await asyncio.sleep(0.2)
     assert response.status_code == 200, response.text
     components = response.json()["components"]
-    assert set(components) == {"database", "temporal", "s3", "redis"}
+    assert set(components) == {"database", "temporal", "worker", "s3", "redis"}
     assert all(c["status"] == "up" for c in components.values())
 
 
@@ -93,3 +103,41 @@ async def test_ready_is_503_when_a_component_is_down(settings: Settings) -> None
     assert components["temporal"]["status"] == "up"
     assert components["s3"]["status"] == "down"
     assert components["redis"]["status"] == "down"
+
+
+async def test_ready_is_503_while_no_worker_polls_the_task_queue(
+    settings: Settings, temporal_client: Client
+) -> None:
+    queue = f"nobody-{uuid.uuid4().hex[:8]}"
+    lonely = settings.model_copy(update={"temporal_task_queue": queue})
+    ctx = ServiceContext.build(lonely)
+    app = create_app(lonely, context=ctx)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
+        idle = await client.get("/ready")
+        async with Worker(
+            temporal_client,
+            task_queue=queue,
+            workflows=[Idle],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ):
+            for _ in range(50):
+                polled = await client.get("/ready")
+                if polled.status_code == 200:
+                    break
+                await asyncio.sleep(0.2)
+    await ctx.close()
+    assert idle.status_code == 503
+    assert idle.json()["components"]["worker"]["status"] == "down"
+    assert polled.status_code == 200, polled.text
+    assert polled.json()["components"]["worker"]["status"] == "up"
+
+
+@workflow.defn
+class Idle:
+    @workflow.run
+    async def run(self) -> None:
+        return None
