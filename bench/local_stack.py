@@ -47,7 +47,7 @@ def _user(session: Session, role: Role) -> User:
 
 def seed(ctx: ServiceContext) -> tuple[str, list[str]]:
     """A RUB store and two funded, online traders with roomy limits."""
-    key, fernet = generate_api_key(), ctx.settings.fernet_key.get_secret_value()
+    key, fernet = generate_api_key(), ctx.settings.fingerprint_secret
     with Session(ctx.engine) as session:
         owner = _user(session, Role.merchant)
         merchant = Merchant(owner_user_id=owner.id, name="Bench shop")

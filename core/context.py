@@ -31,7 +31,7 @@ class ServiceContext:
             temporal=TemporalConnector(settings),
             storage=ObjectStorage(settings),
             cache=build_cache(settings.redis_url, settings.redis_key_prefix),
-            secrets=SecretBox(settings.fernet_key.get_secret_value()),
+            secrets=SecretBox(settings.fernet_keys),
         )
 
     async def close(self) -> None:

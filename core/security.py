@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from core.settings import Settings
 
@@ -53,23 +53,29 @@ def create_access_token(settings: Settings, user_id: uuid.UUID, role: str) -> st
         "exp": now + timedelta(seconds=settings.jwt_ttl_seconds),
         "jti": secrets.token_hex(8),
     }
-    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), settings.jwt_algorithm)
+    return jwt.encode(claims, settings.jwt_secrets[0], settings.jwt_algorithm)
 
 
 def decode_access_token(settings: Settings, token: str) -> TokenClaims:
-    try:
-        # The algorithm list is pinned: `alg: none` or another algorithm is rejected.
-        claims = jwt.decode(
-            token,
-            settings.jwt_secret.get_secret_value(),
-            algorithms=[settings.jwt_algorithm],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
-        )
-        return TokenClaims(user_id=uuid.UUID(claims["sub"]), role=str(claims["role"]))
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
-        raise InvalidTokenError(type(exc).__name__) from exc
+    failure: Exception = InvalidTokenError("no key")
+    # During a rotation tokens signed with the previous secret stay valid until they expire.
+    for secret in settings.jwt_secrets:
+        try:
+            # The algorithm list is pinned: `alg: none` or another algorithm is rejected.
+            claims = jwt.decode(
+                token,
+                secret,
+                algorithms=[settings.jwt_algorithm],
+                audience=settings.jwt_audience,
+                issuer=settings.jwt_issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+            return TokenClaims(user_id=uuid.UUID(claims["sub"]), role=str(claims["role"]))
+        except jwt.InvalidSignatureError as exc:
+            failure = exc
+        except (jwt.PyJWTError, KeyError, ValueError) as exc:
+            raise InvalidTokenError(type(exc).__name__) from exc
+    raise InvalidTokenError(type(failure).__name__) from failure
 
 
 API_KEY_PREFIX = "jp_live_"
@@ -85,10 +91,15 @@ def hash_api_key(api_key: str) -> str:
 
 
 class SecretBox:
-    """Fernet encryption for secrets at rest (signing secrets, card numbers, bank tokens)."""
+    """Fernet encryption for secrets at rest (signing secrets, card numbers, bank tokens).
 
-    def __init__(self, key: str) -> None:
-        self._fernet = Fernet(key.encode())
+    Several keys, newest first (MultiFernet): the first encrypts, any decrypts, and
+    `rotate` re-encrypts a value under the first key (see `launcher.rotate_keys`).
+    """
+
+    def __init__(self, keys: str | list[str]) -> None:
+        listed = [keys] if isinstance(keys, str) else keys
+        self._fernet = MultiFernet([Fernet(key.encode()) for key in listed])
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
@@ -96,6 +107,12 @@ class SecretBox:
     def decrypt(self, ciphertext: str) -> str:
         try:
             return self._fernet.decrypt(ciphertext.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("secret cannot be decrypted with the configured key") from exc
+
+    def rotate(self, ciphertext: str) -> str:
+        try:
+            return self._fernet.rotate(ciphertext.encode()).decode()
         except InvalidToken as exc:
             raise ValueError("secret cannot be decrypted with the configured key") from exc
 

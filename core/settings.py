@@ -64,8 +64,12 @@ class Settings(BaseSettings):
     jwt_issuer: str = "jivapay"
     jwt_audience: str = "jivapay-api"
     jwt_ttl_seconds: int = 3600
-    # Fernet key for secrets at rest (store signing secrets, requisite numbers, bank tokens).
+    # Fernet keys for secrets at rest (store signing secrets, requisite numbers, bank tokens),
+    # comma-separated, newest first: the first encrypts, any decrypts (key rotation).
     fernet_key: SecretStr = SecretStr(DEFAULT_FERNET_KEY)
+    # Keyed hash of requisite numbers ("one number, one requisite"); unset = the oldest Fernet
+    # key. Set it explicitly before that key is retired, or every fingerprint changes.
+    fingerprint_key: SecretStr | None = None
 
     login_rate_limit: str = "10/minute"
     login_ip_rate_limit: str = "100/minute"
@@ -91,13 +95,28 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Settings:
         if self.environment != "development":
-            if self.jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET:
+            if DEFAULT_JWT_SECRET in self.jwt_secrets:
                 raise ValueError("JWT_SECRET must be set outside development")
-            if self.fernet_key.get_secret_value() == DEFAULT_FERNET_KEY:
+            if DEFAULT_FERNET_KEY in self.fernet_keys:
                 raise ValueError("FERNET_KEY must be set outside development")
-        if len(self.jwt_secret.get_secret_value()) < 32:
-            raise ValueError("JWT_SECRET must be at least 32 characters")
+        if any(len(secret) < 32 for secret in self.jwt_secrets):
+            raise ValueError("every JWT_SECRET must be at least 32 characters")
         return self
+
+    @property
+    def jwt_secrets(self) -> list[str]:
+        """Newest first: the first signs, any verifies (so a rotation logs nobody out)."""
+        return _keys(self.jwt_secret)
+
+    @property
+    def fernet_keys(self) -> list[str]:
+        return _keys(self.fernet_key)
+
+    @property
+    def fingerprint_secret(self) -> str:
+        if self.fingerprint_key is not None:
+            return self.fingerprint_key.get_secret_value()
+        return self.fernet_keys[-1]
 
     @property
     def effective_database_url(self) -> str:
@@ -119,6 +138,10 @@ class Settings(BaseSettings):
     @property
     def uses_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+
+def _keys(secret: SecretStr) -> list[str]:
+    return [key.strip() for key in secret.get_secret_value().split(",") if key.strip()]
 
 
 @lru_cache

@@ -20,7 +20,7 @@ DEMO_DEPOSIT_MINOR = 10_000_000  # 100 000.00 RUB each
 
 
 def seed_processing(session: Session, users: dict[str, User], box: SecretBox) -> None:
-    key = get_settings().fernet_key.get_secret_value()
+    key = get_settings().fingerprint_secret
     for name, (number, holder, bank) in DEMO_REQUISITES.items():
         user = users[name]
         trader = session.exec(select(Trader).where(Trader.user_id == user.id)).first()

@@ -82,7 +82,7 @@ def create_requisite(
         trader_id=trader.id,
         body=body,
         secrets=ctx.secrets,
-        fingerprint_key=ctx.settings.fernet_key.get_secret_value(),
+        fingerprint_key=ctx.settings.fingerprint_secret,
     )
 
 
