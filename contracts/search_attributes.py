@@ -3,13 +3,15 @@
 from temporalio.common import SearchAttributeKey
 
 ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
+# payin | payout: both kinds share the other order attributes.
+ORDER_KIND = SearchAttributeKey.for_keyword("OrderKind")
 MERCHANT_ID = SearchAttributeKey.for_keyword("MerchantId")
 STORE_ID = SearchAttributeKey.for_keyword("StoreId")
 TRADER_ID = SearchAttributeKey.for_keyword("TraderId")
 BANK_CODE = SearchAttributeKey.for_keyword("BankCode")
 CONNECT_USER_ID = SearchAttributeKey.for_keyword("ConnectUserId")
 
-ALL = (ORDER_STATUS, MERCHANT_ID, STORE_ID, TRADER_ID, BANK_CODE, CONNECT_USER_ID)
+ALL = (ORDER_STATUS, ORDER_KIND, MERCHANT_ID, STORE_ID, TRADER_ID, BANK_CODE, CONNECT_USER_ID)
 
 
 def dev_server_flags() -> list[str]:
