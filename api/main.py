@@ -11,6 +11,11 @@ from slowapi.middleware import SlowAPIASGIMiddleware
 from api.errors import install_error_handlers
 from api.metrics import DatabaseStateCollector
 from api.middleware import RequestIdMiddleware
+from api.pages import auth as page_auth
+from api.pages import connect_app as page_connect
+from api.pages import trader as page_trader
+from api.pages.render import install_pages
+from api.pages.session import protect_forms
 from api.ratelimit import LoginThrottle, build_limiter
 from api.routes import (
     auth,
@@ -56,10 +61,15 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
     app.state.login_throttle = LoginThrottle(settings)
     install_error_handlers(app)
     app.add_middleware(SlowAPIASGIMiddleware)
+    # Forms of cookie sessions carry a CSRF token (the JSON API under /api/ is skipped).
+    app.add_middleware(protect_forms, settings=settings)
     app.add_middleware(RequestIdMiddleware)
     # Outermost: times the whole request, error handling included.
     app.add_middleware(HttpMetricsMiddleware)
     app.include_router(health.router)
+    install_pages(app)
+    for pages in (page_auth, page_connect, page_trader):
+        app.include_router(pages.router)
     app.include_router(auth.router, prefix="/api/auth", tags=["auth"])
     app.include_router(merchant.router, prefix="/api/merchant", tags=["merchant"])
     # Before connect's routes: /transactions/summary must not be taken for a transaction id.

@@ -1,0 +1,117 @@
+"""Sign in, sign up (Connect users) and sign out, with the API's rules (`api.accounts`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from api.accounts import LoginRefused, check_login, register_connect_user
+from api.pages.render import back, page
+from api.pages.session import HOME, LoginRequired, page_user, sign_in, sign_out
+from core.errors import DomainError
+from models.users import User, UserRegister
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None, user: User) -> str:
+    # Only our own paths: an open redirect would let a link send users anywhere.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return HOME.get(user.role, "/")
+
+
+@router.get("/")
+async def root(request: Request) -> Response:
+    """Each role's home page, or the sign-in page."""
+    try:
+        user = await page_user(request)
+    except LoginRequired:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(HOME.get(user.role, "/login"), status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str = "") -> HTMLResponse:
+    """The sign-in page."""
+    return page(request, "login.html", None, next=next)
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=128)],
+    next: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Check the credentials and set the session cookie."""
+    ctx = request.app.state.ctx
+    ip = request.client.host if request.client else "-"
+
+    def check() -> User:
+        with Session(ctx.engine, expire_on_commit=False) as session:
+            throttle = request.app.state.login_throttle
+            return check_login(session, throttle, email=email, password=password, ip=ip)
+
+    try:
+        user = await run_in_threadpool(check)
+    except LoginRefused as exc:
+        return page(
+            request,
+            "login.html",
+            None,
+            status_code=exc.status,
+            next=next,
+            error=exc.message,
+            email=email,
+        )
+    response = RedirectResponse(_safe_next(next, user), status_code=303)
+    sign_in(response, ctx.settings, user)
+    return response
+
+
+@router.get("/register", response_class=HTMLResponse)
+async def register_form(request: Request) -> HTMLResponse:
+    """Sign up for Connect."""
+    return page(request, "register.html", None)
+
+
+@router.post("/register")
+async def register(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=128)],
+    full_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Create the Connect user and sign them in."""
+    ctx = request.app.state.ctx
+    try:
+        body = UserRegister(email=email, password=password, full_name=full_name or None)
+    except ValidationError as exc:
+        message = "; ".join(str(err["msg"]) for err in exc.errors())
+        return page(request, "register.html", None, status_code=422, error=message, email=email)
+
+    def create() -> User:
+        with Session(ctx.engine, expire_on_commit=False) as session:
+            return register_connect_user(session, ctx.settings, body=body)
+
+    try:
+        user = await run_in_threadpool(create)
+    except DomainError as exc:
+        return page(request, "register.html", None, status_code=409, error=exc.message)
+    response = RedirectResponse("/app", status_code=303)
+    sign_in(response, ctx.settings, user)
+    return response
+
+
+@router.post("/logout")
+async def logout() -> Response:
+    """End the session."""
+    response = back("/login", notice="Signed out")
+    sign_out(response)
+    return response

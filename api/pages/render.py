@@ -1,0 +1,68 @@
+"""Rendering pages: templates (autoescaped), the CSRF token, and the page error handlers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from api.pages.session import HOME, LoginRequired, WrongRole, csrf_token, login_url
+from models.users import User
+
+HERE = Path(__file__).resolve().parent.parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def time_left(deadline: datetime | None) -> str:
+    """`12:05` minutes and seconds until the deadline, `0:00` once it passed."""
+    if deadline is None:
+        return ""
+    seconds = max(0, int((deadline - datetime.now(UTC)).total_seconds()))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+templates.env.filters["time_left"] = time_left
+
+
+def page(
+    request: Request, name: str, user: User | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "user": user,
+            "csrf": csrf_token(request),
+            "error": request.query_params.get("error"),
+            "notice": request.query_params.get("notice"),
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def back(path: str, *, error: str | None = None, notice: str | None = None) -> RedirectResponse:
+    """Post/redirect/get, with a one-line message for the next page."""
+    message = f"error={quote(error)}" if error else f"notice={quote(notice)}" if notice else ""
+    joiner = "&" if "?" in path else "?"
+    return RedirectResponse(path + (joiner + message if message else ""), status_code=303)
+
+
+def install_pages(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    async def to_login(request: Request, exc: Exception) -> RedirectResponse:
+        assert isinstance(exc, LoginRequired)
+        return RedirectResponse(login_url(exc.next_path), status_code=303)
+
+    async def forbidden(request: Request, exc: Exception) -> HTMLResponse:
+        return page(request, "forbidden.html", None, status_code=403, home=HOME)
+
+    app.add_exception_handler(LoginRequired, to_login)
+    app.add_exception_handler(WrongRole, forbidden)
