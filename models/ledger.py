@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, enum_type, new_id
@@ -28,6 +28,15 @@ class LedgerAccount(SQLModel, table=True):
     __tablename__ = "ledger_accounts"
     __table_args__ = (
         UniqueConstraint("kind", "owner_id", "currency", name="uq_ledger_accounts_owner"),
+        # NULL owners are distinct to the key above: platform accounts need their own index.
+        Index(
+            "ux_ledger_accounts_platform",
+            "kind",
+            "currency",
+            unique=True,
+            postgresql_where=text("owner_id IS NULL"),
+            sqlite_where=text("owner_id IS NULL"),
+        ),
         CheckConstraint("held_minor >= 0", name="held_non_negative"),
         # Backs up the guarded UPDATEs: only platform accounts may go below zero.
         CheckConstraint(
