@@ -12,6 +12,7 @@ import os
 import secrets
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -51,6 +52,18 @@ def _host_port(url: str, default_port: int) -> tuple[str, int]:
     return parsed.hostname or "127.0.0.1", parsed.port or default_port
 
 
+# A child that ran this long before exiting is restarted at once; a crash loop backs off.
+STABLE_AFTER_S = 60.0
+MAX_BACKOFF_S = 60.0
+
+
+def restart_delay(proc: ManagedProcess, now: float) -> float:
+    if now - proc.started_at > STABLE_AFTER_S:
+        proc.restarts = 0
+        return 0.0
+    return float(min(MAX_BACKOFF_S, 2**proc.restarts))
+
+
 class Platform:
     def __init__(self) -> None:
         self.children: list[ManagedProcess] = []
@@ -68,12 +81,23 @@ class Platform:
         for proc in reversed(self.children):
             proc.stop()
 
-    def watch(self) -> None:
-        while True:
+    def watch(self, stop: threading.Event | None = None) -> None:
+        """Restart a child that exits, with backoff; the others keep running meanwhile."""
+        due: dict[str, float] = {}
+        while stop is None or not stop.is_set():
             for proc in self.children:
-                if not proc.alive():
-                    raise RuntimeError(f"{proc.name} exited:\n{proc.log_tail()}")
-            time.sleep(1)
+                if proc.alive():
+                    continue
+                now = time.monotonic()
+                if proc.name not in due:
+                    delay = restart_delay(proc, now)
+                    due[proc.name] = now + delay
+                    print(f"  {proc.name} exited; restarting in {delay:.0f}s\n{proc.log_tail(5)}")
+                elif now >= due[proc.name]:
+                    del due[proc.name]
+                    proc.restart()
+                    print(f"  {proc.name}: restarted (#{proc.restarts})", flush=True)
+            time.sleep(0.2)
 
 
 def main() -> int:

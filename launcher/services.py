@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BIN_DIR = Path(sys.executable).parent
@@ -35,14 +36,33 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+# `setpriv --pdeathsig` (util-linux) asks the kernel to SIGTERM the child when its parent
+# dies, however it dies (even SIGKILL): no child outlives the launcher or the test run.
+# (A pre-exec hook would do the same, but is unsafe in the suite's threaded process.)
+SETPRIV = shutil.which("setpriv")
+
+
+def _dying_with_parent(args: Sequence[str]) -> list[str]:
+    return [SETPRIV, "--pdeathsig", "TERM", "--", *args] if SETPRIV else list(args)
+
+
 @dataclass
 class ManagedProcess:
     name: str
     popen: subprocess.Popen[bytes]
     log_path: Path
+    args: Sequence[str] = ()
+    env: dict[str, str] | None = None
+    started_at: float = field(default_factory=time.monotonic)
+    restarts: int = 0
 
     def alive(self) -> bool:
         return self.popen.poll() is None
+
+    def restart(self) -> None:
+        """Start the same command again (same log, appended)."""
+        self.popen = _spawn(self.args, self.log_path, self.env)
+        self.started_at, self.restarts = time.monotonic(), self.restarts + 1
 
     def stop(self, timeout: float = 15) -> None:
         if not self.alive():
@@ -67,20 +87,25 @@ class ManagedProcess:
             return ""
 
 
-def start_process(
-    name: str, args: Sequence[str], log_path: Path, env: dict[str, str] | None = None
-) -> ManagedProcess:
+def _spawn(
+    args: Sequence[str], log_path: Path, env: dict[str, str] | None
+) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        popen = subprocess.Popen(  # noqa: S603 - arguments are built by us, never from input
-            list(args),
+        return subprocess.Popen(  # noqa: S603 - arguments are built by us, never from input
+            _dying_with_parent(args),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={**os.environ, **(env or {})},
             start_new_session=True,
         )
-    return ManagedProcess(name, popen, log_path)
+
+
+def start_process(
+    name: str, args: Sequence[str], log_path: Path, env: dict[str, str] | None = None
+) -> ManagedProcess:
+    return ManagedProcess(name, _spawn(args, log_path, env), log_path, list(args), env)
 
 
 def wait_for_port(proc: ManagedProcess, host: str, port: int, timeout: float = 60) -> None:

@@ -20,6 +20,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from contracts import processing as p
+from contracts.search_attributes import ORDER_STATUS
 from worker import WORKFLOW_RUNNER
 from workflows.callback import CallbackWorkflow
 from workflows.payin import PayinWorkflow
@@ -109,17 +110,20 @@ async def reach(client: Client, queue: str, status: str) -> tuple[str, WorkflowH
     if status in ("payment_claimed", "disputed"):
         await handle.execute_update(p.PayinUpdate.mark_paid, p.ClaimRequest(None), result_type=str)
     if status == "disputed":
-        await wait_for(
-            lambda: [t.to_status for t in SCRIPTS[order_id].transitions][-1:] == ["disputed"]
-        )
+        # The stand-in records the move before the workflow takes it in: wait for the status
+        # the workflow itself publishes.
+        await wait_for_published(handle, "disputed")
     return order_id, handle
 
 
-async def wait_for(condition: object, limit_s: float = 10) -> None:
+async def wait_for_published(handle: WorkflowHandle, status: str, limit_s: float = 10) -> None:
     deadline = asyncio.get_running_loop().time() + limit_s
-    while not condition():  # type: ignore[operator]
+    while True:
+        described = await handle.describe()
+        if described.typed_search_attributes.get(ORDER_STATUS) == status:
+            return
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError(f"workflow never published {status}")
         await asyncio.sleep(0.05)
 
 
