@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,10 +15,14 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from api.main import create_app
+from contracts.search_attributes import dev_server_flags
 from core.context import ServiceContext
+from launcher.services import ManagedProcess, free_port, start_process, temporal_args, wait_for_port
 from models.ledger import AccountKind, Hold, HoldStatus, Posting
 from models.orders import CallbackAttempt, CallbackDelivery, Order, OrderEvent
 from processing.ledger import account_for
+from tests.factories import worker_env
 from tests.operations.conftest import WorkerProcess
 from tests.operations.test_drills import assert_ledger_sound
 from tests.processing.conftest import (
@@ -172,3 +177,59 @@ def _delivery_status(ctx: ServiceContext, event_id: str) -> tuple[str, int]:
             select(CallbackAttempt).where(CallbackAttempt.delivery_id == delivery.id)
         ).all()
     return delivery.status.value, len(attempts)
+
+
+async def test_orders_waiting_survive_a_temporal_server_restart(
+    ctx: ServiceContext, tmp_path: Path
+) -> None:
+    host, port = "127.0.0.1", free_port()
+    args = temporal_args(tmp_path / "temporal.db", host, port, free_port(), dev_server_flags())
+
+    def server() -> ManagedProcess:
+        proc = start_process("temporal", args, tmp_path / "temporal.log")
+        wait_for_port(proc, host, port)
+        return proc
+
+    temporal = server()
+    queue = f"restart-{uuid.uuid4().hex[:8]}"
+    settings = ctx.settings.model_copy(
+        update={"temporal_address": f"{host}:{port}", "temporal_task_queue": queue}
+    )
+    worker = WorkerProcess({**worker_env(ctx, queue), "TEMPORAL_ADDRESS": f"{host}:{port}"})
+    worker.start()
+    other = ServiceContext.build(settings)
+    app = create_app(settings, context=other)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://t", timeout=120
+            ) as api,
+        ):
+            currency = new_currency(ctx)
+            store = make_store(ctx, currency)
+            trader = await make_trader(api, ctx, currency, requisites=3)
+            orders = [
+                (
+                    await api.post(
+                        "/api/gateway/payins",
+                        json=payin_body(currency, amount=a),
+                        headers=store.headers,
+                    )
+                ).json()["id"]
+                for a in ("1500.00", "1600.00", "1700.00")
+            ]
+            temporal.stop()
+            temporal = server()
+            for order_id in orders:
+                paid = await api.post(f"/api/gateway/payins/{order_id}/paid", headers=store.headers)
+                assert paid.status_code == 200, paid.text
+                done = await api.post(
+                    f"/api/trader/orders/{order_id}/confirm", headers=trader.headers
+                )
+                assert done.json()["status"] == "completed", done.text
+                assert_settled_once(ctx, order_id, currency)
+    finally:
+        worker.kill()
+        temporal.stop()
+        await other.close()
