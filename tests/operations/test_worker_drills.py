@@ -27,6 +27,8 @@ from tests.operations.conftest import WorkerProcess
 from tests.operations.test_drills import assert_ledger_sound
 from tests.processing.conftest import (
     CallbackReceiver,
+    StoreKit,
+    TraderKit,
     make_store,
     make_trader,
     new_currency,
@@ -41,6 +43,20 @@ async def until(check: Callable[[], bool], limit_s: float = 60) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("state not reached in time")
         await asyncio.sleep(0.1)
+
+
+async def open_order(
+    api: httpx.AsyncClient, ctx: ServiceContext
+) -> tuple[str, StoreKit, TraderKit, str]:
+    """A fresh currency, store and funded trader, and one matched pay-in."""
+    currency = new_currency(ctx)
+    store = make_store(ctx, currency)
+    trader = await make_trader(api, ctx, currency)
+    created = await api.post(
+        "/api/gateway/payins", json=payin_body(currency), headers=store.headers
+    )
+    assert created.status_code == 201, created.text
+    return currency, store, trader, created.json()["id"]
 
 
 def status_of(ctx: ServiceContext, order_id: str) -> str:
@@ -72,12 +88,7 @@ async def test_worker_killed_at_a_step_boundary(
     boundary: str,
 ) -> None:
     api = drill_api
-    currency = new_currency(ctx)
-    store = make_store(ctx, currency)
-    trader = await make_trader(api, ctx, currency)
-    order_id = (
-        await api.post("/api/gateway/payins", json=payin_body(currency), headers=store.headers)
-    ).json()["id"]
+    currency, store, trader, order_id = await open_order(api, ctx)
     if boundary == "after_match":
         await until(lambda: status_of(ctx, order_id) == "awaiting_payment")
         drill_worker.kill()
@@ -111,12 +122,7 @@ async def test_worker_killed_during_settlement(
     if ctx.settings.uses_sqlite:
         pytest.skip("holds a row lock on one ledger account: PostgreSQL only")
     api = drill_api
-    currency = new_currency(ctx)
-    store = make_store(ctx, currency)
-    trader = await make_trader(api, ctx, currency)
-    order_id = (
-        await api.post("/api/gateway/payins", json=payin_body(currency), headers=store.headers)
-    ).json()["id"]
+    currency, store, trader, order_id = await open_order(api, ctx)
     await api.post(f"/api/gateway/payins/{order_id}/paid", headers=store.headers)
     with Session(ctx.engine) as session:
         account = account_for(session, AccountKind.store, store.store_id, currency)
