@@ -1,9 +1,10 @@
 """Connect activities: thin Temporal adapters over `connect/` (consents, sync, snapshots,
 the refresh schedule), sharing one `BankAccess` per worker process.
 
-Bank failures become Temporal errors here, in one place: consent, auth and bad-request
-problems are final (the user or the code must change), rate limits and outages are retried
-by Temporal with backoff. Sync methods run in the worker's thread pool.
+Bank failures become Temporal errors here, in one place. The bank client owns HTTP retries;
+what outlasts its budget is final here (consent, auth, bad requests, unreadable answers,
+outages), except a rate limit, which Temporal retries after the bank's `Retry-After`.
+Sync methods run in the worker's thread pool.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from banks import BankAuthError, BankBadRequestError, BankError, ConsentRequiredError
+from banks import BankAuthError, BankError, BankRateLimitedError, ConsentRequiredError
 from connect import consent_flow, snapshots
 from connect import sync as sync_steps
 from connect.bank_access import BankAccess
@@ -54,11 +55,16 @@ class ConnectActivities:
         except BankAuthError as exc:
             kind = ConnectError.bank_auth_failed
             raise ApplicationError(str(exc), type=kind, non_retryable=True) from exc
-        except (BankBadRequestError, UserNotMapped) as exc:
-            raise ApplicationError(str(exc), type=exc.code, non_retryable=True) from exc
+        except BankRateLimitedError as exc:
+            # The client waited out short Retry-Afters itself; a longer one is Temporal's wait.
+            wait = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
+            raise ApplicationError(str(exc), type=exc.code, next_retry_delay=wait) from exc
         except BankError as exc:
-            # Rate limits and outages: Temporal retries the activity with its own backoff.
-            raise ApplicationError(str(exc), type=exc.code) from exc
+            # Bad requests, unreadable answers and outages that outlasted the client's own
+            # retry budget: recorded as the bank's error, not retried again without bound.
+            raise ApplicationError(str(exc), type=exc.code, non_retryable=True) from exc
+        except UserNotMapped as exc:
+            raise ApplicationError(str(exc), type=exc.code, non_retryable=True) from exc
 
     @activity.defn(name=Act.ensure_token)
     async def ensure_token(self, bank_code: str) -> str:
@@ -116,7 +122,7 @@ class ConnectActivities:
             return await sync_steps.sync_transactions(self.bank, inp, activity.heartbeat)
 
     @activity.defn(name=Act.sync_agreements)
-    async def sync_agreements(self, inp: c.SyncInput) -> int:
+    async def sync_agreements(self, inp: c.SyncInput) -> c.AgreementsSynced:
         """Loan, deposit and card agreements, with rate and balance from each one's detail."""
         async with self._bank_errors(inp.user_id, inp.bank_code):
             return await sync_steps.sync_agreements(self.bank, inp)
@@ -124,7 +130,8 @@ class ConnectActivities:
     @activity.defn(name=Act.finish_sync)
     async def finish_sync(self, finish: c.FinishSync) -> None:
         """Close the sync run and set the bank's final state."""
-        await sync_steps.finish(self.bank, finish)
+        run_key = activity.info().workflow_run_id or finish.sync_run_id
+        await sync_steps.finish(self.bank, finish, run_key)
 
     @activity.defn(name=Act.compute_snapshot)
     def compute_snapshot(self, inp: c.SnapshotInput) -> a.SnapshotResult:

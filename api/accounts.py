@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from api.ratelimit import LoginThrottle
 from core.errors import Conflict
 from core.security import hash_password, verify_password
-from core.settings import Settings
 from models.users import Role, User, UserRegister
-
-# The sandbox banks know ten end users per team: teamNNN-1 … teamNNN-10.
-SANDBOX_USERS_PER_TEAM = 10
 
 
 class LoginRefused(Exception):
@@ -38,21 +34,16 @@ def check_login(
     return user
 
 
-def register_connect_user(session: Session, settings: Settings, *, body: UserRegister) -> User:
-    """A Connect user, mapped to one of the banks' sandbox end users."""
+def register_connect_user(session: Session, *, body: UserRegister) -> User:
+    """A Connect user; a sandbox identity at the banks is assigned on first bank connection."""
     email = body.email.lower()
     if session.exec(select(User.id).where(User.email == email)).first():
         raise Conflict("Email is already registered", code="email_taken")
-    connect_users = session.exec(
-        select(func.count()).select_from(User).where(User.role == Role.connect_user)
-    ).one()
-    slot = connect_users % SANDBOX_USERS_PER_TEAM + 1
     user = User(
         email=email,
         full_name=body.full_name,
         password_hash=hash_password(body.password),
         role=Role.connect_user,
-        external_client_id=f"{settings.bank_client_id}-{slot}",
     )
     session.add(user)
     try:

@@ -45,6 +45,12 @@ class BankConfig(BaseModel):
     ignore_date_filter: bool = False
     # Some builds send timestamps without a zone; both styles must be accepted by clients.
     zoneless_timestamps: bool = False
+    # Some builds crash on /product-agreements (500, a NameError in the bank's code).
+    agreements_crash: bool = False
+    # Off (the default), the emulator is as strict as the real bank code: polling a request
+    # id never turns Authorized, there is no agreement-consent sign route, and agreement
+    # consents are readable only with a client token. On, it is the friendlier copy.
+    friendly: bool = False
     seed: int = 42
     anchor_date: date = Field(default_factory=lambda: datetime.now(UTC).date())
     tx_multiplier: int = Field(default=1, ge=1, le=500)
@@ -69,6 +75,10 @@ class EmulatorSettings(BaseSettings):
     vbank_ignore_date_filter: bool = False
     abank_ignore_date_filter: bool = False
     sbank_ignore_date_filter: bool = False
+    # Banks whose /product-agreements answers 500 (as some real builds do).
+    agreements_crash_banks: list[str] = Field(default_factory=list)
+    # The friendlier behaviours of older emulator versions, for demos only (see BankConfig).
+    friendly: bool = False
     # ABank answers with zone-less timestamps so both styles are exercised by default.
     zoneless_banks: list[str] = Field(default_factory=lambda: ["abank"])
     token_ttl_seconds: int = 86400
@@ -95,6 +105,8 @@ class EmulatorSettings(BaseSettings):
             approval_mode=getattr(self, f"{code}_approval"),
             ignore_date_filter=getattr(self, f"{code}_ignore_date_filter"),
             zoneless_timestamps=code in self.zoneless_banks,
+            agreements_crash=code in self.agreements_crash_banks,
+            friendly=self.friendly,
             seed=self.seed,
             anchor_date=anchor,
             tx_multiplier=self.tx_multiplier,

@@ -30,8 +30,15 @@ ConsentHeader = Annotated[str | None, Header(alias="X-Consent-Id")]
 def _consent(
     state: BankState, consent_id: str | None, client_id: str | None, permission: str
 ) -> Consent:
-    """The live consent that covers this client and permission, else 403 CONSENT_REQUIRED."""
+    """The live consent that covers this client and permission, else 403 CONSENT_REQUIRED.
+
+    As the real bank does, a request naming the client finds the client's active consent for
+    the requesting team even without `X-Consent-Id` (or with a request id in it): that is how
+    a team learns that a user approved a request in the bank's own UI.
+    """
     consent = state.active_consent(consent_id, "account")
+    if consent is None and client_id is not None:
+        consent = state.active_consent_of(client_id, "account")
     if consent is None:
         raise consent_required("Valid account consent required (X-Consent-Id)")
     if client_id is not None and consent.client_id != client_id:

@@ -63,7 +63,16 @@ class Behaviour(BaseModel):
     approval_mode: ApprovalMode | None = None
     ignore_date_filter: bool | None = None
     zoneless_timestamps: bool | None = None
+    agreements_crash: bool | None = None
+    friendly: bool | None = None
     token_ttl_seconds: int | None = Field(default=None, ge=1)
+
+
+class Decision(BaseModel):
+    """The user's (account consent) or the bank employee's (agreement consent) answer."""
+
+    request_id: str
+    action: Literal["approve", "reject"] = "approve"
 
 
 class ApprovalModeChange(BaseModel):
@@ -168,6 +177,19 @@ async def revoke_consents(state: StateDep, body: RevokeConsents) -> dict[str, in
     if body.client_id:
         return {"revoked": state.revoke_client(body.client_id)}
     raise HTTPException(422, "consent_id or client_id required")
+
+
+@router.post("/consents/decide")
+async def decide_consent(state: StateDep, body: Decision) -> dict[str, Any]:
+    """Approve or reject a pending request on the bank's side, as its own UI would; the team
+    is not told the new consent id (it finds out by probing)."""
+    consent = state.consents.get(body.request_id)
+    if consent is None:
+        raise HTTPException(404, "Consent request not found")
+    if consent.status != "AwaitingAuthorization":
+        raise HTTPException(409, "Consent request already processed")
+    state.decide(consent, body.action == "approve")
+    return {"request_id": consent.request_id, "status": consent.status}
 
 
 @router.post("/approval-mode")

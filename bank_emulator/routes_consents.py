@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from bank_emulator.security import BankTokenDep, ClientTokenDep, StateDep
+from bank_emulator.security import AnyTokenDep, BankTokenDep, ClientTokenDep, StateDep
 from bank_emulator.state import BankState, Consent
 from bank_emulator.wire import fmt_dt
 
@@ -113,12 +113,15 @@ async def sign_account_consent(
 async def get_account_consent(
     state: StateDep, _team: BankTokenDep, consent_id: str
 ) -> dict[str, Any]:
-    """A consent by id; a request id answers AwaitingAuthorization until decided."""
+    """A consent by id. By request id the real bank answers AwaitingAuthorization forever,
+    even after the user approved (the friendly switch answers the decision instead)."""
     consent = _lookup(state, consent_id, "account")
     now = datetime.now(UTC)
+    by_request = consent_id == consent.request_id and not state.config.friendly
+    status = "AwaitingAuthorization" if by_request else consent.effective_status(now)
     data = {
-        "consentId": consent.consent_id or consent.request_id,
-        "status": consent.effective_status(now),
+        "consentId": consent.request_id if by_request else consent.consent_id or consent.request_id,
+        "status": status,
         "creationDateTime": fmt_dt(consent.created_at),
         "statusUpdateDateTime": fmt_dt(consent.updated_at),
         "permissions": consent.permissions,
@@ -160,16 +163,25 @@ async def request_product_consent(
 async def sign_product_consent(
     state: StateDep, user: ClientTokenDep, body: SignRequest
 ) -> dict[str, Any]:
-    """The logged-in client approves or rejects a product-agreement consent request."""
+    """Friendly switch only: the real bank has no such route (405); a pending agreement
+    consent is approved by a bank employee (`/admin/consents/decide` here)."""
+    if not state.config.friendly:
+        raise HTTPException(405, "Method Not Allowed")
     return _sign_json(state, _sign(state, "product", user, body), True)
 
 
 @router.get("/product-agreement-consents/{consent_id}")
 async def get_product_consent(
-    state: StateDep, _team: BankTokenDep, consent_id: str
+    state: StateDep, token: AnyTokenDep, consent_id: str
 ) -> dict[str, Any]:
-    """A product-agreement consent as a flat snake_case object."""
+    """A product-agreement consent as a flat snake_case object. The real bank reads it only
+    with the client's own token: the team's bank token gets 401."""
+    kind, subject = token
+    if kind == "bank" and not state.config.friendly:
+        raise HTTPException(401, "Insufficient permissions")
     consent = _lookup(state, consent_id, "product")
+    if kind == "client" and consent.client_id != subject:
+        raise HTTPException(403, "Consent belongs to another client")
     return {
         "consent_id": consent.consent_id,
         "request_id": consent.request_id,

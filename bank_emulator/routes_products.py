@@ -51,6 +51,9 @@ async def list_products(
 
 
 def _pa_consent(state: BankState, consent_id: str | None, client_id: str | None) -> Consent:
+    if state.config.agreements_crash:
+        # As some real builds do: an unhandled NameError in the bank's handler.
+        raise HTTPException(500, "Internal Server Error")
     if not client_id:
         raise HTTPException(400, "client_id required for interbank requests")
     consent = state.active_consent(consent_id, "product")

@@ -94,6 +94,18 @@ def client_token_subject(
     return _require(state, authorization, "client")
 
 
+def any_token_subject(
+    state: StateDep, authorization: Annotated[str | None, Header()] = None
+) -> tuple[str, str]:
+    """(kind, subject) of a valid bank or client token."""
+    token = _bearer(authorization)
+    for kind in ("client", "bank"):
+        claims = decode_token(state, token, kind)
+        if claims is not None:
+            return kind, str(claims["sub"])
+    raise HTTPException(401, "Invalid or expired token", headers={"WWW-Authenticate": "Bearer"})
+
+
 def require_admin(
     state: StateDep, x_emulator_admin: Annotated[str | None, Header()] = None
 ) -> None:
@@ -104,3 +116,4 @@ def require_admin(
 
 BankTokenDep = Annotated[str, Depends(bank_token_subject)]
 ClientTokenDep = Annotated[str, Depends(client_token_subject)]
+AnyTokenDep = Annotated[tuple[str, str], Depends(any_token_subject)]

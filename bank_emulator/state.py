@@ -202,3 +202,17 @@ class BankState:
         if consent.effective_status(datetime.now(UTC)) != "Authorized":
             return None
         return consent
+
+    def active_consent_of(self, client_id: str, kind: str) -> Consent | None:
+        """The client's newest granted, live consent of this kind."""
+        now = datetime.now(UTC)
+        with self.lock:
+            live = [
+                c
+                for c in self.consents.values()
+                if c.kind == kind
+                and c.client_id == client_id
+                and c.consent_id
+                and c.effective_status(now) == "Authorized"
+            ]
+        return max(live, key=lambda c: c.updated_at, default=None)

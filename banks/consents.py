@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from banks.auth import BankAuth
-from banks.errors import BankNotFoundError
+from banks.errors import BankNotFoundError, ConsentRequiredError
 from banks.parsing import (
     as_dict,
     parse_account_consent,
@@ -68,6 +68,28 @@ class ConsentCalls(BankAuth):
         request = BankRequest("GET", f"/account-consents/{quote(consent_or_request_id, safe='')}")
         return parse_account_consent(as_dict(await self._json(request)))
 
+    async def probe_account_access(self, external_client_id: str, request_id: str) -> bool:
+        """Whether the bank now holds an active account consent of this user for us.
+
+        A cheap data call, first without `X-Consent-Id`, then with the request id: 200 once
+        the user approved (at the bank, where nothing tells us the new consent id), 403
+        CONSENT_REQUIRED before.
+        """
+        for headers in ({}, {"X-Consent-Id": request_id}):
+            request = BankRequest(
+                "GET",
+                "/accounts",
+                params={"client_id": external_client_id},
+                headers=headers,
+                external_client_id=external_client_id,
+            )
+            try:
+                await self._call(request)
+            except ConsentRequiredError:
+                continue
+            return True
+        return False
+
     async def sign_account_consent(
         self, external_client_id: str, password: str, request_id: str, approve: bool = True
     ) -> ConsentSignResult:
@@ -78,7 +100,14 @@ class ConsentCalls(BankAuth):
 
     async def revoke_account_consent(self, consent_id: str) -> bool:
         """Revoke; False when the bank no longer knows the consent (already gone)."""
-        request = BankRequest("DELETE", f"/account-consents/{quote(consent_id, safe='')}")
+        return await self._revoke(f"/account-consents/{quote(consent_id, safe='')}")
+
+    async def revoke_product_agreement_consent(self, consent_id: str) -> bool:
+        """Revoke an agreement consent; False when the bank no longer knows it."""
+        return await self._revoke(f"/product-agreement-consents/{quote(consent_id, safe='')}")
+
+    async def _revoke(self, path: str) -> bool:
+        request = BankRequest("DELETE", path)
         try:
             await self._call(request)
         except BankNotFoundError:
@@ -114,19 +143,22 @@ class ConsentCalls(BankAuth):
         return parse_product_consent_request(as_dict(await self._json(request)))
 
     async def get_product_agreement_consent(
-        self, consent_or_request_id: str
+        self, consent_or_request_id: str, *, external_client_id: str, password: str
     ) -> ProductAgreementConsent:
-        """A product-agreement consent (flat snake_case on the wire)."""
+        """A product-agreement consent (flat snake_case), read as the user (sandbox login):
+        the bank refuses the team's own token (401). There is no sign route for these: a
+        pending one is approved on the bank's side only."""
+        user_token = await self._login(external_client_id, password)
         path = f"/product-agreement-consents/{quote(consent_or_request_id, safe='')}"
-        return parse_product_consent(as_dict(await self._json(BankRequest("GET", path))))
-
-    async def sign_product_agreement_consent(
-        self, external_client_id: str, password: str, request_id: str, approve: bool = True
-    ) -> ConsentSignResult:
-        """Sandbox only: log in as the user and sign a pending product-agreement consent."""
-        return await self._sign(
-            "/product-agreement-consents/sign", external_client_id, password, request_id, approve
+        request = BankRequest(
+            "GET",
+            path,
+            use_bank_token=False,
+            bearer=user_token,
+            external_client_id=external_client_id,
+            extra_secrets=(password, user_token),
         )
+        return parse_product_consent(as_dict(await self._json(request)))
 
     async def _sign(
         self, path: str, external_client_id: str, password: str, request_id: str, approve: bool

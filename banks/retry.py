@@ -15,7 +15,10 @@ from email.utils import parsedate_to_datetime
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    # Attempts that failed (5xx, transport errors); a 429 is counted apart: the bank's proxy
+    # turned the request away before handling it, and the bank said when to come back.
     max_attempts: int = 5
+    max_rate_limited: int = 10
     base_delay_s: float = 0.5
     max_delay_s: float = 10.0
     # No retry starts if its wait would end later than this after the first attempt.

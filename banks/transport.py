@@ -99,13 +99,17 @@ class BankTransport:
     async def _send_with_retries(self, request: BankRequest, token: str | None) -> httpx.Response:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.retry.max_total_s
-        attempt = 0
+        attempt = failures = limited = 0
         while True:
             attempt += 1
             outcome = await self._attempt(request, token, attempt)
-            delay = self._retry_delay(request, outcome, attempt)
+            rate_limited = isinstance(outcome, httpx.Response) and outcome.status_code == 429
+            limited += rate_limited
+            failures += not rate_limited
+            delay = self._retry_delay(request, outcome, failures if not rate_limited else limited)
             out_of_budget = delay is None or loop.time() + delay > deadline
-            if out_of_budget or attempt >= self.retry.max_attempts:
+            spent = failures >= self.retry.max_attempts or limited >= self.retry.max_rate_limited
+            if out_of_budget or spent:
                 if isinstance(outcome, httpx.TransportError):
                     raise BankUnavailableError(
                         f"{self.bank_code} {request.method} {request.path}: "

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlmodel import Session, func, select
 
 from bench.common import bench_settings, running_worker, scratch_database, temporal
+from connect.identities import assign_identity, pool_names, release_identity
 from contracts.connect import OnboardingInput
 from core.context import ServiceContext
 from core.security import hash_password
@@ -51,11 +52,13 @@ def create_user(ctx: ServiceContext) -> uuid.UUID:
             email=f"bench-{uuid.uuid4().hex[:8]}@example.com",
             password_hash=hash_password("bench-password-123"),
             role=Role.connect_user,
-            external_client_id="team042-1",
         )
         session.add(user)
         session.commit()
-        return user.id
+    # Each bench run's user takes the first identity (what an earlier run synced is freed).
+    release_identity(ctx.engine, pool_names(ctx.settings)[0])
+    assign_identity(ctx.engine, ctx.settings, user.id)
+    return user.id
 
 
 def counts(ctx: ServiceContext, user_id: uuid.UUID) -> tuple[int, int]:

@@ -17,9 +17,9 @@ from banks import BankClient
 from connect import consents
 from connect.bank_stores import DbRawLogSink, DbTokenStore
 from connect.errors import NoLiveConsent, UserNotMapped
+from connect.identities import identity_of
 from core.context import ServiceContext
 from models.connect import Consent, ConsentKind
-from models.users import User
 
 T = TypeVar("T")
 
@@ -55,14 +55,13 @@ class BankAccess:
         return await asyncio.to_thread(fn, self.ctx.engine, *args)
 
     def _external_client(self, user_id: str) -> str:
-        with Session(self.ctx.engine) as session:
-            user = session.get(User, uuid.UUID(user_id))
-            if user is None or not user.external_client_id:
-                raise UserNotMapped("user has no bank client mapping")
-            return user.external_client_id
+        name = identity_of(self.ctx.engine, uuid.UUID(user_id))
+        if name is None:
+            raise UserNotMapped("The user holds no sandbox identity at the banks")
+        return name
 
     async def external_client(self, user_id: str) -> str:
-        """The user's sandbox identity at the banks (`teamNNN-k`)."""
+        """The sandbox identity the user holds at the banks (`teamNNN-k`), theirs alone."""
         return await asyncio.to_thread(self._external_client, user_id)
 
     def _live(self, user_id: str, bank_code: str, kind: ConsentKind) -> Consent | None:
@@ -72,9 +71,11 @@ class BankAccess:
             )
 
     async def live_consent_id(self, user_id: str, bank_code: str, kind: ConsentKind) -> str | None:
-        """The bank's id of the user's live consent of this kind, if there is one."""
+        """The id data calls present for the user's live consent of this kind, if any: the
+        bank's consent id, or the request id when approval was seen by a probe (the bank
+        resolves it to the user's active consent)."""
         row = await asyncio.to_thread(self._live, user_id, bank_code, kind)
-        return row.consent_id if row is not None else None
+        return (row.consent_id or row.request_id) if row is not None else None
 
     async def accounts_consent(self, user_id: str, bank_code: str) -> tuple[str, str]:
         """(external client id, bank consent id) for data calls; NoLiveConsent without one."""

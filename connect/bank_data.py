@@ -71,13 +71,23 @@ class TransactionRecord:
     card_masked: str | None
 
 
+def _sync_run_id(run_key: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"sync-run:{run_key}")
+
+
+def _sync_run(session: Session, user_id: str, bank_code: str, run_key: str) -> SyncRun:
+    run = session.get(SyncRun, _sync_run_id(run_key))
+    if run is None:
+        run = SyncRun(id=_sync_run_id(run_key), user_id=uuid.UUID(user_id), bank_code=bank_code)
+        session.add(run)
+        session.flush()
+    return run
+
+
 def start_sync_run(engine: Engine, user_id: str, bank_code: str, run_key: str) -> str:
     """The sync run row for this workflow run (created once, however often retried)."""
-    run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"sync-run:{run_key}")
     with session_scope(engine) as session:
-        if session.get(SyncRun, run_id) is None:
-            session.add(SyncRun(id=run_id, user_id=uuid.UUID(user_id), bank_code=bank_code))
-        return str(run_id)
+        return str(_sync_run(session, user_id, bank_code, run_key).id)
 
 
 def _upsert(
@@ -222,19 +232,18 @@ def upsert_agreements(
     return len(records)
 
 
-def finish_sync(engine: Engine, finish: c.FinishSync) -> None:
-    """Close the sync run and set the connection's final state, in one transaction."""
+def finish_sync(engine: Engine, finish: c.FinishSync, run_key: str) -> None:
+    """Close the sync run and set the connection's final state, in one transaction. A sync
+    that failed before its run row was made (the accounts call) gets a closed row too."""
     result = finish.result
     with session_scope(engine) as session:
-        if finish.sync_run_id:
-            run = session.get(SyncRun, uuid.UUID(finish.sync_run_id))
-            if run is not None:
-                run.status, run.error, run.finished_at = result.status, result.error, utcnow()
-                run.accounts, run.agreements = result.accounts, result.agreements
-                run.transactions_seen = result.transactions_seen
-                run.transactions_added = result.transactions_added
-                run.transactions_updated = result.transactions_updated
-                session.add(run)
+        run = _sync_run(session, result.user_id, result.bank_code, run_key)
+        run.status, run.error, run.finished_at = result.status, result.error, utcnow()
+        run.accounts, run.agreements = result.accounts, result.agreements
+        run.transactions_seen = result.transactions_seen
+        run.transactions_added = result.transactions_added
+        run.transactions_updated = result.transactions_updated
+        session.add(run)
         update = c.ConnectionUpdate(
             result.user_id,
             result.bank_code,
@@ -243,5 +252,6 @@ def finish_sync(engine: Engine, finish: c.FinishSync) -> None:
             100,
             result.error,
             synced=result.status == "ready",
+            warnings=result.warnings,
         )
         apply_connection_update(session, update)

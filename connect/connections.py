@@ -32,6 +32,8 @@ def apply_connection_update(session: Session, update: c.ConnectionUpdate) -> Non
     row.updated_at = utcnow()
     if update.synced:
         row.last_sync_at = utcnow()
+    if update.warnings is not None:
+        row.warnings = [{"code": w.code, "message": w.message} for w in update.warnings]
     session.add(row)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from banks.wire import ConsentStatus as WireConsentStatus
 from connect.bank_access import BankAccess
@@ -84,33 +84,43 @@ async def request(bank: BankAccess, req: c.ConsentRequest) -> c.ConsentState:
 
 
 async def poll(bank: BankAccess, state: c.ConsentState) -> c.ConsentState:
-    """Ask the bank for a pending consent's status."""
+    """Ask the bank whether a pending account consent was decided: its status, then a probe.
+
+    Polled by request id, the real banks answer AwaitingAuthorization forever, even after the
+    user approved, and never tell us the new consent id. A cheap data call that the bank
+    answers once an active consent of (user, team) exists shows the approval instead; data
+    calls then present the request id, which the bank resolves to that consent.
+    """
     row = await bank.db(consent_by_id, state.consent_row_id)
+    if row.kind != ConsentKind.accounts:
+        # Agreement consents are readable only with the user's own token: the sync tries them.
+        return consent_state(row)
     client = bank.client(row.bank_code)
     with acting_for(row.user_id):
-        if row.kind == ConsentKind.accounts:
-            result: Any = await client.get_account_consent(row.consent_id or row.request_id)
-            consent_id, expires = result.consent_id, result.expires_at
-        else:
-            result = await client.get_product_agreement_consent(row.consent_id or row.request_id)
-            consent_id, expires = result.consent_id, result.valid_until
-    # Polling by request id echoes it back; only a real consent id is worth keeping.
-    if consent_id and consent_id == row.request_id:
-        consent_id = None
-    return await _settle(bank, row, WIRE_STATUS[result.status], consent_id, expires)
+        result = await client.get_account_consent(row.consent_id or row.request_id)
+        status, expires = WIRE_STATUS[result.status], result.expires_at
+        # Polling by request id echoes it back; only a real consent id is worth keeping.
+        consent_id = result.consent_id if result.consent_id != row.request_id else None
+        note = None
+        if status == ConsentStatus.pending:
+            external = await bank.external_client(str(row.user_id))
+            if await client.probe_account_access(external, row.request_id):
+                status, expires = ConsentStatus.authorized, utcnow() + AUTO_CONSENT_LIFETIME
+                note = "Approved at the bank (seen by a data call)"
+    return await _settle(bank, row, status, consent_id, expires, note)
 
 
 async def sign(bank: BankAccess, state: c.ConsentState) -> c.ConsentState:
-    """Sandbox only, when the user allowed it: sign the pending request as the user."""
+    """Sandbox only, when the user allowed it: sign the pending account request as the user
+    (agreement consents have no sign route at the banks)."""
     row = await bank.db(consent_by_id, state.consent_row_id)
+    if row.kind != ConsentKind.accounts:
+        return consent_state(row)
     external = await bank.external_client(str(row.user_id))
     client = bank.client(row.bank_code)
     password = bank.ctx.settings.bank_client_secret.get_secret_value()
     with acting_for(row.user_id):
-        if row.kind == ConsentKind.accounts:
-            signed = await client.sign_account_consent(external, password, row.request_id)
-        else:
-            signed = await client.sign_product_agreement_consent(external, password, row.request_id)
+        signed = await client.sign_account_consent(external, password, row.request_id)
     return await _settle(
         bank, row, WIRE_STATUS[signed.status], signed.consent_id, signed.expires_at
     )
@@ -124,13 +134,26 @@ async def expire(bank: BankAccess, state: c.ConsentState) -> c.ConsentState:
 
 
 async def revoke(bank: BankAccess, inp: c.RevokeInput) -> c.ConsentState:
-    """Withdraw a consent at the bank and here; the bank then needs re-connecting."""
+    """Withdraw a consent at the bank and here; the bank then needs re-connecting. Revoking
+    the accounts consent withdraws the agreement consent of that bank too."""
     row = await bank.db(consent_by_id, inp.consent_row_id)
-    if row.consent_id and row.kind == ConsentKind.accounts:
-        with acting_for(inp.user_id):
-            await bank.client(row.bank_code).revoke_account_consent(row.consent_id)
+    rows = [row]
+    if row.kind == ConsentKind.accounts:
+        rows += await bank.db(
+            open_consents, row.user_id, row.bank_code, ConsentKind.product_agreements
+        )
+    client = bank.client(row.bank_code)
+    with acting_for(inp.user_id):
+        for each in rows:
+            if each.kind == ConsentKind.accounts:
+                # Approved at the bank and seen by a probe: the bank knows it by request id.
+                await client.revoke_account_consent(each.consent_id or each.request_id)
+            elif each.consent_id:
+                await client.revoke_product_agreement_consent(each.consent_id)
     reason = "Revoked by the user"
     updated = await bank.db(record_consent, row.id, ConsentStatus.revoked, reason)
+    for each in rows[1:]:
+        await bank.db(record_consent, each.id, ConsentStatus.revoked, reason)
     if row.kind == ConsentKind.accounts:
         update = c.ConnectionUpdate(
             inp.user_id, row.bank_code, ConnectionStatus.not_connected, "revoked", 0
@@ -140,13 +163,15 @@ async def revoke(bank: BankAccess, inp: c.RevokeInput) -> c.ConsentState:
 
 
 async def _settle(
-    bank: BankAccess, row: Consent, status: ConsentStatus, consent_id: str | None, expires: Any
+    bank: BankAccess,
+    row: Consent,
+    status: ConsentStatus,
+    consent_id: str | None,
+    expires: Any,
+    note: str | None = None,
 ) -> c.ConsentState:
-    note = (
-        None
-        if status in (ConsentStatus.authorized, ConsentStatus.pending)
-        else f"The bank reports the consent {status.value}"
-    )
+    if status not in (ConsentStatus.authorized, ConsentStatus.pending):
+        note = f"The bank reports the consent {status.value}"
     updated = await bank.db(record_consent, row.id, status, note, consent_id, expires)
     if updated.status == ConsentStatus.authorized:
         await _supersede(bank, updated)
@@ -218,13 +243,27 @@ def revoke_other_consents(engine: Engine, keep: Consent) -> list[str]:
         return revoked
 
 
+def open_consents(
+    engine: Engine, user_id: uuid.UUID, bank_code: str, kind: ConsentKind
+) -> list[Consent]:
+    """The user's authorized or pending consents of one bank and kind."""
+    with Session(engine, expire_on_commit=False) as session:
+        query = select(Consent).where(
+            Consent.user_id == user_id,
+            Consent.bank_code == bank_code,
+            Consent.kind == kind,
+            col(Consent.status).in_(OPEN),
+        )
+        return list(session.exec(query))
+
+
 def mark_consent_required(engine: Engine, user_id: str, bank_code: str, reason: str) -> None:
-    """The bank answered CONSENT_REQUIRED: the stored consent is no longer valid."""
+    """The bank answered CONSENT_REQUIRED to an account data call: the stored consent is no
+    longer valid (revoked at the bank), and neither is the agreement consent given with it."""
     with session_scope(engine) as session:
         query = select(Consent).where(
             Consent.user_id == uuid.UUID(user_id),
             Consent.bank_code == bank_code,
-            Consent.kind == ConsentKind.accounts,
             Consent.status == ConsentStatus.authorized,
         )
         for row in session.exec(query):

@@ -36,3 +36,21 @@ class AccountNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("Account not found")
+
+
+class NoSandboxIdentity(Conflict):
+    """Every sandbox end user of our team is held by another user of ours."""
+
+    code = "no_sandbox_identity"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No sandbox bank identity is free for this user; an administrator must free one"
+        )
+
+
+class IdentityNotFound(NotFound):
+    code = "identity_not_found"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Sandbox identity {name!r} not found")

@@ -10,15 +10,18 @@ import asyncio
 import uuid
 
 from sqlmodel import Session, select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from connect.connections import BANK_NAMES
 from connect.consents import OPEN, live_consent
 from connect.errors import ConsentNotFound, NoLiveConsent, UnknownBank
+from connect.identities import assign_identity
 from contracts.connect import (
     BANK_CODES,
     OnboardingInput,
+    OnboardingSignal,
     RevokeInput,
     SyncInput,
     connect_workflow_id,
@@ -52,6 +55,8 @@ async def _onboard(
     banks: list[str],
     sign: bool,
 ) -> OnboardingStarted:
+    # The user's own sandbox identity, taken now (409 no_sandbox_identity when none is free).
+    await asyncio.to_thread(assign_identity, ctx.engine, ctx.settings, user_id)
     await client.start_workflow(
         OnboardingWorkflow.run,
         OnboardingInput(user_id=str(user_id), banks=banks, allow_sandbox_sign=sign),
@@ -78,6 +83,30 @@ async def connect_bank(
     bank = known_bank(bank_code)
     workflow_id = connect_workflow_id(str(user_id), bank)
     return await _onboard(ctx, client, workflow_id, user_id, [bank], sign)
+
+
+async def check_consent(
+    ctx: ServiceContext, client: Client, *, user_id: uuid.UUID, bank_code: str
+) -> WorkflowStarted:
+    """ "I approved it in my bank": the workflow awaiting this bank's consent polls and probes
+    at once instead of at its next backoff tick."""
+    bank = known_bank(bank_code)
+    for workflow_id in (
+        connect_workflow_id(str(user_id), bank),
+        onboarding_workflow_id(str(user_id)),
+    ):
+        handle = client.get_workflow_handle(workflow_id)
+        try:
+            described = await handle.describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                continue
+            raise
+        if described.status == WorkflowExecutionStatus.RUNNING:
+            await handle.signal(OnboardingSignal.consent_check, bank)
+            return WorkflowStarted(workflow_id=workflow_id)
+    message = f"No {BANK_NAMES[bank]} consent is awaiting approval; connect the bank first"
+    raise Conflict(message, code="no_consent_awaiting")
 
 
 async def sync_now(

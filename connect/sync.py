@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from banks import BankError
 from connect import bank_data as data
 from connect.bank_access import BankAccess
 from connect.bank_stores import acting_for
+from connect.consents import reusable_consent
 from connect.records import account_record, agreement_record, balance_record, transaction_record
 from contracts import connect as c
 from models.base import utcnow
-from models.connect import ConsentKind
+from models.connect import ConsentKind, ConsentStatus
 
 TRANSACTION_BATCH = 500
 Heartbeat = Callable[..., None]
@@ -79,24 +81,39 @@ async def sync_transactions(
     return total
 
 
-async def sync_agreements(bank: BankAccess, inp: c.SyncInput) -> int:
-    """Loan, deposit and card agreements, with rate and balance from each one's detail."""
+def _unavailable(message: str) -> c.AgreementsSynced:
+    return c.AgreementsSynced(0, c.BankWarning(c.WarningCode.agreements_unavailable, message))
+
+
+async def sync_agreements(bank: BankAccess, inp: c.SyncInput) -> c.AgreementsSynced:
+    """Loan, deposit and card agreements, with rate and balance from each one's detail.
+
+    Optional data: whatever keeps them from us (no consent, a consent still pending at the
+    bank, an error after the client's own retries) is a warning, never a failed sync.
+    """
     kind = ConsentKind.product_agreements
-    consent_id = await bank.live_consent_id(inp.user_id, inp.bank_code, kind)
-    if consent_id is None:
-        return 0
+    row = await bank.db(reusable_consent, inp.user_id, inp.bank_code, kind)
+    if row is None:
+        return _unavailable("No agreement consent at this bank")
+    if row.status != ConsentStatus.authorized or not row.consent_id:
+        return _unavailable("The agreement consent awaits the bank's approval")
     external = await bank.external_client(inp.user_id)
     client = bank.client(inp.bank_code)
     records = []
-    with acting_for(inp.user_id):
-        for agreement in await client.list_product_agreements(external, consent_id):
-            detail = await client.get_product_agreement(
-                agreement.agreement_id, external_client_id=external, consent_id=consent_id
-            )
-            records.append(agreement_record(detail))
-    return await bank.db(data.upsert_agreements, inp.user_id, inp.bank_code, records)
+    try:
+        with acting_for(inp.user_id):
+            for agreement in await client.list_product_agreements(external, row.consent_id):
+                detail = await client.get_product_agreement(
+                    agreement.agreement_id, external_client_id=external, consent_id=row.consent_id
+                )
+                records.append(agreement_record(detail))
+    except BankError as exc:
+        return _unavailable(f"The bank did not give agreements: {exc}")
+    count = await bank.db(data.upsert_agreements, inp.user_id, inp.bank_code, records)
+    return c.AgreementsSynced(count)
 
 
-async def finish(bank: BankAccess, finish: c.FinishSync) -> None:
-    """Close the sync run and set the bank's final state."""
-    await bank.db(data.finish_sync, finish)
+async def finish(bank: BankAccess, finish: c.FinishSync, run_key: str) -> None:
+    """Close the sync run (made here if the sync failed before it began) and set the bank's
+    final state."""
+    await bank.db(data.finish_sync, finish, run_key)

@@ -66,6 +66,34 @@ class ConnectError(StrEnum):
 
     consent_required = "ConsentRequired"
     bank_auth_failed = "BankAuthFailed"
+    # The same answer would come again: a bug in our code or a bank answer we cannot read.
+    deterministic = "DeterministicError"
+
+
+# Python errors that retrying cannot fix: a bug, or data that will not change by waiting.
+# Activities raise them as they are; retry policies name them non-retryable.
+DETERMINISTIC_ERRORS = (
+    "TypeError",
+    "ValueError",
+    "KeyError",
+    "AttributeError",
+    "LookupError",
+    "ValidationError",
+    "DataError",  # the database refused a value (too long, out of range): it will again
+    "ProgrammingError",
+    ConnectError.deterministic.value,
+)
+
+
+class WarningCode(StrEnum):
+    """Something optional a bank did not give: the bank is still `ready`."""
+
+    agreements_unavailable = "agreements_unavailable"
+
+
+class OnboardingSignal(StrEnum):
+    # "I approved it in my bank": poll and probe now instead of waiting for the backoff.
+    consent_check = "consent_check"
 
 
 def onboarding_workflow_id(user_id: str) -> str:
@@ -97,12 +125,19 @@ class OnboardingInput:
 
 
 @dataclass
+class BankWarning:
+    code: str  # a WarningCode
+    message: str
+
+
+@dataclass
 class BankProgress:
     bank_code: str
     status: str = ConnectionStatus.not_connected
     step: str = "queued"
     progress_pct: int = 0
     last_error: str | None = None
+    warnings: list[BankWarning] = field(default_factory=list)
 
 
 @dataclass
@@ -121,6 +156,7 @@ class ConnectionUpdate:
     progress_pct: int
     last_error: str | None = None
     synced: bool = False
+    warnings: list[BankWarning] | None = None  # None keeps the stored warnings
 
 
 @dataclass
@@ -169,6 +205,12 @@ class AccountsSynced:
 
 
 @dataclass
+class AgreementsSynced:
+    count: int = 0
+    warning: BankWarning | None = None
+
+
+@dataclass
 class TransactionsSynced:
     seen: int = 0
     added: int = 0
@@ -186,6 +228,7 @@ class SyncResult:
     transactions_updated: int = 0
     agreements: int = 0
     error: str | None = None
+    warnings: list[BankWarning] = field(default_factory=list)
 
 
 @dataclass

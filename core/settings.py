@@ -86,6 +86,8 @@ class Settings(BaseSettings):
         }
     )
     bank_emulator_port: int = 8100
+    # The banks' sandbox end users of our team: `{bank_client_id}-1..N`, one per user of ours.
+    sandbox_identities_per_team: int = Field(default=10, ge=1, le=99)
     # How often each connected user's banks are re-synced and their analytics recomputed.
     connect_refresh_interval_seconds: int = Field(default=6 * 3600, ge=60)
 

@@ -159,7 +159,9 @@ def prepare_data(settings: Settings) -> dict[str, object]:
             time.sleep(0.3)
     upgrade(settings.effective_database_url)
     print("  database: migrated")
-    credentials = seed(ctx.engine, ctx.secrets, settings.data_dir / "demo-credentials.json")
+    credentials = seed(
+        ctx.engine, ctx.secrets, settings.data_dir / "demo-credentials.json", settings
+    )
     print("  demo data: seeded")
     ctx.engine.dispose()
     return credentials

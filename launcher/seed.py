@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import secrets
+import uuid
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from connect.identities import assign_specific, ensure_pool, get_identity, identity_of, pool_names
 from core.security import (
     SecretBox,
     generate_api_key,
@@ -21,6 +23,7 @@ from core.security import (
     hash_password,
     verify_password,
 )
+from core.settings import Settings
 from launcher.seed_processing import seed_processing
 from models.merchants import Merchant, Store
 from models.users import Role, User
@@ -42,8 +45,6 @@ def _ensure_user(session: Session, email: str, role: Role, password: str) -> Use
     user = session.exec(select(User).where(User.email == email)).first()
     if user is None:
         user = User(email=email, password_hash=hash_password(password), role=role)
-        if role == Role.connect_user:
-            user.external_client_id = "team042-1"
         session.add(user)
         session.flush()
     elif not verify_password(password, user.password_hash):
@@ -80,7 +81,20 @@ def _ensure_store(session: Session, owner: User, box: SecretBox, creds: dict[str
     return store
 
 
-def seed(engine: Engine, box: SecretBox, credentials_file: Path) -> dict[str, Any]:
+def _demo_identity(engine: Engine, settings: Settings, user_id: uuid.UUID) -> None:
+    """The demo Connect user holds our team's first sandbox identity (`BANK_CLIENT_ID-1`),
+    unless an administrator gave it (or the user another) already."""
+    ensure_pool(engine, settings)
+    if identity_of(engine, user_id) is not None:
+        return
+    name = pool_names(settings)[0]
+    if get_identity(engine, name).user_id is None:
+        assign_specific(engine, name, user_id)
+
+
+def seed(
+    engine: Engine, box: SecretBox, credentials_file: Path, settings: Settings
+) -> dict[str, Any]:
     creds = _load(credentials_file)
     passwords: dict[str, str] = creds.setdefault("passwords", {})
     with Session(engine) as session:
@@ -92,6 +106,8 @@ def seed(engine: Engine, box: SecretBox, credentials_file: Path) -> dict[str, An
         creds["store_id"] = str(store.id)
         seed_processing(session, users, box)
         session.commit()
+        connect_user_id = users["connect"].id
+    _demo_identity(engine, settings, connect_user_id)
     credentials_file.parent.mkdir(parents=True, exist_ok=True)
     credentials_file.write_text(json.dumps(creds, indent=2))
     credentials_file.chmod(0o600)

@@ -8,7 +8,7 @@ from models.ledger import Entry, Hold, LedgerAccount, Posting
 from models.merchants import Merchant, Store
 from models.orders import CallbackAttempt, CallbackDelivery, Order, OrderEvent, Receipt
 from models.traders import Bank, Currency, PaymentMethod, Requisite, Trader
-from models.users import User
+from models.users import SandboxIdentity, User
 
 __all__ = [
     "AnalyticsSnapshot",
@@ -30,4 +30,4 @@ __all__ = [
 __all__ += ["Bank", "Currency", "PaymentMethod", "Requisite", "Trader"]
 __all__ += ["CallbackAttempt", "CallbackDelivery", "Order", "OrderEvent", "Receipt"]
 __all__ += ["Entry", "Hold", "LedgerAccount", "Posting"]
-__all__ += ["CategoryRuleRow"]
+__all__ += ["CategoryRuleRow", "SandboxIdentity"]

@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, DateTime, Index
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, new_id
+from models.base import UTCDateTime, created_at_field, new_id
 
 
 class AnalyticsSnapshot(SQLModel, table=True):
@@ -23,7 +23,7 @@ class AnalyticsSnapshot(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     user_id: uuid.UUID = Field(foreign_key="users.id")
-    as_of: datetime = Field(sa_type=DateTime(timezone=True))
+    as_of: datetime = Field(sa_type=UTCDateTime)
     # Every figure with its inputs, period and explanation (see analytics.snapshot).
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     # The dashboard's headline figures, pre-assembled so a dashboard read parses only this.

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, DateTime, Index, Numeric, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import UtcDatetime, created_at_field, enum_type, new_id
+from models.base import UTCDateTime, UtcDatetime, created_at_field, enum_type, new_id
 
 
 class AccountKind(StrEnum):
@@ -47,7 +47,7 @@ class BankAccount(SQLModel, table=True):
     opening_date: date | None = None
     available_minor: int | None = Field(default=None, sa_type=BigInteger)
     booked_minor: int | None = Field(default=None, sa_type=BigInteger)
-    balance_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    balance_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = created_at_field()
 
 
@@ -59,7 +59,7 @@ class BalanceSnapshot(SQLModel, table=True):
     balance_type: str = Field(max_length=32)
     amount_minor: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
-    as_of: datetime = Field(sa_type=DateTime(timezone=True))
+    as_of: datetime = Field(sa_type=UTCDateTime)
     captured_at: datetime = created_at_field()
 
 
@@ -77,8 +77,8 @@ class BankTransaction(SQLModel, table=True):
     account_id: uuid.UUID = Field(foreign_key="bank_accounts.id", index=True)
     bank_code: str = Field(max_length=16)
     external_id: str = Field(max_length=128)
-    booked_at: datetime = Field(sa_type=DateTime(timezone=True))
-    value_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    booked_at: datetime = Field(sa_type=UTCDateTime)
+    value_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     amount_minor: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
     status: TransactionStatus = Field(sa_type=enum_type(TransactionStatus))
@@ -109,8 +109,8 @@ class ProductAgreement(SQLModel, table=True):
     product_type: str = Field(max_length=32)
     amount_minor: int | None = Field(default=None, sa_type=BigInteger)
     status: str = Field(default="active", max_length=32)
-    start_date: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    end_date: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    start_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    end_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
     account_number_masked: str | None = Field(default=None, max_length=16)
     interest_rate: Decimal | None = Field(default=None, sa_type=Numeric(8, 4))
     balance_minor: int | None = Field(default=None, sa_type=BigInteger)
@@ -125,7 +125,8 @@ class SyncRun(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     user_id: uuid.UUID = Field(foreign_key="users.id", index=True)
     bank_code: str = Field(max_length=16)
-    status: str = Field(default="running", max_length=16)
+    # running, then a SyncStatus (the longest: reconsent_required).
+    status: str = Field(default="running", max_length=32)
     accounts: int = 0
     transactions_seen: int = 0
     transactions_added: int = 0
@@ -133,7 +134,7 @@ class SyncRun(SQLModel, table=True):
     agreements: int = 0
     error: str | None = Field(default=None, max_length=1000)
     started_at: datetime = created_at_field()
-    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AccountPublic(SQLModel):

@@ -8,8 +8,9 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Dialect
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 # Explicit constraint names so migrations are stable and reviewable on every database.
@@ -32,13 +33,34 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def created_at_field() -> datetime:
-    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
-
-
 def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every datetime we store is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    """Every datetime we store is UTC: a naive one is taken as UTC, an aware one converted."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """The one column type of every datetime: timezone-aware UTC in and out, on every database.
+
+    PostgreSQL keeps the zone (`timestamptz`); SQLite keeps none and hands back naive values,
+    so they are stored as UTC and read back with the UTC zone attached. Comparing what either
+    database returns with `datetime.now(UTC)` therefore always works.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = as_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def created_at_field() -> datetime:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 def enum_type(enum_cls: type[StrEnum]) -> SAEnum:

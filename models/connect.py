@@ -7,11 +7,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, field_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from contracts.connect import BANK_CODES, ConnectionStatus, ConsentKind, ConsentStatus
-from models.base import UtcDatetime, created_at_field, enum_type, new_id
+from models.base import UTCDateTime, UtcDatetime, created_at_field, enum_type, new_id
 
 
 class BankConnection(SQLModel, table=True):
@@ -29,7 +29,9 @@ class BankConnection(SQLModel, table=True):
     step: str = Field(default="", max_length=64)
     progress_pct: int = Field(default=0, ge=0, le=100)
     last_error: str | None = Field(default=None, max_length=1000)
-    last_sync_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_sync_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Optional data the bank did not give ([{"code", "message"}]); the bank is still usable.
+    warnings: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
     # The user allowed the platform to sign pending consents through the sandbox login.
     allow_sandbox_sign: bool = False
     created_at: datetime = created_at_field()
@@ -48,7 +50,7 @@ class Consent(SQLModel, table=True):
     status: ConsentStatus = Field(sa_type=enum_type(ConsentStatus))
     auto_approved: bool = False
     permissions: list[str] = Field(default_factory=list, sa_type=JSON)
-    expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
@@ -73,7 +75,7 @@ class BankToken(SQLModel, table=True):
 
     bank_code: str = Field(primary_key=True, max_length=16)
     token_encrypted: str = Field(sa_type=Text)
-    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = created_at_field()
 
 
@@ -119,6 +121,11 @@ class ConsentPublic(SQLModel):
         )
 
 
+class ConnectionWarning(SQLModel):
+    code: str  # e.g. agreements_unavailable
+    message: str
+
+
 class ConnectionPublic(SQLModel):
     bank_code: str
     status: ConnectionStatus
@@ -126,6 +133,7 @@ class ConnectionPublic(SQLModel):
     progress_pct: int
     last_error: str | None
     last_sync_at: UtcDatetime | None
+    warnings: list[ConnectionWarning] = PydanticField(default_factory=list)
     consent_expires_at: UtcDatetime | None = None
     consent_expiring_soon: bool = False
 

@@ -10,10 +10,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import BigInteger, CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, enum_type, new_id
+from models.base import UTCDateTime, created_at_field, enum_type, new_id
 
 
 class AccountKind(StrEnum):
@@ -95,7 +95,7 @@ class Hold(SQLModel, table=True):
     amount_minor: int = Field(sa_type=BigInteger)
     status: HoldStatus = Field(default=HoldStatus.pending, sa_type=enum_type(HoldStatus))
     created_at: datetime = created_at_field()
-    resolved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class PostingPublic(SQLModel):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime
+from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import UtcDatetime, created_at_field, new_id
+from models.base import UTCDateTime, UtcDatetime, created_at_field, new_id
 
 
 class Merchant(SQLModel, table=True):
@@ -53,9 +53,7 @@ class Store(StoreBase, table=True):
     # After a rotation the old secret also signs callbacks until it expires (overlap), so
     # receivers can switch without dropping events.
     previous_signing_secret_encrypted: str | None = Field(default=None, max_length=500)
-    previous_signing_secret_expires_at: datetime | None = Field(
-        default=None, sa_type=DateTime(timezone=True)
-    )
+    previous_signing_secret_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     is_active: bool = True
     created_at: datetime = created_at_field()
 

@@ -7,11 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from contracts.processing import ActorType, PayinStatus
-from models.base import created_at_field, enum_type, new_id
+from models.base import UTCDateTime, created_at_field, enum_type, new_id
 
 _OPEN = "status IN ('awaiting_payment', 'payment_claimed', 'disputed')"
 
@@ -58,11 +58,11 @@ class Order(SQLModel, table=True):
     trader_id: uuid.UUID | None = Field(default=None, foreign_key="traders.id", index=True)
     payment_deadline_seconds: int = 900
     trader_deadline_seconds: int = 1800
-    expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    trader_deadline_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    matched_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    claimed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    trader_deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    matched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
@@ -122,7 +122,7 @@ class CallbackDelivery(SQLModel, table=True):
         default=DeliveryStatus.pending, sa_type=enum_type(DeliveryStatus)
     )
     attempts: int = 0
-    delivered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = created_at_field()
 
 

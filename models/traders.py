@@ -10,10 +10,10 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import StringConstraints
-from sqlalchemy import BigInteger, CheckConstraint, DateTime
+from sqlalchemy import BigInteger, CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, enum_type, new_id
+from models.base import UTCDateTime, created_at_field, enum_type, new_id
 
 
 def normalize_number(number: str) -> str:
@@ -108,7 +108,7 @@ class Requisite(RequisiteLimits, table=True):
         default=RequisiteStatus.pending, sa_type=enum_type(RequisiteStatus), index=True
     )
     priority: int = 100
-    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = created_at_field()
 
 

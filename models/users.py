@@ -9,7 +9,7 @@ from enum import StrEnum
 from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
 
-from models.base import UtcDatetime, created_at_field, enum_type, new_id
+from models.base import UTCDateTime, UtcDatetime, created_at_field, enum_type, new_id
 
 
 class Role(StrEnum):
@@ -32,9 +32,31 @@ class User(UserBase, table=True):
     password_hash: str = Field(max_length=255)
     role: Role = Field(sa_type=enum_type(Role), index=True)
     is_active: bool = True
-    # Connect users are mapped to one of the sandbox banks' end users (teamNNN-k).
-    external_client_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = created_at_field()
+
+
+class SandboxIdentity(SQLModel, table=True):
+    """One of the banks' sandbox end users (`teamNNN-1..10` per team), held by at most one of
+    our users: the bank shows the holder's data to whoever presents this identity."""
+
+    __tablename__ = "sandbox_identities"
+
+    external_client_id: str = Field(primary_key=True, max_length=64)
+    team: str = Field(max_length=32, index=True)
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", unique=True)
+    assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = created_at_field()
+
+
+class SandboxIdentityPublic(SQLModel):
+    external_client_id: str
+    team: str
+    user_id: uuid.UUID | None
+    assigned_at: UtcDatetime | None
+
+
+class IdentityAssign(SQLModel):
+    user_id: uuid.UUID
 
 
 class UserRegister(SQLModel):
@@ -54,7 +76,6 @@ class UserPublic(SQLModel):
     full_name: str | None
     role: Role
     is_active: bool
-    external_client_id: str | None
     created_at: UtcDatetime
 
 

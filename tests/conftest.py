@@ -41,6 +41,7 @@ from worker import build_worker
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TEST_DATABASE = os.environ.get("TEST_DATABASE", "postgresql")
 
 
 def _pg_url(database: str) -> str:
@@ -61,7 +62,12 @@ def drop_database(name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """PostgreSQL by default; `TEST_DATABASE=sqlite` runs the suite on the default a new
+    user gets (an SQLite file), which `make test` does in a second pass."""
+    if TEST_DATABASE == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'jivapay.sqlite3'}"
+        return
     name = create_database()
     yield _pg_url(name)
     drop_database(name)
@@ -111,12 +117,12 @@ def bank_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(
-    pg_database: str, s3_endpoint: str, temporal_env: WorkflowEnvironment, bank_emulator: str
+    database_url: str, s3_endpoint: str, temporal_env: WorkflowEnvironment, bank_emulator: str
 ) -> Settings:
     run_id = uuid.uuid4().hex[:8]
     return Settings(
         environment="test",
-        database_url=pg_database,
+        database_url=database_url,
         redis_url=TEST_REDIS_URL,
         redis_key_prefix=f"jivapay-test-{run_id}:",
         temporal_address=temporal_env.client.service_client.config.target_host,

@@ -10,10 +10,11 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from connect.identities import assign_specific, release_identity
 from core.context import ServiceContext
 from core.security import hash_password
 from models.merchants import Merchant
-from models.users import Role, User
+from models.users import Role, SandboxIdentity, User
 
 PASSWORD = "correct-horse-battery"
 
@@ -30,18 +31,26 @@ def create_user(
 ) -> User:
     email = email or f"{role.value}-{uuid.uuid4().hex[:10]}@example.com"
     with Session(engine, expire_on_commit=False) as session:
-        user = User(
-            email=email,
-            password_hash=hash_password(PASSWORD),
-            role=role,
-            external_client_id=external_client_id,
-        )
+        user = User(email=email, password_hash=hash_password(PASSWORD), role=role)
         session.add(user)
         session.commit()
+        if external_client_id:
+            give_identity(engine, external_client_id, user.id)
         if role == Role.merchant:
             session.add(Merchant(owner_user_id=user.id, name=f"Shop {email}"))
             session.commit()
         return user
+
+
+def give_identity(engine: Engine, name: str, user_id: uuid.UUID) -> None:
+    """Hand a sandbox identity to a test's user, freeing it (and deleting what an earlier
+    test's user synced from it) first, as an administrator would."""
+    with Session(engine) as session:
+        if session.get(SandboxIdentity, name) is None:
+            session.add(SandboxIdentity(external_client_id=name, team=name.rsplit("-", 1)[0]))
+            session.commit()
+    release_identity(engine, name)
+    assign_specific(engine, name, user_id)
 
 
 async def login(api: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:

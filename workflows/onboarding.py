@@ -1,5 +1,6 @@
 """OnboardingWorkflow: a user connects banks — per bank, in parallel:
-token → consents → poll (or sandbox sign) → sync → then a first analytics snapshot.
+token → account consent (approved at once, or awaited: poll + probe, or sandbox sign) →
+agreement consent (optional) → sync → then a first analytics snapshot and a refresh schedule.
 
 Id `onboarding-{user_id}`. Progress is a query and is mirrored in `bank_connections`.
 """
@@ -32,6 +33,7 @@ class OnboardingWorkflow:
         self._progress: dict[str, c.BankProgress] = {}
         self._user_id = ""
         self._finished = False
+        self._checks: set[str] = set()
 
     @workflow.query
     def progress(self) -> c.OnboardingProgress:
@@ -44,12 +46,17 @@ class OnboardingWorkflow:
         self._progress = {bank: c.BankProgress(bank) for bank in inp.banks}
         await asyncio.gather(*(self._connect_bank(inp, bank) for bank in inp.banks))
         if any(p.status == ConnectionStatus.ready for p in self._progress.values()):
-            await workflow.execute_activity(
-                c.ConnectActivity.compute_snapshot,
-                c.SnapshotInput(inp.user_id),
-                start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=DB_RETRY,
-            )
+            try:
+                await workflow.execute_activity(
+                    c.ConnectActivity.compute_snapshot,
+                    c.SnapshotInput(inp.user_id),
+                    start_to_close_timeout=timedelta(minutes=2),
+                    retry_policy=DB_RETRY,
+                )
+            except ActivityError as err:
+                # The data is stored; the dashboard shows it without analytics until the next
+                # refresh recomputes them. The reason is in the history and the logs.
+                workflow.logger.error("snapshot failed: %s", failure_of(err)[1])
             # Keep the user's data fresh from now on (paused while a bank needs re-consent).
             await workflow.execute_activity(
                 a.AnalyticsActivity.ensure_refresh_schedule,
@@ -61,47 +68,61 @@ class OnboardingWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.progress()
 
+    @workflow.signal(name=c.OnboardingSignal.consent_check)
+    def consent_check(self, bank_code: str) -> None:
+        """The user says they approved at the bank: poll and probe now, not at the next tick."""
+        self._checks.add(bank_code)
+
     async def _connect_bank(self, inp: c.OnboardingInput, bank: str) -> None:
         try:
             await self._set(inp, bank, ConnectionStatus.consent_pending, "bank_token", 5)
             await bank_call(c.ConnectActivity.ensure_token, bank, str)
-            for kind, pct in ((ConsentKind.accounts, 15), (ConsentKind.product_agreements, 30)):
-                await self._set(inp, bank, ConnectionStatus.consent_pending, f"consent_{kind}", pct)
-                state = await self._obtain_consent(inp, bank, kind)
-                if state.status != ConsentStatus.authorized:
-                    reason = state.reason or f"consent {state.status}"
-                    await self._set(
-                        inp, bank, ConnectionStatus.error, f"consent_{kind}", pct, reason
-                    )
-                    return
+            await self._set(inp, bank, ConnectionStatus.consent_pending, "consent_accounts", 15)
+            state = await self._obtain_consent(inp, bank)
+            if state.status != ConsentStatus.authorized:
+                reason = state.reason or f"consent {state.status}"
+                await self._set(inp, bank, ConnectionStatus.error, "consent_accounts", 15, reason)
+                return
+            # Agreements are optional: asked for once, read by the sync when the bank allows.
+            step = "consent_product_agreements"
+            await self._set(inp, bank, ConnectionStatus.consent_pending, step, 30)
+            agreements = c.ConsentRequest(inp.user_id, bank, ConsentKind.product_agreements)
+            try:
+                await bank_call(c.ConnectActivity.request_consent, agreements, c.ConsentState)
+            except ActivityError as err:
+                workflow.logger.warning("agreement consent not requested: %s", failure_of(err)[1])
             await self._set(inp, bank, ConnectionStatus.sync_in_progress, "sync", 40)
             result = await self._sync(inp.user_id, bank)
-            await self._set(inp, bank, result.status, "done", 100, result.error, local=True)
+            self._progress[bank] = c.BankProgress(
+                bank, result.status, "done", 100, result.error, result.warnings
+            )
         except ActivityError as err:
             status, reason = failure_of(err)
             await self._set(inp, bank, status, self._progress[bank].step, 100, reason)
 
-    async def _obtain_consent(self, inp: c.OnboardingInput, bank: str, kind: str) -> c.ConsentState:
-        request = c.ConsentRequest(inp.user_id, bank, kind)
+    async def _obtain_consent(self, inp: c.OnboardingInput, bank: str) -> c.ConsentState:
+        """The account consent: approved at once, or awaited. Approval is seen by polling or
+        by a probe (the real banks never turn a polled request id Authorized), at a backoff
+        or at once when the user says they approved."""
+        request = c.ConsentRequest(inp.user_id, bank, ConsentKind.accounts)
         state = await bank_call(c.ConnectActivity.request_consent, request, c.ConsentState)
         if state.status != ConsentStatus.pending:
             return state
-        await self._set(
-            inp, bank, ConnectionStatus.consent_pending, f"awaiting_signature_{kind}", 20
-        )
+        step = "awaiting_signature_accounts"
+        await self._set(inp, bank, ConnectionStatus.consent_pending, step, 20)
         deadline = workflow.now() + timedelta(seconds=inp.consent_deadline_seconds)
         delay, signed = inp.poll_initial_seconds, False
-        while state.status == ConsentStatus.pending:
+        while True:
             # Signing through the sandbox login happens only when the user allowed it.
-            name = (
-                c.ConnectActivity.sign_consent
-                if inp.allow_sandbox_sign and not signed
-                else c.ConnectActivity.poll_consent
-            )
-            signed = signed or name == c.ConnectActivity.sign_consent
+            if inp.allow_sandbox_sign and not signed:
+                name, signed = c.ConnectActivity.sign_consent, True
+            else:
+                name = c.ConnectActivity.poll_consent
             state = await bank_call(name, state, c.ConsentState)
+            if state.status != ConsentStatus.pending:
+                return state
             remaining = (deadline - workflow.now()).total_seconds()
-            if state.status == ConsentStatus.pending and remaining <= 0:
+            if remaining <= 0:
                 return await workflow.execute_activity(
                     c.ConnectActivity.expire_consent,
                     state,
@@ -109,10 +130,13 @@ class OnboardingWorkflow:
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=DB_RETRY,
                 )
-            if state.status == ConsentStatus.pending:
-                await workflow.sleep(min(delay, remaining))
+            self._checks.discard(bank)
+            try:
+                await workflow.wait_condition(
+                    lambda: bank in self._checks, timeout=min(delay, remaining)
+                )
+            except TimeoutError:
                 delay = min(delay * 2, inp.poll_max_seconds)
-        return state
 
     async def _sync(self, user_id: str, bank: str) -> c.SyncResult:
         try:

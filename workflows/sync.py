@@ -19,15 +19,25 @@ from contracts import connect as c
 from contracts.connect import ConnectionStatus, SyncStatus
 from contracts.search_attributes import BANK_CODE, CONNECT_USER_ID
 
+# The bank client owns HTTP retries (bounded attempts and time, Retry-After honoured); what
+# reaches Temporal is retried only for rate limits (after the bank's Retry-After, carried as
+# next_retry_delay) and lost workers. A missing consent, a refused login, a bad request or a
+# bug will not fix itself by retrying: those fail at once with their reason.
 BANK_CALL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=2),
     maximum_attempts=6,
-    # A missing consent will not fix itself by retrying; the user must re-consent.
-    non_retryable_error_types=[c.ConnectError.consent_required, c.ConnectError.bank_auth_failed],
+    non_retryable_error_types=[
+        c.ConnectError.consent_required,
+        c.ConnectError.bank_auth_failed,
+        *c.DETERMINISTIC_ERRORS,
+    ],
 )
-DB_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+DB_RETRY = RetryPolicy(
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=list(c.DETERMINISTIC_ERRORS),
+)
 T = TypeVar("T")
 
 
@@ -90,7 +100,13 @@ class SyncWorkflow:
             result.transactions_added = sum(x.added for x in counts)
             result.transactions_updated = sum(x.updated for x in counts)
             await self._progress(inp, ConnectionStatus.sync_in_progress, "agreements", 85)
-            result.agreements = await self._bank_call(c.ConnectActivity.sync_agreements, inp, int)
+            # Optional data: a bank that cannot give agreements is still ready, with a warning.
+            agreements = await self._bank_call(
+                c.ConnectActivity.sync_agreements, inp, c.AgreementsSynced
+            )
+            result.agreements = agreements.count
+            if agreements.warning is not None:
+                result.warnings.append(agreements.warning)
         except ActivityError as err:
             result.status, result.error = failure_of(err)
         self._step = "finishing"

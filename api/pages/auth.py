@@ -98,7 +98,7 @@ async def register(
 
     def create() -> User:
         with Session(ctx.engine, expire_on_commit=False) as session:
-            return register_connect_user(session, ctx.settings, body=body)
+            return register_connect_user(session, body=body)
 
     try:
         user = await run_in_threadpool(create)

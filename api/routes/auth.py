@@ -14,9 +14,9 @@ router = APIRouter()
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
-def register(body: UserRegister, session: SessionDep, settings: SettingsDep) -> User:
-    """Create a Connect user, mapped to one of the banks' sandbox end users."""
-    return register_connect_user(session, settings, body=body)
+def register(body: UserRegister, session: SessionDep) -> User:
+    """Create a Connect user (a sandbox identity at the banks comes with the first bank)."""
+    return register_connect_user(session, body=body)
 
 
 @router.post("/login", response_model=TokenResponse)

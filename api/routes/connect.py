@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import ContextDep, CurrentAdmin, CurrentConnectUser, SessionDep, TemporalDep
-from connect import data, onboarding
+from connect import data, identities, onboarding
 from connect.connections import BANK_NAMES, connections_of
 from contracts.connect import onboarding_workflow_id
 from models.banking import AccountPublic, TransactionPage
@@ -24,6 +24,7 @@ from models.connect import (
     RawApiLogPublic,
     WorkflowStarted,
 )
+from models.users import IdentityAssign, SandboxIdentity, SandboxIdentityPublic
 
 router = APIRouter()
 admin_router = APIRouter()
@@ -71,6 +72,16 @@ async def connect_bank(
     return await onboarding.connect_bank(
         ctx, client, user_id=user.id, bank_code=bank_code, sign=sign
     )
+
+
+@router.post(
+    "/banks/{bank_code}/consent/check", status_code=ACCEPTED, response_model=WorkflowStarted
+)
+async def check_consent(
+    bank_code: str, user: CurrentConnectUser, ctx: ContextDep, client: TemporalDep
+) -> WorkflowStarted:
+    """ "I approved it in my bank": check the pending consent now (poll and probe)."""
+    return await onboarding.check_consent(ctx, client, user_id=user.id, bank_code=bank_code)
 
 
 @router.post("/banks/{bank_code}/sync", status_code=ACCEPTED, response_model=WorkflowStarted)
@@ -133,3 +144,31 @@ def raw_logs(
 ) -> list[RawApiLog]:
     """Bank requests and responses (redacted), newest first."""
     return data.raw_logs(session, user_id=user_id, bank_code=bank_code, limit=limit)
+
+
+@admin_router.get("/sandbox-identities", response_model=list[SandboxIdentityPublic])
+def list_sandbox_identities(ctx: ContextDep, _admin: CurrentAdmin) -> list[SandboxIdentity]:
+    """The banks' sandbox end users of our team and who holds each."""
+    identities.ensure_pool(ctx.engine, ctx.settings)
+    return identities.list_identities(ctx.engine)
+
+
+@admin_router.post(
+    "/sandbox-identities/{external_client_id}/assign", response_model=SandboxIdentityPublic
+)
+def assign_sandbox_identity(
+    external_client_id: str, body: IdentityAssign, ctx: ContextDep, _admin: CurrentAdmin
+) -> SandboxIdentity:
+    """Give a free identity to a Connect user who holds none."""
+    identities.ensure_pool(ctx.engine, ctx.settings)
+    return identities.assign_specific(ctx.engine, external_client_id, body.user_id)
+
+
+@admin_router.post(
+    "/sandbox-identities/{external_client_id}/release", response_model=SandboxIdentityPublic
+)
+def release_sandbox_identity(
+    external_client_id: str, ctx: ContextDep, _admin: CurrentAdmin
+) -> SandboxIdentity:
+    """Free an identity; what its holder synced from it is deleted first."""
+    return identities.release_identity(ctx.engine, external_client_id)

@@ -10,11 +10,13 @@ import pytest
 
 from banks import (
     AccountCategory,
+    BankAuthError,
     BankClient,
     ConsentRequiredError,
     ConsentStatus,
     TransactionStatus,
 )
+from banks.transport import BankRequest
 from tests.bank_client.helpers import BANKS, SECRET, EmulatorAdmin, granted_consent
 
 MakeClient = Callable[..., BankClient]
@@ -156,25 +158,42 @@ async def test_revoked_consent_raises_consent_required(
     assert await client.revoke_account_consent("consent-000000000000") is False
 
 
-async def test_products_and_agreements_with_a_signed_consent(make_client: MakeClient) -> None:
+async def test_a_pending_agreement_consent_cannot_be_signed_or_read_by_the_team(
+    make_client: MakeClient,
+) -> None:
     client = make_client("sbank")
+    requested = await client.request_product_agreement_consent("team042-10")
+    assert not requested.auto_approved and requested.consent_id is None
+    with pytest.raises(BankAuthError):  # the team's token: 401 Insufficient permissions
+        await client._json(
+            BankRequest("GET", f"/product-agreement-consents/{requested.request_id}")
+        )
+    as_user = await client.get_product_agreement_consent(
+        requested.request_id, external_client_id="team042-10", password=SECRET
+    )
+    assert as_user.status is ConsentStatus.awaiting_authorization
+
+
+async def test_products_and_agreements_with_an_approved_consent(make_client: MakeClient) -> None:
+    client = make_client("vbank")
     loans = await client.list_products("loan")
     assert loans and {p.product_type for p in loans} == {"loan"}
     assert all(p.interest_rate and p.interest_rate > 0 for p in loans)
 
     requested = await client.request_product_agreement_consent("team042-10")
-    assert not requested.auto_approved and requested.consent_id is None
-    signed = await client.sign_product_agreement_consent("team042-10", SECRET, requested.request_id)
-    assert signed.consent_id and signed.consent_id.startswith("pagc-")
-    consent = await client.get_product_agreement_consent(signed.consent_id)
+    assert requested.auto_approved and requested.consent_id
+    consent_id = requested.consent_id
+    consent = await client.get_product_agreement_consent(
+        consent_id, external_client_id="team042-10", password=SECRET
+    )
     assert consent.status is ConsentStatus.authorized
 
-    agreements = await client.list_product_agreements("team042-10", signed.consent_id)
+    agreements = await client.list_product_agreements("team042-10", consent_id)
     assert {a.product_type for a in agreements} == {"loan", "deposit", "card"}
     loan = next(a for a in agreements if a.product_type == "loan")
     assert isinstance(loan.amount, Decimal) and loan.start_date and loan.start_date.tzinfo is UTC
     detail = await client.get_product_agreement(
-        loan.agreement_id, external_client_id="team042-10", consent_id=signed.consent_id
+        loan.agreement_id, external_client_id="team042-10", consent_id=consent_id
     )
     assert detail.interest_rate is not None and detail.account_balance is not None
     assert detail.account_balance > 0

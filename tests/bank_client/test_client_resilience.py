@@ -48,13 +48,28 @@ async def test_retry_after_is_honoured(make_client: MakeClient, admin: EmulatorA
 async def test_a_storm_longer_than_the_budget_raises_rate_limited(
     make_client: MakeClient, admin: EmulatorAdmin
 ) -> None:
-    client = make_client("abank", retry=RetryPolicy(max_attempts=3, base_delay_s=0.01))
+    policy = RetryPolicy(max_attempts=3, max_rate_limited=4, base_delay_s=0.01)
+    client = make_client("abank", retry=policy)
     await client.get_bank_token()
     await admin.faults("abank", fail_next_429=10, retry_after_s=0)
     with pytest.raises(BankRateLimitedError) as caught:
         await client.list_products()
     assert caught.value.code == "bank_rate_limited" and caught.value.retryable
-    assert (await admin.stats("abank"))["faults_429"] == 3
+    assert (await admin.stats("abank"))["faults_429"] == 4
+
+
+async def test_rate_limits_and_failures_have_separate_budgets(
+    make_client: MakeClient, admin: EmulatorAdmin
+) -> None:
+    """A 429 is the proxy turning the request away before the bank handled it: waiting it
+    out does not use up the attempts kept for real failures (5xx, lost connections)."""
+    policy = RetryPolicy(max_attempts=3, max_rate_limited=3, base_delay_s=0.01)
+    client = make_client("abank", retry=policy)
+    await client.get_bank_token()
+    await admin.faults("abank", fail_next_429=2, fail_next_5xx=2, retry_after_s=0)
+    assert await client.list_products()
+    stats = await admin.stats("abank")
+    assert stats["faults_429"] == 2 and stats["faults_503"] == 2
 
 
 async def test_a_long_retry_after_is_left_to_the_caller(

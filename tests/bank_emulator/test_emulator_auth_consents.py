@@ -108,7 +108,7 @@ async def test_consent_required_shapes(emulator: httpx.AsyncClient) -> None:
     assert without_client.json() == {"detail": "client_id required for interbank requests"}
 
     bare = {k: v for k, v in headers.items() if k != "X-Consent-Id"}
-    missing = await emulator.get("/vbank/accounts", params={"client_id": "team042-1"}, headers=bare)
+    missing = await emulator.get("/vbank/accounts", params={"client_id": "team042-9"}, headers=bare)
     assert missing.status_code == 403
     detail = missing.json()["detail"]
     assert detail["error"] == "CONSENT_REQUIRED"

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from bank_emulator.app import create_emulator_app
-from tests.bank_emulator.helpers import ADMIN, bank_token, consent, settings
+from tests.bank_emulator.helpers import ADMIN, SECRET, bank_token, consent, settings
 
 
 async def accounts_of(http: httpx.AsyncClient, bank: str, client_id: str) -> list[dict[str, Any]]:
@@ -171,7 +171,11 @@ async def test_product_agreement_consent_is_flat_snake_case(emulator: httpx.Asyn
     pa = await product_consent(emulator, "vbank", "team042-10")
     assert pa["consent_id"].startswith("pagc-") and pa["request_id"].startswith("pagcr-")
     path = f"/vbank/product-agreement-consents/{pa['consent_id']}"
-    read = (await emulator.get(path, headers=pa["headers"])).json()
+    login = await emulator.post(
+        "/vbank/auth/login", json={"username": "team042-10", "password": SECRET}
+    )
+    user = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    read = (await emulator.get(path, headers=user)).json()
     assert read["status"] == "approved" and read["client_id"] == "team042-10"
     assert read["allowed_product_types"] == ["deposit", "card", "loan"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 from sqlmodel import Session, select
 
@@ -28,7 +30,7 @@ async def test_store_key_shown_once_and_stored_hashed(
     assert api_key.startswith("jp_live_") and signing_secret.startswith("whsec_")
 
     with Session(ctx.engine) as session:
-        row = session.exec(select(Store).where(Store.id == body["id"])).one()
+        row = session.exec(select(Store).where(Store.id == uuid.UUID(body["id"]))).one()
         assert row.api_key_hash == hash_api_key(api_key)
         assert api_key not in row.model_dump_json()
         assert signing_secret not in row.signing_secret_encrypted
