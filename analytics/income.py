@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from analytics.categories import OWN_TRANSFER, SALARY
 from analytics.dates import add_months, full_months_before, local_date, month_key, next_on_day
@@ -220,12 +220,17 @@ class PeriodSummary:
 
 
 def summary(txs: Sequence[TransactionInput], period: str, as_of: datetime) -> PeriodSummary:
-    """Income, spending and net for "30d", "90d" (rolling, ending at as_of) or "month"."""
+    """Income, spending and net for "30d", "90d" or "month".
+
+    "Last 30 days" means the 30 calendar days ending on as_of's date (today included), the
+    same days `spending_by_day` lists, so a period's spending is the sum of its days.
+    """
     require_single_currency(txs)
     if period == "month":
         start = as_of.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     elif period in PERIODS:
-        start = as_of - timedelta(days=PERIODS[period])
+        first_day = local_date(as_of, as_of.tzinfo) - timedelta(days=PERIODS[period] - 1)
+        start = datetime.combine(first_day, time.min, tzinfo=as_of.tzinfo)
     else:
         raise ValueError(f"unknown period {period!r}; expected 30d, 90d or month")
     window = [tx for tx in txs if start <= tx.booked_at <= as_of]

@@ -63,6 +63,21 @@ from analytics.safe_to_spend import (
 SUMMARY_PERIODS = ("30d", "90d", "month")
 
 
+def spending_transactions(
+    accounts: Sequence[AccountInput],
+    txs: Sequence[TransactionInput],
+    rules: Sequence[CategoryRule],
+    settings: AnalyticsSettings,
+) -> list[TransactionInput]:
+    """The transactions every income and spending figure is computed from: duplicates
+    dropped, loan accounts' own movements left out, categorised (own transfers found)."""
+    # Rows on a loan account are the debt's own movements (disbursement, repayment
+    # received); the payment already shows as a debit on the paying account.
+    loan_accounts = {(a.bank_code, a.account_id) for a in accounts if is_loan_account(a)}
+    usable = [t for t in deduplicate(txs) if t.account_key not in loan_accounts]
+    return categorise_all(usable, rules, settings.own_transfer_window)
+
+
 def compute_snapshot(
     accounts: Sequence[AccountInput],
     txs: Sequence[TransactionInput],
@@ -75,11 +90,7 @@ def compute_snapshot(
     """Every dashboard figure for one user, per currency, as of `as_of` (tz-aware)."""
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
-    # Rows on a loan account are the debt's own movements (disbursement, repayment
-    # received); the payment already shows as a debit on the paying account.
-    loan_accounts = {(a.bank_code, a.account_id) for a in accounts if is_loan_account(a)}
-    usable = [t for t in deduplicate(txs) if t.account_key not in loan_accounts]
-    categorised = categorise_all(usable, rules, settings.own_transfer_window)
+    categorised = spending_transactions(accounts, txs, rules, settings)
     all_loans = loans_with_accounts(loans, accounts)
     sections = {
         currency: _currency_snapshot(

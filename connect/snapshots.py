@@ -27,6 +27,7 @@ from analytics import (
 from analytics.categories import OWN_TRANSFER
 from analytics.income import spending_by_day
 from analytics.inputs import TxKey
+from analytics.snapshot import spending_transactions
 from connect.analytics_inputs import (
     account_input,
     is_loan_account,
@@ -112,7 +113,6 @@ def recategorise_user(engine: Engine, user_id: str) -> RecategoriseResult:
 
 def snapshot_data(
     rows: UserRows,
-    categorised: list[TransactionInput],
     settings: AnalyticsSettings,
     as_of: datetime,
 ) -> dict[str, Any]:
@@ -123,12 +123,11 @@ def snapshot_data(
     accounts = [account_input(acc) for acc in rows.accounts]
     snapshot = compute_snapshot(accounts, txs, loans, deposits, rows.rules, settings, as_of)
     data = snapshot.to_dict()
-    loan_keys = {(a.bank_code, a.external_id) for a in rows.accounts if a.id in rows.loan_accounts}
+    # The same transactions as the period summaries, so a period's days sum to its spending.
+    counted = spending_transactions(accounts, txs, rows.rules, settings)
     data["daily_spending"] = {
         currency: spending_by_day(
-            [t for t in categorised if t.currency == currency and t.account_key not in loan_keys],
-            as_of,
-            DAILY_SPENDING_DAYS,
+            [t for t in counted if t.currency == currency], as_of, DAILY_SPENDING_DAYS
         )
         for currency in data["currencies"]
     }
@@ -143,7 +142,7 @@ def compute_and_store(engine: Engine, user_id: str, as_of: datetime) -> Snapshot
         rows = load_user_rows(session, owner)
         by_key, categorised = categorised_inputs(rows, settings)
         changed = write_categories(session, by_key, categorised)
-        data = snapshot_data(rows, categorised, settings, as_of)
+        data = snapshot_data(rows, settings, as_of)
         row = AnalyticsSnapshot(
             user_id=owner, as_of=as_of, data=data, dashboard=dashboard_block(data)
         )

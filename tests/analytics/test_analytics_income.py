@@ -167,3 +167,23 @@ def test_deduplicate_replaces_pending_with_booked() -> None:
     rows = deduplicate([pending, booked, other_bank, pending])
     assert len(rows) == 2
     assert {r.status for r in rows} == {"booked"}
+
+
+@pytest.mark.parametrize(("period", "days"), [("30d", 30), ("90d", 90)])
+def test_a_period_summary_is_the_sum_of_its_days(period: str, days: int) -> None:
+    """One definition of "the last N days": the N calendar days ending today. A purchase on
+    the morning of day N+1 (less than N×24 hours before as_of's afternoon) is outside both."""
+    first_day = AS_OF.date().toordinal() - (days - 1)
+    inside = date.fromordinal(first_day)
+    outside = date.fromordinal(first_day - 1)
+    txs = categorised(
+        [
+            tx(outside, -1_000, "🛒 Продукты", hour=18),
+            tx(inside, -2_000, "🛒 Продукты", hour=1),
+            tx(AS_OF.date(), -4_000, "🛒 Продукты", hour=9),
+        ]
+    )
+    result = summary(txs, period, AS_OF)
+    by_day = spending_by_day(txs, AS_OF, days)
+    assert result.start == inside and len(by_day) == days
+    assert result.spending_minor == sum(by_day.values()) == 6_000

@@ -1,0 +1,207 @@
+"""Connect against a bank as strict as the real bank code: approval seen by probe, the
+"I approved" button, optional agreements, and one sandbox identity per user."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+from temporalio.client import Client
+
+from contracts.connect import OnboardingInput, onboarding_workflow_id
+from core.context import ServiceContext
+from models.connect import Consent, ConsentKind
+from models.users import Role
+from tests.connect.helpers import connect_user, emulator_admin, onboard, wait_for_status
+from tests.factories import PASSWORD, create_user, login
+from workflows.onboarding import OnboardingWorkflow
+
+
+def _emulator(ctx: ServiceContext) -> str:
+    return ctx.settings.bank_base_urls["vbank"].rsplit("/", 1)[0]
+
+
+async def _pending_request_id(ctx: ServiceContext, user_id: uuid.UUID, bank: str) -> str:
+    """The request id of the user's pending account consent, once it exists."""
+    for _ in range(200):
+        with Session(ctx.engine) as session:
+            row = session.exec(
+                select(Consent).where(
+                    Consent.user_id == user_id,
+                    Consent.bank_code == bank,
+                    Consent.kind == ConsentKind.accounts,
+                )
+            ).first()
+        if row is not None:
+            return row.request_id
+        await asyncio.sleep(0.1)
+    raise TimeoutError("no consent requested")
+
+
+async def _start(client: Client, ctx: ServiceContext, user_id: uuid.UUID, poll_s: float) -> None:
+    await client.start_workflow(
+        OnboardingWorkflow.run,
+        OnboardingInput(
+            str(user_id), ["sbank"], poll_initial_seconds=poll_s, poll_max_seconds=poll_s
+        ),
+        id=onboarding_workflow_id(str(user_id)),
+        task_queue=ctx.settings.temporal_task_queue,
+    )
+
+
+async def test_i_approved_it_wakes_the_workflow_at_once(
+    api: httpx.AsyncClient, ctx: ServiceContext, temporal_client: Client, worker: None
+) -> None:
+    user = await connect_user(api, ctx, slot=6)
+    # The next scheduled poll is ten minutes away: only the button can make this quick.
+    await _start(temporal_client, ctx, user.user_id, poll_s=600)
+    request_id = await _pending_request_id(ctx, user.user_id, "sbank")
+    early = await api.post("/api/banks/sbank/consent/check", headers=user.headers)
+    assert early.status_code == 202, early.text  # nothing approved yet: stays pending
+    await asyncio.sleep(1)
+    status = (await api.get("/api/onboarding/status", headers=user.headers)).json()["banks"]
+    assert {b["bank_code"]: b["status"] for b in status}["sbank"] == "consent_pending"
+
+    await emulator_admin(_emulator(ctx), "sbank", "consents/decide", {"request_id": request_id})
+    pressed = await api.post("/api/banks/sbank/consent/check", headers=user.headers)
+    assert pressed.status_code == 202, pressed.text
+    assert pressed.json()["workflow_id"] == onboarding_workflow_id(str(user.user_id))
+    banks = await wait_for_status(api, user.headers, {"ready", "error"}, limit_s=30)
+    sbank = next(b for b in banks if b["bank_code"] == "sbank")
+    assert sbank["status"] == "ready", sbank
+    accounts = (await api.get("/api/accounts", headers=user.headers)).json()
+    assert accounts and {a["bank_code"] for a in accounts} == {"sbank"}
+    # Agreements: no sign route and no team-token read at the bank, so the sync says so.
+    assert [w["code"] for w in sbank["warnings"]] == ["agreements_unavailable"]
+
+
+async def test_approval_at_the_bank_is_seen_at_the_next_poll(
+    api: httpx.AsyncClient, ctx: ServiceContext, temporal_client: Client, worker: None
+) -> None:
+    user = await connect_user(api, ctx, slot=7)
+    await _start(temporal_client, ctx, user.user_id, poll_s=1)
+    request_id = await _pending_request_id(ctx, user.user_id, "sbank")
+    await asyncio.sleep(2.5)  # a few polls answer AwaitingAuthorization, probes 403
+    await emulator_admin(_emulator(ctx), "sbank", "consents/decide", {"request_id": request_id})
+    banks = await wait_for_status(api, user.headers, {"ready", "error"}, limit_s=30)
+    assert {b["bank_code"]: b["status"] for b in banks}["sbank"] == "ready", banks
+
+
+async def test_the_button_without_a_pending_consent_is_a_clear_409(
+    api: httpx.AsyncClient, ctx: ServiceContext
+) -> None:
+    user = await connect_user(api, ctx, slot=8)
+    response = await api.post("/api/banks/abank/consent/check", headers=user.headers)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "no_consent_awaiting"
+    unknown = await api.post("/api/banks/nobank/consent/check", headers=user.headers)
+    assert unknown.status_code == 404
+
+
+@pytest.fixture
+async def crashing_agreements(ctx: ServiceContext) -> AsyncIterator[None]:
+    await emulator_admin(_emulator(ctx), "abank", "behaviour", {"agreements_crash": True})
+    yield
+    await emulator_admin(_emulator(ctx), "abank", "behaviour", {"agreements_crash": False})
+
+
+async def test_a_crashing_agreements_route_leaves_the_bank_ready_with_a_warning(
+    api: httpx.AsyncClient,
+    ctx: ServiceContext,
+    temporal_client: Client,
+    worker: None,
+    crashing_agreements: None,
+) -> None:
+    user = await connect_user(api, ctx, slot=9)
+    progress = await onboard(temporal_client, ctx, user.user_id, ["abank"])
+    abank = progress.banks[0]
+    assert abank.status == "ready", abank
+    assert [w.code for w in abank.warnings] == ["agreements_unavailable"]
+    assert "500" in abank.warnings[0].message
+    banks = (await api.get("/api/banks", headers=user.headers)).json()
+    connection = next(b["connection"] for b in banks if b["bank_code"] == "abank")
+    assert connection["status"] == "ready"
+    assert connection["warnings"][0]["code"] == "agreements_unavailable"
+    dashboard = (await api.get("/api/dashboard", headers=user.headers)).json()
+    assert dashboard["status"] == "ready" and dashboard["snapshot"] is not None
+    assert dashboard["accounts"]
+    # One definition of "the last 30 days": the summary is the sum of its days.
+    for period, days in (("30d", 30), ("90d", 90)):
+        summary = await api.get(f"/api/transactions/summary?period={period}", headers=user.headers)
+        sections = summary.json()["currencies"]
+        for section in sections:
+            by_day = section["spending_by_day"]
+            assert len(by_day) == days
+            assert sum(day["amount_minor"] for day in by_day) == section["spending"]["amount_minor"]
+
+
+async def _release_all(api: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
+    pool = (await api.get("/api/admin/sandbox-identities", headers=admin_headers)).json()
+    assert len(pool) == 10
+    for identity in pool:
+        path = f"/api/admin/sandbox-identities/{identity['external_client_id']}/release"
+        assert (await api.post(path, headers=admin_headers)).status_code == 200
+
+
+@pytest.fixture
+async def admin_headers(
+    api: httpx.AsyncClient, ctx: ServiceContext
+) -> AsyncIterator[dict[str, str]]:
+    """An administrator; every identity is free before the test and again after it."""
+    admin = create_user(ctx.engine, Role.admin)
+    headers = await login(api, admin.email)
+    await _release_all(api, headers)
+    yield headers
+    await _release_all(api, headers)
+
+
+async def test_each_user_holds_an_identity_of_their_own(
+    api: httpx.AsyncClient,
+    ctx: ServiceContext,
+    temporal_client: Client,
+    worker: None,
+    admin_headers: dict[str, str],
+) -> None:
+
+    emails = [f"pool-{i}-{uuid.uuid4().hex[:6]}@example.com" for i in range(12)]
+    registered = await asyncio.gather(
+        *(api.post("/api/auth/register", json={"email": e, "password": PASSWORD}) for e in emails)
+    )
+    assert [r.status_code for r in registered] == [201] * 12  # registration always works
+    headers = [await login(api, e) for e in emails]
+    connected = await asyncio.gather(
+        *(api.post("/api/banks/vbank/connect", headers=h) for h in headers)
+    )
+    codes = sorted(r.status_code for r in connected)
+    assert codes == [202] * 10 + [409] * 2, [r.text for r in connected]
+    refused = [r.json() for r in connected if r.status_code == 409]
+    assert {body["error"]["code"] for body in refused} == {"no_sandbox_identity"}
+
+    pool = (await api.get("/api/admin/sandbox-identities", headers=admin_headers)).json()
+    holders = [identity["user_id"] for identity in pool]
+    assert None not in holders and len(set(holders)) == 10
+
+    seen: dict[str, str] = {}
+    async with httpx.AsyncClient(base_url=_emulator(ctx)) as bank:
+        for h, response in zip(headers, connected, strict=True):
+            if response.status_code != 202:
+                accounts = (await api.get("/api/accounts", headers=h)).json()
+                assert accounts == []
+                continue
+            await wait_for_status(api, h, {"ready", "error"}, limit_s=90)
+            me = (await api.get("/api/auth/me", headers=h)).json()
+            identity = next(i for i in pool if i["user_id"] == me["id"])["external_client_id"]
+            at_bank = (
+                await bank.get(
+                    f"/vbank/admin/clients/{identity}",
+                    headers={"X-Emulator-Admin": "emulator-admin"},
+                )
+            ).json()
+            ours = {a["external_id"] for a in (await api.get("/api/accounts", headers=h)).json()}
+            assert ours == {a["account_id"] for a in at_bank["accounts"]}
+            for account in ours:
+                assert seen.setdefault(account, me["id"]) == me["id"]  # nobody else's
