@@ -2,34 +2,45 @@
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
-from api.ratelimit import LoginThrottle
+from api.ratelimit import RateLimits
 from core.errors import Conflict
 from core.security import hash_password, verify_password
 from models.users import Role, User, UserRegister
 
 
 class LoginRefused(Exception):
-    """Wrong credentials (401) or too many failed attempts (429)."""
+    """Wrong credentials (401) or too many failed attempts (429, with the seconds to wait)."""
 
-    def __init__(self, message: str, code: str, status: int) -> None:
+    def __init__(self, message: str, code: str, status: int, retry_after_s: int = 0) -> None:
         super().__init__(message)
         self.message, self.code, self.status = message, code, status
+        self.retry_after_s = retry_after_s
 
 
-def check_login(
-    session: Session, throttle: LoginThrottle, *, email: str, password: str, ip: str
+def _credentials_user(engine: Engine, email: str, password: str) -> User | None:
+    with Session(engine, expire_on_commit=False) as session:
+        user = session.exec(select(User).where(User.email == email)).first()
+    valid = verify_password(password, user.password_hash if user else None)
+    return user if user is not None and valid and user.is_active else None
+
+
+async def check_login(
+    engine: Engine, limits: RateLimits, *, email: str, password: str, ip: str
 ) -> User:
     """The active user with these credentials; failed attempts are throttled."""
     email = email.lower()
-    if not throttle.allowed(email, ip):
-        raise LoginRefused("Too many failed logins; try again later", "too_many_attempts", 429)
-    user = session.exec(select(User).where(User.email == email)).first()
-    valid = verify_password(password, user.password_hash if user else None)
-    if user is None or not valid or not user.is_active:
-        throttle.failed(email, ip)
+    wait = await limits.login_wait(email, ip)
+    if wait is not None:
+        message = f"Too many failed logins; try again in {wait} s"
+        raise LoginRefused(message, "too_many_attempts", 429, wait)
+    user = await run_in_threadpool(_credentials_user, engine, email, password)
+    if user is None:
+        await limits.login_failed(email, ip)
         raise LoginRefused("Wrong email or password", "invalid_credentials", 401)
     return user
 

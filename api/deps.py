@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 
 from api.errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
+from api.ratelimit import limits_of
 from core.context import ServiceContext
 from core.security import InvalidTokenError, decode_access_token, hash_api_key
 from core.settings import Settings
@@ -68,6 +69,7 @@ TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
 async def get_current_user(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
@@ -83,6 +85,8 @@ async def get_current_user(
     )
     if user is None or not user.is_active:
         raise UnauthorizedError("Invalid or expired token", code="invalid_token")
+    limits = limits_of(request)
+    await limits.hit(limits.per_user, f"user:{user.id}", "for this user")
     return user
 
 
@@ -117,15 +121,18 @@ CurrentTrader = Annotated[User, Depends(require_roles(Role.trader))]
 CurrentConnectUser = Annotated[User, Depends(require_roles(Role.connect_user))]
 
 
-def get_current_store(
-    session: SessionDep, api_key: Annotated[str | None, Security(_api_key)]
+async def get_current_store(
+    request: Request, session: SessionDep, api_key: Annotated[str | None, Security(_api_key)]
 ) -> Store:
     if not api_key:
         raise UnauthorizedError("X-API-Key header required", code="api_key_required")
     query = select(Store).where(Store.api_key_hash == hash_api_key(api_key))
-    store = _read_and_release(session, lambda: session.exec(query).first())
+    store = await run_in_threadpool(_read_and_release, session, lambda: session.exec(query).first())
     if store is None or not store.is_active:
         raise UnauthorizedError("Invalid API key", code="invalid_api_key")
+    # Counted per validated store: a made-up key never reaches here (the IP limit counts it).
+    limits = limits_of(request)
+    await limits.hit(limits.per_store, f"store:{store.id}", "for this store")
     return store
 
 

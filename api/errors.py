@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from slowapi.errors import RateLimitExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.tracing import request_id_var
@@ -138,10 +137,6 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), None, headers)
 
 
-async def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
-    return error_response(429, "rate_limited", f"Rate limit exceeded: {exc}", None)
-
-
 async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "Internal server error")
@@ -152,5 +147,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(domain.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RateLimitExceeded, _rate_limited)
     app.add_exception_handler(Exception, _unhandled)

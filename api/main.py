@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from slowapi.middleware import SlowAPIASGIMiddleware
+from fastapi import Depends, FastAPI
 
 from api.errors import install_error_handlers
 from api.metrics import DatabaseStateCollector
@@ -16,7 +15,7 @@ from api.pages import connect_app as page_connect
 from api.pages import trader as page_trader
 from api.pages.render import install_pages
 from api.pages.session import protect_forms
-from api.ratelimit import LoginThrottle, build_limiter
+from api.ratelimit import RateLimits, limit_by_ip
 from api.routes import (
     auth,
     callbacks,
@@ -56,11 +55,11 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
         version="0.1.0",
         description="P2P processing gateway and open-banking aggregator on Temporal.",
         lifespan=lifespan,
+        # Per client address on every /api request, before any authentication.
+        dependencies=[Depends(limit_by_ip)],
     )
-    app.state.limiter = build_limiter(settings)
-    app.state.login_throttle = LoginThrottle(settings)
+    app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
-    app.add_middleware(SlowAPIASGIMiddleware)
     # Forms of cookie sessions carry a CSRF token (the JSON API under /api/ is skipped).
     app.add_middleware(protect_forms, settings=settings)
     app.add_middleware(RequestIdMiddleware)

@@ -1,51 +1,103 @@
-"""Rate limiting per API key or client IP (slowapi; Redis storage when configured)."""
+"""Rate limits that apply: per client IP before authentication, per validated store on the
+gateway, per user on the cabinets, and failed logins per email and IP.
+
+Built on the maintained `limits` package (fixed windows; Redis storage when `REDIS_URL` is
+set, so every API process shares the counts; memory otherwise). Over a limit the request is
+answered 429 `rate_limited` with `Retry-After` (seconds until the window resets). The limits
+are settings: `IP_RATE_LIMIT`, `API_RATE_LIMIT` (per store), `USER_RATE_LIMIT`,
+`LOGIN_RATE_LIMIT` (failed logins per email), `LOGIN_IP_RATE_LIMIT`.
+"""
 
 from __future__ import annotations
 
+import math
+import time
+from typing import Any
+
 from limits import RateLimitItem, parse
+from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
-from slowapi import Limiter
-from slowapi.util import get_remote_address
 from starlette.requests import Request
 
-from core.security import hash_api_key
+from api.errors import AppError
 from core.settings import Settings
 
 
-def rate_limit_key(request: Request) -> str:
-    api_key = request.headers.get("x-api-key")
-    # Keyed by the key's hash so the raw key never reaches the limiter's storage.
-    return "key:" + hash_api_key(api_key)[:16] if api_key else "ip:" + get_remote_address(request)
+class RateLimited(AppError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int, *, code: str | None = None) -> None:
+        super().__init__(
+            message,
+            code=code,
+            details={"retry_after_seconds": retry_after_s},
+            headers={"Retry-After": str(retry_after_s)},
+        )
 
 
-def build_limiter(settings: Settings) -> Limiter:
-    return Limiter(
-        key_func=rate_limit_key,
-        default_limits=[settings.api_rate_limit],
-        storage_uri=settings.redis_url or "memory://",
-        key_prefix=settings.redis_key_prefix + "ratelimit",
-        headers_enabled=False,
-    )
+def _storage(settings: Settings) -> Any:
+    if settings.redis_url:
+        uri = "async+" + settings.redis_url
+        return storage_from_string(uri, implementation="redispy")
+    return storage_from_string("async+memory://")
 
 
-class LoginThrottle:
-    """Failed logins per email and per client IP; over the limit, logins answer 429."""
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+class RateLimits:
+    """The configured limits and one shared counter store."""
 
     def __init__(self, settings: Settings) -> None:
-        self._per_email = parse(settings.login_rate_limit)
+        self._limiter = FixedWindowRateLimiter(_storage(settings))
+        self._prefix = settings.redis_key_prefix + "ratelimit"
+        self.per_ip = parse(settings.ip_rate_limit)
+        self.per_store = parse(settings.api_rate_limit)
+        self.per_user = parse(settings.user_rate_limit)
+        self.failed_logins_per_email = parse(settings.login_rate_limit)
         # One address may front many users (NAT, office), so its allowance is larger.
-        self._per_ip = parse(settings.login_ip_rate_limit)
-        storage = storage_from_string(settings.redis_url or "memory://")
-        self._limiter = FixedWindowRateLimiter(storage)
-        self._prefix = settings.redis_key_prefix + "login"
+        self.failed_logins_per_ip = parse(settings.login_ip_rate_limit)
 
-    def _keys(self, email: str, ip: str) -> list[tuple[RateLimitItem, str]]:
-        return [(self._per_email, "email:" + email), (self._per_ip, "ip:" + ip)]
+    async def hit(self, item: RateLimitItem, key: str, what: str) -> None:
+        """Count one request; RateLimited (429 + Retry-After) when over the limit."""
+        if not await self._limiter.hit(item, self._prefix, key):
+            raise RateLimited(f"Too many requests {what}; retry later", await self.wait(item, key))
 
-    def allowed(self, email: str, ip: str) -> bool:
-        return all(self._limiter.test(lim, self._prefix, key) for lim, key in self._keys(email, ip))
+    async def wait(self, item: RateLimitItem, key: str) -> int:
+        stats = await self._limiter.get_window_stats(item, self._prefix, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
-    def failed(self, email: str, ip: str) -> None:
-        for limit, key in self._keys(email, ip):
-            self._limiter.hit(limit, self._prefix, key)
+    # -- failed logins: counted on failure only, checked before every attempt -------------
+
+    def _login_keys(self, email: str, ip: str) -> list[tuple[RateLimitItem, str]]:
+        return [
+            (self.failed_logins_per_email, "login-email:" + email),
+            (self.failed_logins_per_ip, "login-ip:" + ip),
+        ]
+
+    async def login_wait(self, email: str, ip: str) -> int | None:
+        """Seconds until this email and IP may try again, or None when they may now."""
+        waits = [
+            await self.wait(item, key)
+            for item, key in self._login_keys(email, ip)
+            if not await self._limiter.test(item, self._prefix, key)
+        ]
+        return max(waits) if waits else None
+
+    async def login_failed(self, email: str, ip: str) -> None:
+        for item, key in self._login_keys(email, ip):
+            await self._limiter.hit(item, self._prefix, key)
+
+
+def limits_of(request: Request) -> RateLimits:
+    limits: RateLimits = request.app.state.rate_limits
+    return limits
+
+
+async def limit_by_ip(request: Request) -> None:
+    """Every API request, before authentication: random keys or tokens cannot dodge it."""
+    if request.url.path.startswith("/api/"):
+        limits = limits_of(request)
+        await limits.hit(limits.per_ip, "ip:" + client_ip(request), "from this address")

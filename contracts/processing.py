@@ -81,8 +81,9 @@ def callback_workflow_id(event_id: str) -> str:
     return f"callback-{event_id}"
 
 
-# Standard Webhooks style ladder, about three days in total.
-DEFAULT_CALLBACK_DELAYS_S = (60, 300, 1800, 7200, 21600, 43200, 86400, 86400)
+# Standard Webhooks style ladder: the first attempt, then nine retries over 3 days 20 hours
+# (the promise to merchants is at least three days).
+DEFAULT_CALLBACK_DELAYS_S = (60, 300, 1800, 7200, 21600, 43200, 86400, 86400, 86400)
 
 
 @dataclass

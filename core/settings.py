@@ -71,9 +71,12 @@ class Settings(BaseSettings):
     # key. Set it explicitly before that key is retired, or every fingerprint changes.
     fingerprint_key: SecretStr | None = None
 
-    login_rate_limit: str = "10/minute"
-    login_ip_rate_limit: str = "100/minute"
-    api_rate_limit: str = "600/minute"
+    # Limits ("N/second|minute|hour|day"); over one: 429 rate_limited with Retry-After.
+    login_rate_limit: str = "10/minute"  # failed logins per email
+    login_ip_rate_limit: str = "100/minute"  # failed logins per client address
+    ip_rate_limit: str = "1200/minute"  # every /api request per client address
+    api_rate_limit: str = "600/minute"  # gateway requests per store (validated API key)
+    user_rate_limit: str = "300/minute"  # cabinet requests per signed-in user
 
     # Open-banking (Connect): our team identity at the sandbox banks.
     bank_client_id: str = "team042"

@@ -27,6 +27,7 @@ from core.settings import Settings
 from launcher.seed_processing import seed_processing
 from models.merchants import Merchant, Store
 from models.users import Role, User
+from processing.webhooks import new_signing_secret
 
 DEMO_USERS = {
     "admin": ("admin@jivapay.dev", Role.admin),
@@ -72,7 +73,7 @@ def _ensure_store(session: Session, owner: User, box: SecretBox, creds: dict[str
             merchant_id=merchant.id,
             api_key_prefix=api_key[:12],
             api_key_hash=hash_api_key(api_key),
-            signing_secret_encrypted=box.encrypt("whsec_" + secrets.token_urlsafe(32)),
+            signing_secret_encrypted=box.encrypt(new_signing_secret()),
         )
     # A lost credentials file means the old key is unknown: rotate so the printed key works.
     store.api_key_prefix, store.api_key_hash = api_key[:12], hash_api_key(api_key)

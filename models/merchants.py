@@ -83,8 +83,13 @@ class SigningSecretRotated(SQLModel):
     previous_signing_secret_expires_at: UtcDatetime | None
 
 
-class StoreCreated(StorePublic):
-    """Returned once, at creation or key rotation: the only time secrets are shown."""
+class ApiKeyRotated(StorePublic):
+    """The new API key, shown only in this response (the signing secret is not shown again)."""
 
     api_key: str
+
+
+class StoreCreated(ApiKeyRotated):
+    """Returned once, at creation: the only time the signing secret is shown."""
+
     signing_secret: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import StringConstraints
@@ -11,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from contracts.processing import ActorType, PayinStatus
 from models.amounts import AmountStr
+from models.base import UtcDatetime
 
 CallbackUrl = Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2000)]
 
@@ -46,11 +46,11 @@ class PayinPublic(SQLModel):
     payment_method: str | None
     bank_code: str | None
     requisite: PaymentRequisite | None
-    expires_at: datetime | None
-    trader_deadline_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
+    expires_at: UtcDatetime | None
+    trader_deadline_at: UtcDatetime | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    finished_at: UtcDatetime | None
 
 
 class CancelRequest(SQLModel):
@@ -67,7 +67,7 @@ class OrderEventPublic(SQLModel):
     from_status: PayinStatus | None
     to_status: PayinStatus
     reason: str | None
-    at: datetime
+    at: UtcDatetime
 
 
 class CallbackAttemptPublic(SQLModel):
@@ -75,7 +75,7 @@ class CallbackAttemptPublic(SQLModel):
     status_code: int | None
     latency_ms: int
     error: str | None
-    at: datetime
+    at: UtcDatetime
 
 
 class CallbackDeliveryPublic(SQLModel):
@@ -84,8 +84,8 @@ class CallbackDeliveryPublic(SQLModel):
     url: str | None
     status: str
     attempts: list[CallbackAttemptPublic]
-    delivered_at: datetime | None
-    created_at: datetime
+    delivered_at: UtcDatetime | None
+    created_at: UtcDatetime
 
 
 class CallbackResent(SQLModel):

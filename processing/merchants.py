@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ from core.errors import NotFound
 from core.security import SecretBox, generate_api_key, hash_api_key
 from models.base import utcnow
 from models.merchants import (
+    ApiKeyRotated,
     Merchant,
     SigningSecretRotated,
     Store,
@@ -19,10 +19,7 @@ from models.merchants import (
     StoreCreated,
     StorePublic,
 )
-
-
-def new_signing_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+from processing.webhooks import new_signing_secret
 
 
 def merchant_of(session: Session, *, user_id: uuid.UUID) -> Merchant:
@@ -71,9 +68,7 @@ def stores(session: Session, *, user_id: uuid.UUID) -> list[Store]:
     return list(session.exec(select(Store).where(Store.merchant_id == merchant.id)).all())
 
 
-def rotate_api_key(
-    session: Session, *, user_id: uuid.UUID, store_id: uuid.UUID, box: SecretBox
-) -> StoreCreated:
+def rotate_api_key(session: Session, *, user_id: uuid.UUID, store_id: uuid.UUID) -> ApiKeyRotated:
     """A new API key; the old one stops working at once."""
     store = owned_store(session, user_id=user_id, store_id=store_id)
     api_key = generate_api_key()
@@ -81,7 +76,7 @@ def rotate_api_key(
     session.add(store)
     session.commit()
     session.refresh(store)
-    return _created(store, api_key, box.decrypt(store.signing_secret_encrypted))
+    return ApiKeyRotated(**StorePublic.model_validate(store).model_dump(), api_key=api_key)
 
 
 def rotate_signing_secret(

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import ipaddress
+import secrets
 import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
+
+from standardwebhooks.webhooks import Webhook
 
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data"}
@@ -31,11 +33,17 @@ class PinnedTarget:
     sni_hostname: str | None
 
 
+def new_signing_secret() -> str:
+    """`whsec_` + standard base64 of 32 random bytes, as Standard Webhooks defines it."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 def sign(secret: str, event_id: str, timestamp: int, body: bytes) -> str:
-    """`v1,<base64 HMAC-SHA256 over "{id}.{timestamp}.{body}">` keyed by the store secret."""
-    message = f"{event_id}.{timestamp}.".encode() + body
-    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
+    """`v1,<base64 HMAC-SHA256 over "{id}.{timestamp}.{body}">`, signed by the official
+    `standardwebhooks` package: the key is the base64-decoded part after `whsec_`, so any
+    Standard Webhooks library verifies what we send."""
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return Webhook(secret).sign(msg_id=event_id, timestamp=moment, data=body.decode())
 
 
 def is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -37,6 +37,7 @@ from launcher.services import (
     start_process,
     wait_for_port,
 )
+from tests import factories
 from worker import build_worker
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -112,6 +113,7 @@ def emulator_server(log_dir: Path, env: dict[str, str] | None = None) -> Iterato
 @pytest.fixture(scope="session")
 def bank_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with emulator_server(tmp_path_factory.mktemp("bank-emulator")) as url:
+        factories.EMULATOR["url"] = url
         yield url
 
 

@@ -42,9 +42,20 @@ def create_user(
         return user
 
 
+# Set by the suite's bank emulator fixture: identities handed out are fresh at its banks.
+EMULATOR = {"url": ""}
+
+
 def give_identity(engine: Engine, name: str, user_id: uuid.UUID) -> None:
-    """Hand a sandbox identity to a test's user, freeing it (and deleting what an earlier
-    test's user synced from it) first, as an administrator would."""
+    """Hand a sandbox identity to a test's user, freeing it first as an administrator would:
+    its consents revoked at the banks and what an earlier test's user synced deleted."""
+    if EMULATOR["url"]:
+        for bank in ("vbank", "abank", "sbank"):
+            httpx.post(
+                f"{EMULATOR['url']}/{bank}/admin/consents/revoke",
+                json={"client_id": name},
+                headers={"X-Emulator-Admin": "emulator-admin"},
+            ).raise_for_status()
     with Session(engine) as session:
         if session.get(SandboxIdentity, name) is None:
             session.add(SandboxIdentity(external_client_id=name, team=name.rsplit("-", 1)[0]))

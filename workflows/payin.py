@@ -35,6 +35,7 @@ EVENT_TYPES = {
     PayinStatus.expired: "payin.expired",
     PayinStatus.cancelled: "payin.cancelled",
     PayinStatus.disputed: "payin.disputed",
+    PayinStatus.failed: "payin.failed",
 }
 # Who may do what, in which status (validators reject everything else).
 CONFIRMABLE = {
@@ -85,6 +86,9 @@ class PayinWorkflow:
         self._outcome, self._status = outcome, PayinStatus(outcome.status)
         workflow.logger.info("pay-in %s matched: %s", inp.order_id, outcome.status)
         self._publish(outcome.trader_id)
+        if not outcome.matched and workflow.patched("notify-failed"):
+            # No requisite could take it: the merchant hears so, as of every final status.
+            await self._notify(EVENT_TYPES[PayinStatus.failed])
         if outcome.matched:
             await self._await_payment(outcome.expires_at)
         if self._status == PayinStatus.payment_claimed:

@@ -53,15 +53,11 @@ async def login(
     ctx = request.app.state.ctx
     ip = request.client.host if request.client else "-"
 
-    def check() -> User:
-        with Session(ctx.engine, expire_on_commit=False) as session:
-            throttle = request.app.state.login_throttle
-            return check_login(session, throttle, email=email, password=password, ip=ip)
-
+    limits = request.app.state.rate_limits
     try:
-        user = await run_in_threadpool(check)
+        user = await check_login(ctx.engine, limits, email=email, password=password, ip=ip)
     except LoginRefused as exc:
-        return page(
+        answer = page(
             request,
             "login.html",
             None,
@@ -70,6 +66,9 @@ async def login(
             error=exc.message,
             email=email,
         )
+        if exc.retry_after_s:
+            answer.headers["Retry-After"] = str(exc.retry_after_s)
+        return answer
     response = RedirectResponse(_safe_next(next, user), status_code=303)
     sign_in(response, ctx.settings, user)
     return response

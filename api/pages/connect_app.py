@@ -96,6 +96,19 @@ async def connect(
     return back(f"/app?watch={WATCH_POLLS}", notice="Connecting " + names)
 
 
+@router.post("/app/banks/{bank_code}/check")
+async def check(request: Request, user: PageConnectUser, bank_code: str) -> Response:
+    """ "I approved it in my bank": the waiting consent is checked now."""
+    ctx = request.app.state.ctx
+    try:
+        client = await ctx.temporal.get()
+        await onboarding.check_consent(ctx, client, user_id=user.id, bank_code=bank_code)
+    except DomainError as exc:
+        return back("/app", error=exc.message)
+    name = BANK_NAMES.get(bank_code, bank_code)
+    return back(f"/app?watch={WATCH_POLLS}", notice=f"Checking {name} now")
+
+
 @router.post("/app/banks/{bank_code}/reconnect")
 async def reconnect(request: Request, user: PageConnectUser, bank_code: str) -> Response:
     """Ask the bank for a new consent (after a revoke, an expiry or an error)."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from api.accounts import LoginRefused, check_login, register_connect_user
-from api.deps import CurrentUser, SessionDep, SettingsDep
-from api.errors import AppError, UnauthorizedError
+from api.deps import ContextDep, CurrentUser, SessionDep
+from api.errors import UnauthorizedError
+from api.ratelimit import RateLimited, client_ip
 from core.security import create_access_token
 from models.users import LoginRequest, TokenResponse, User, UserPublic, UserRegister
 
@@ -20,23 +21,22 @@ def register(body: UserRegister, session: SessionDep) -> User:
 
 
 @router.post("/login", response_model=TokenResponse)
-def login(
-    body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep
-) -> TokenResponse:
-    """Exchange email and password for a JWT access token."""
-    ip = request.client.host if request.client else "-"
+async def login(body: LoginRequest, request: Request, ctx: ContextDep) -> TokenResponse:
+    """Exchange email and password for a JWT access token (failed attempts are limited per
+    email and per address: 429 with Retry-After)."""
+    settings = ctx.settings
     try:
-        user = check_login(
-            session,
-            request.app.state.login_throttle,
+        user = await check_login(
+            ctx.engine,
+            request.app.state.rate_limits,
             email=body.email,
             password=body.password,
-            ip=ip,
+            ip=client_ip(request),
         )
     except LoginRefused as exc:
         if exc.status == 401:
             raise UnauthorizedError(exc.message, code=exc.code) from exc
-        raise AppError(exc.message, code=exc.code, status_code=exc.status) from exc
+        raise RateLimited(exc.message, exc.retry_after_s, code=exc.code) from exc
     token = create_access_token(settings, user.id, user.role.value)
     return TokenResponse(access_token=token, expires_in=settings.jwt_ttl_seconds)
 

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import ContextDep, CurrentAdmin, CurrentConnectUser, SessionDep, TemporalDep
 from connect import data, identities, onboarding
+from connect.bank_access import BankAccess
 from connect.connections import BANK_NAMES, connections_of
+from connect.identity_release import release_everywhere
 from contracts.connect import onboarding_workflow_id
 from models.banking import AccountPublic, TransactionPage
 from models.connect import (
@@ -167,8 +169,13 @@ def assign_sandbox_identity(
 @admin_router.post(
     "/sandbox-identities/{external_client_id}/release", response_model=SandboxIdentityPublic
 )
-def release_sandbox_identity(
+async def release_sandbox_identity(
     external_client_id: str, ctx: ContextDep, _admin: CurrentAdmin
 ) -> SandboxIdentity:
-    """Free an identity; what its holder synced from it is deleted first."""
-    return identities.release_identity(ctx.engine, external_client_id)
+    """Free an identity: its holder's consents are revoked at the banks, and what was synced
+    from it is deleted, before anybody else can take it."""
+    bank = BankAccess(ctx)
+    try:
+        return await release_everywhere(bank, external_client_id)
+    finally:
+        await bank.close()

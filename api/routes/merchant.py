@@ -9,6 +9,7 @@ from fastapi import APIRouter, status
 
 from api.deps import ContextDep, CurrentMerchant, SessionDep
 from models.merchants import (
+    ApiKeyRotated,
     SigningSecretRotated,
     SigningSecretRotation,
     Store,
@@ -35,12 +36,11 @@ def list_stores(session: SessionDep, user: CurrentMerchant) -> list[Store]:
     return merchants.stores(session, user_id=user.id)
 
 
-@router.post("/stores/{store_id}/rotate-key", response_model=StoreCreated)
-def rotate_key(
-    store_id: uuid.UUID, session: SessionDep, ctx: ContextDep, user: CurrentMerchant
-) -> StoreCreated:
-    """Issue a new API key; the old one stops working at once."""
-    return merchants.rotate_api_key(session, user_id=user.id, store_id=store_id, box=ctx.secrets)
+@router.post("/stores/{store_id}/rotate-key", response_model=ApiKeyRotated)
+def rotate_key(store_id: uuid.UUID, session: SessionDep, user: CurrentMerchant) -> ApiKeyRotated:
+    """Issue a new API key; the old one stops working at once. The signing secret is not
+    shown again (rotate it with rotate-signing-secret)."""
+    return merchants.rotate_api_key(session, user_id=user.id, store_id=store_id)
 
 
 @router.post("/stores/{store_id}/rotate-signing-secret", response_model=SigningSecretRotated)

@@ -205,3 +205,37 @@ async def test_each_user_holds_an_identity_of_their_own(
             assert ours == {a["account_id"] for a in at_bank["accounts"]}
             for account in ours:
                 assert seen.setdefault(account, me["id"]) == me["id"]  # nobody else's
+
+
+async def test_releasing_an_identity_revokes_at_the_bank_and_deletes_our_copy(
+    api: httpx.AsyncClient,
+    ctx: ServiceContext,
+    temporal_client: Client,
+    worker: None,
+    admin_headers: dict[str, str],
+) -> None:
+    user = await connect_user(api, ctx, slot=10)
+    progress = await onboard(temporal_client, ctx, user.user_id, ["vbank"])
+    assert progress.banks[0].status == "ready"
+    assert (await api.get("/api/accounts", headers=user.headers)).json()
+
+    released = await api.post(
+        "/api/admin/sandbox-identities/team042-10/release", headers=admin_headers
+    )
+    assert released.status_code == 200 and released.json()["user_id"] is None
+    assert (await api.get("/api/accounts", headers=user.headers)).json() == []
+    assert (await api.get("/api/consents", headers=user.headers)).json() == []
+    # The next holder is not handed the previous holder's approval: the bank says so.
+    async with httpx.AsyncClient(base_url=_emulator(ctx)) as bank:
+        token = (
+            await bank.post(
+                "/vbank/auth/bank-token",
+                params={"client_id": "team042", "client_secret": "emulator-team-secret"},
+            )
+        ).json()["access_token"]
+        probe = await bank.get(
+            "/vbank/accounts",
+            params={"client_id": "team042-10"},
+            headers={"Authorization": f"Bearer {token}", "X-Requesting-Bank": "team042"},
+        )
+    assert probe.status_code == 403

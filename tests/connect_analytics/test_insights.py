@@ -34,23 +34,23 @@ async def test_summary_by_period_category_and_day(
 
     body = await _get(api, user, "/api/transactions/summary?period=30d")
     [rub] = body["currencies"]
-    # 30 days back from 03-20 noon: salary 03-05; groceries 02-18, 03-01, 03-18;
-    # internet 02-25; rent 03-10.
-    assert (rub["start"], rub["end"]) == ("2026-02-18", "2026-03-20")
+    # The 30 calendar days 02-19 … 03-20: salary 03-05; groceries 03-01, 03-18 (not 02-18,
+    # the 31st day back); internet 02-25; rent 03-10.
+    assert (rub["start"], rub["end"]) == ("2026-02-19", "2026-03-20")
     assert rub["income"]["amount"] == "80000.00"
-    assert rub["spending"]["amount"] == "43000.00"
-    assert rub["net"]["amount"] == "37000.00"
+    assert rub["spending"]["amount"] == "39000.00"
+    assert rub["net"]["amount"] == "41000.00"
     by_category = {c["category"]: c["amount_minor"] for c in rub["spending_by_category"]}
-    assert by_category == {"rent_utilities": 3_100_000, "groceries": 1_200_000}
+    assert by_category == {"rent_utilities": 3_100_000, "groceries": 800_000}
     by_day = {d["date"]: d["amount_minor"] for d in rub["spending_by_day"]}
-    assert len(by_day) == 31
+    assert len(by_day) == 30 and sum(by_day.values()) == 3_900_000
     assert (by_day["2026-03-10"], by_day["2026-03-12"], by_day["2026-03-11"]) == (3_000_000, 0, 0)
 
     month = (await _get(api, user, "/api/transactions/summary?period=month"))["currencies"][0]
     # March: salary 80 000; rent 30 000 and groceries 2 × 4 000.
     assert (month["income"]["amount"], month["spending"]["amount"]) == ("80000.00", "38000.00")
     quarter = (await _get(api, user, "/api/transactions/summary?period=90d"))["currencies"][0]
-    assert quarter["start"] == "2025-12-20" and len(quarter["spending_by_day"]) == 91
+    assert quarter["start"] == "2025-12-21" and len(quarter["spending_by_day"]) == 90
 
 
 async def test_bad_period_is_a_422_in_the_error_shape(

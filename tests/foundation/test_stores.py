@@ -7,7 +7,6 @@ import uuid
 import httpx
 from sqlmodel import Session, select
 
-from api.deps import get_current_store
 from core.context import ServiceContext
 from core.security import hash_api_key
 from models.merchants import Store
@@ -35,7 +34,12 @@ async def test_store_key_shown_once_and_stored_hashed(
         assert api_key not in row.model_dump_json()
         assert signing_secret not in row.signing_secret_encrypted
         assert ctx.secrets.decrypt(row.signing_secret_encrypted) == signing_secret
-        assert get_current_store(session, api_key).id == row.id
+
+    # The key authenticates its store at the gateway (a 404 for an unknown order, not a 401).
+    probe = await api.get(
+        "/api/gateway/payins/by-merchant-order/none", headers={"X-API-Key": api_key}
+    )
+    assert probe.status_code == 404, probe.text
 
     listed = await api.get("/api/merchant/stores", headers=merchant.headers)
     assert listed.status_code == 200
@@ -54,6 +58,8 @@ async def test_rotate_key_invalidates_old_key(api: httpx.AsyncClient, ctx: Servi
     )
     assert rotated.status_code == 200
     assert rotated.json()["api_key"] != store["api_key"]
+    assert "signing_secret" not in rotated.json()  # shown once, at creation
+    assert store["signing_secret"] not in rotated.text
     with Session(ctx.engine) as session:
         found = session.exec(
             select(Store).where(Store.api_key_hash == hash_api_key(store["api_key"]))
@@ -100,7 +106,7 @@ async def test_rotate_signing_secret_keeps_the_old_one_during_the_overlap(
     assert new_secret != store["signing_secret"]
     assert rotated.json()["previous_signing_secret_expires_at"] is not None
     with Session(ctx.engine) as session:
-        row = session.exec(select(Store).where(Store.id == store["id"])).one()
+        row = session.exec(select(Store).where(Store.id == uuid.UUID(store["id"]))).one()
         assert ctx.secrets.decrypt(row.signing_secret_encrypted) == new_secret
         assert row.previous_signing_secret_encrypted is not None
         assert ctx.secrets.decrypt(row.previous_signing_secret_encrypted) == store["signing_secret"]

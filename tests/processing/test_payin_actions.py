@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -10,7 +11,14 @@ from sqlmodel import Session, select
 from core.context import ServiceContext
 from models.ledger import Hold, HoldStatus
 from models.orders import Order, OrderEvent
-from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
+from tests.processing.conftest import (
+    CallbackReceiver,
+    make_store,
+    make_trader,
+    new_currency,
+    payin_body,
+    verify_signature,
+)
 
 
 def hold_status(ctx: ServiceContext, order_id: str) -> HoldStatus:
@@ -147,10 +155,14 @@ async def test_other_store_and_other_trader_get_404(
 
 
 async def test_no_requisite_fails_with_reasons(
-    api: httpx.AsyncClient, ctx: ServiceContext, worker: None, admin_headers: dict[str, str]
+    api: httpx.AsyncClient,
+    ctx: ServiceContext,
+    worker: None,
+    admin_headers: dict[str, str],
+    receiver: CallbackReceiver,
 ) -> None:
     currency = new_currency(ctx)
-    store = make_store(ctx, currency)
+    store = make_store(ctx, currency, callback_url=receiver.url)
     await make_trader(api, ctx, currency, balance_minor=10_000)  # 100.00: too little
     await make_trader(api, ctx, currency, max_amount_minor=50_000)  # 500.00 at most
     response = await api.post(
@@ -168,6 +180,14 @@ async def test_no_requisite_fails_with_reasons(
         "amount_out_of_bounds",
         "insufficient_balance",
     ]
+    # The merchant is told too, as of every final status.
+    for _ in range(100):
+        if receiver.received:
+            break
+        await asyncio.sleep(0.1)
+    event = verify_signature(store.secret, receiver.received[0])
+    assert event["type"] == "payin.failed"
+    assert event["data"] | {"order_id": order_id, "failure_reason": "no_requisite"} == event["data"]
 
 
 async def test_unique_amount_shifts_within_store_bounds(

@@ -8,9 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from standardwebhooks.webhooks import WebhookVerificationError
 
+from contracts.processing import DEFAULT_CALLBACK_DELAYS_S
 from core.context import ServiceContext
-from processing.webhooks import CallbackBlockedError, pin_target
+from processing.webhooks import CallbackBlockedError, new_signing_secret, pin_target
 from tests.processing.conftest import (
     CallbackReceiver,
     make_store,
@@ -77,7 +79,7 @@ async def test_failing_endpoint_retried_then_delivered_once(
 async def test_rotated_secret_signs_alongside_the_new_one_until_it_expires(
     api: httpx.AsyncClient, ctx: ServiceContext, worker: None, receiver: CallbackReceiver
 ) -> None:
-    old_secret = "whsec_" + "o" * 32
+    old_secret = new_signing_secret()
     store, order = await completed_order(
         api,
         ctx,
@@ -105,7 +107,7 @@ async def test_rotated_secret_signs_alongside_the_new_one_until_it_expires(
     latest = receiver.received[-1]
     assert len({k.lower(): v for k, v in latest.headers.items()}["webhook-signature"].split()) == 1
     verify_signature(expired_store.secret, latest)
-    with pytest.raises(AssertionError):
+    with pytest.raises(WebhookVerificationError):
         verify_signature(old_secret, latest)
 
 
@@ -154,3 +156,9 @@ async def test_ssrf_guard_refuses_internal_targets(url: str) -> None:
 async def test_ssrf_guard_pins_resolved_address() -> None:
     target = await pin_target("http://127.0.0.1:9/x?y=1", allow_private=True)
     assert target.url == "http://127.0.0.1:9/x?y=1" and target.host == "127.0.0.1:9"
+
+
+def test_the_retry_ladder_keeps_trying_for_at_least_three_days() -> None:
+    delays = DEFAULT_CALLBACK_DELAYS_S
+    assert sum(delays) >= 3 * 86400
+    assert list(delays) == sorted(delays)  # never hammering a receiver that is down

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from sqlmodel import Session, func, select
@@ -85,7 +87,10 @@ async def test_bad_receipts_refused_before_storage(
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
     with Session(ctx.engine) as session:
-        assert session.exec(select(Receipt).where(Receipt.order_id == order["id"])).first() is None
+        assert (
+            session.exec(select(Receipt).where(Receipt.order_id == uuid.UUID(order["id"]))).first()
+            is None
+        )
     still = await api.get(f"/api/gateway/payins/{order['id']}", headers=store.headers)
     assert still.json()["status"] == "awaiting_payment"
 
@@ -106,7 +111,9 @@ async def test_good_receipt_stored_in_s3(
     )
     assert response.status_code == 200 and response.json()["status"] == "payment_claimed"
     with Session(ctx.engine) as session:
-        receipt = session.exec(select(Receipt).where(Receipt.order_id == order["id"])).one()
+        receipt = session.exec(
+            select(Receipt).where(Receipt.order_id == uuid.UUID(order["id"]))
+        ).one()
     assert receipt.content_type == "application/pdf" and receipt.size_bytes == len(pdf)
     assert ctx.storage.get(receipt.s3_key) == pdf
 

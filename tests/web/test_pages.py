@@ -7,8 +7,10 @@ import uuid
 
 import httpx
 from playwright.async_api import BrowserContext, Page, expect
+from sqlmodel import Session, select
 
 from core.context import ServiceContext
+from models.connect import Consent
 from models.users import Role
 from tests.connect.helpers import ADMIN
 from tests.factories import PASSWORD, create_user, login
@@ -123,6 +125,23 @@ async def test_a_connect_user_connects_banks_and_reads_the_dashboard(
     await page.click("form.connect button[type=submit]")
     waiting = page.locator("li[data-bank=sbank]")
     await expect(waiting).to_contain_text("waiting for your approval", timeout=30_000)
+    # The user approves in the bank's own app, then says so here: checked at once.
+    me = (await api.get("/api/auth/me", headers=headers)).json()
+    with Session(ctx.engine) as session:
+        request_id = session.exec(
+            select(Consent.request_id).where(
+                Consent.user_id == uuid.UUID(me["id"]), Consent.bank_code == "sbank"
+            )
+        ).one()
+    async with httpx.AsyncClient(base_url=bank_emulator) as bank_http:
+        decided = await bank_http.post(
+            "/sbank/admin/consents/decide", json={"request_id": request_id}, headers=ADMIN
+        )
+        decided.raise_for_status()
+    await page.click("li[data-bank=sbank] button:has-text('I approved it')")
+    ready = page.locator("li[data-bank=sbank][data-status=ready]")
+    await expect(ready).to_have_count(1, timeout=60_000)
+    await expect(ready.locator("[data-warning=agreements_unavailable]")).to_have_count(1)
 
 
 async def test_bank_text_is_shown_as_text_never_as_markup(
