@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from api.errors import install_error_handlers
 from api.metrics import DatabaseStateCollector
 from api.middleware import RequestIdMiddleware
+from api.openapi import install_openapi
 from api.pages import auth as page_auth
 from api.pages import connect_app as page_connect
 from api.pages import trader as page_trader
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
     )
     app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
+    install_openapi(app)
     # Forms of cookie sessions carry a CSRF token (the JSON API under /api/ is skipped).
     app.add_middleware(protect_forms, settings=settings)
     app.add_middleware(RequestIdMiddleware)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated, Self
 
+from pydantic import StrictBool, StrictInt, StringConstraints, model_validator
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, UtcDatetime, created_at_field, new_id
+from models.payins import CallbackUrl
 
 
 class Merchant(SQLModel, table=True):
@@ -58,8 +61,40 @@ class Store(StoreBase, table=True):
     created_at: datetime = created_at_field()
 
 
-class StoreCreate(StoreBase):
-    pass
+MAX_AMOUNT_MINOR = 10**15  # far beyond any order, far inside a BIGINT
+
+
+class StoreSettingsChecks(SQLModel):
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> Self:
+        low, high = getattr(self, "min_amount_minor", None), getattr(self, "max_amount_minor", None)
+        if low is not None and high is not None and low > high:
+            raise ValueError("min_amount_minor must not exceed max_amount_minor")
+        return self
+
+
+class StoreCreate(StoreSettingsChecks):
+    """A new store; the callback URL is checked (scheme, host, where it resolves) here."""
+
+    name: str = Field(min_length=1, max_length=200)
+    callback_url: CallbackUrl | None = None
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "RUB"
+    payin_enabled: StrictBool = True
+    payout_enabled: StrictBool = False
+    min_amount_minor: StrictInt = Field(default=10_000, ge=1, le=MAX_AMOUNT_MINOR)
+    max_amount_minor: StrictInt = Field(default=50_000_000, ge=1, le=MAX_AMOUNT_MINOR)
+    payin_fee_bps: StrictInt = Field(default=300, ge=0, le=10_000)
+    payout_fee_bps: StrictInt = Field(default=300, ge=0, le=10_000)
+    payment_deadline_seconds: StrictInt = Field(default=900, ge=60, le=86_400)
+    trader_deadline_seconds: StrictInt = Field(default=1800, ge=60, le=86_400)
+    amount_shift_step_minor: StrictInt = Field(default=100, ge=1, le=100_000)
+    amount_shift_max_minor: StrictInt = Field(default=1_000, ge=0, le=1_000_000)
+
+
+class StoreUpdate(SQLModel):
+    """What a merchant may change later; null leaves a field as it is (the URL: removes it)."""
+
+    callback_url: CallbackUrl | None = None
 
 
 class StorePublic(StoreBase):

@@ -4,15 +4,36 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
 from sqlmodel import Field, SQLModel
 
 from contracts.processing import ActorType, PayinStatus
 from models.amounts import AmountStr
 from models.base import UtcDatetime
 
-CallbackUrl = Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2000)]
+
+def callback_url_syntax(value: str) -> str:
+    """http(s), a host, no credentials; where it resolves to is checked when it is set and
+    again at each delivery (`processing.webhooks`)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("callback_url must be an http or https URL")
+    if not parts.hostname:
+        raise ValueError("callback_url must name a host")
+    if parts.username or parts.password:
+        raise ValueError("callback_url must not carry credentials")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError as exc:
+        raise ValueError("callback_url has an invalid port") from exc
+    return value
+
+
+CallbackUrl = Annotated[
+    str, StringConstraints(max_length=2000), AfterValidator(callback_url_syntax)
+]
 
 
 class PayinCreate(SQLModel):

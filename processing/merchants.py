@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from core.errors import NotFound
+from core.errors import Invalid, NotFound
 from core.security import SecretBox, generate_api_key, hash_api_key
 from models.base import utcnow
 from models.merchants import (
@@ -18,8 +18,10 @@ from models.merchants import (
     StoreCreate,
     StoreCreated,
     StorePublic,
+    StoreUpdate,
 )
-from processing.webhooks import new_signing_secret
+from models.traders import Currency
+from processing.webhooks import CallbackBlockedError, checked_addresses, new_signing_secret
 
 
 def merchant_of(session: Session, *, user_id: uuid.UUID) -> Merchant:
@@ -44,11 +46,32 @@ def _created(store: Store, api_key: str, signing_secret: str) -> StoreCreated:
     return StoreCreated(**public.model_dump(), api_key=api_key, signing_secret=signing_secret)
 
 
+def allowed_callback_url(url: str | None, allow_private: bool) -> str | None:
+    """The URL, if it may receive callbacks now: the SSRF check runs when a URL is set (and
+    again, pinned, at every delivery)."""
+    if url is not None:
+        try:
+            checked_addresses(url, allow_private)
+        except CallbackBlockedError as exc:
+            raise Invalid(
+                f"callback_url refused: {exc}", code="callback_url_refused", details={"url": url}
+            ) from exc
+    return url
+
+
 def create_store(
-    session: Session, *, user_id: uuid.UUID, body: StoreCreate, box: SecretBox
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    body: StoreCreate,
+    box: SecretBox,
+    allow_private: bool,
 ) -> StoreCreated:
     """A new store; its API key and signing secret are shown only in this answer."""
     merchant = merchant_of(session, user_id=user_id)
+    if session.get(Currency, body.currency) is None:
+        raise Invalid(f"Unknown currency {body.currency}", code="unknown_currency")
+    allowed_callback_url(body.callback_url, allow_private)
     api_key, signing_secret = generate_api_key(), new_signing_secret()
     store = Store(
         **body.model_dump(),
@@ -61,6 +84,24 @@ def create_store(
     session.commit()
     session.refresh(store)
     return _created(store, api_key, signing_secret)
+
+
+def update_store(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    store_id: uuid.UUID,
+    body: StoreUpdate,
+    allow_private: bool,
+) -> Store:
+    """Change what a merchant may change later: the callback URL (null removes it)."""
+    store = owned_store(session, user_id=user_id, store_id=store_id)
+    if "callback_url" in body.model_fields_set:
+        store.callback_url = allowed_callback_url(body.callback_url, allow_private)
+    session.add(store)
+    session.commit()
+    session.refresh(store)
+    return store
 
 
 def stores(session: Session, *, user_id: uuid.UUID) -> list[Store]:

@@ -28,6 +28,7 @@ from models.orders import Order
 from models.payins import PayinCreate, PayinPublic
 from models.traders import Currency
 from processing.errors import NoRequisite, OrderNotFound
+from processing.merchants import allowed_callback_url
 from processing.views import payin_public
 from workflows.payin import PayinWorkflow
 
@@ -139,6 +140,8 @@ async def create_payin(
     callback_delays_s: list[int],
 ) -> tuple[PayinPublic, bool]:
     """The matched pay-in (full requisite number) and whether this call created it."""
+    allow_private = ctx.settings.callback_allow_private
+    await asyncio.to_thread(allowed_callback_url, body.callback_url, allow_private)
 
     def find_or_create() -> tuple[Order, bool]:
         with Session(ctx.engine, expire_on_commit=False) as session:

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from standardwebhooks.webhooks import Webhook
 
-CGNAT = ipaddress.ip_network("100.64.0.0/10")
 METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data"}
 
 
@@ -46,22 +45,37 @@ def sign(secret: str, event_id: str, timestamp: int, body: bytes) -> str:
     return Webhook(secret).sign(msg_id=event_id, timestamp=moment, data=body.decode())
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, NAT64, Teredo client)."""
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.teredo:
+        return address.teredo[1]
+    return None
+
+
 def is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return is_internal(address.ipv4_mapped)
-    return (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-        or (isinstance(address, ipaddress.IPv4Address) and address in CGNAT)
-    )
+    """Anything but a globally routable unicast address, including an internal IPv4 address
+    wrapped in IPv6 (`::ffff:…`, 6to4 `2002::/16`, NAT64, Teredo)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            return is_internal(inner)
+    return not address.is_global or address.is_multicast
 
 
-async def pin_target(url: str, allow_private: bool) -> PinnedTarget:
-    """Check scheme and every resolved address; return a URL that connects to a checked IP."""
+def checked_addresses(
+    url: str, allow_private: bool
+) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address the URL's host resolves to, all of them allowed; CallbackBlockedError
+    otherwise. Used when a URL is set and again, pinned, at each delivery."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CallbackBlockedError("only http(s) URLs with a host are allowed")
@@ -70,7 +84,7 @@ async def pin_target(url: str, allow_private: bool) -> PinnedTarget:
         raise CallbackBlockedError("metadata hosts are refused")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise CallbackBlockedError(f"cannot resolve host: {exc.strerror or exc}") from exc
     addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
@@ -78,6 +92,14 @@ async def pin_target(url: str, allow_private: bool) -> PinnedTarget:
         raise CallbackBlockedError("host has no addresses")
     if not allow_private and any(is_internal(a) for a in addresses):
         raise CallbackBlockedError("host resolves to an internal address")
+    return addresses
+
+
+async def pin_target(url: str, allow_private: bool) -> PinnedTarget:
+    """Check scheme and every resolved address; return a URL that connects to a checked IP."""
+    addresses = await asyncio.to_thread(checked_addresses, url, allow_private)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
     chosen = addresses[0]
     literal = f"[{chosen}]" if chosen.version == 6 else str(chosen)
     netloc = f"{literal}:{parts.port}" if parts.port else literal

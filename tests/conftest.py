@@ -7,14 +7,16 @@ ports, and its own Redis key prefix, so runs never see each other's data.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -134,6 +136,8 @@ def settings(
         jwt_secret=secrets.token_urlsafe(48),
         fernet_key=Fernet.generate_key().decode(),
         api_rate_limit="100000/minute",
+        ip_rate_limit="100000/minute",
+        user_rate_limit="100000/minute",
         callback_allow_private=True,
         data_dir=Path(tempfile.gettempdir()) / f"jivapay-test-{run_id}",
         bank_base_urls={bank: f"{bank_emulator}/{bank}" for bank in ("vbank", "abank", "sbank")},
@@ -159,6 +163,33 @@ async def app(ctx: ServiceContext) -> AsyncIterator[FastAPI]:
     application = create_app(ctx.settings, context=ctx)
     async with application.router.lifespan_context(application):
         yield application
+
+
+MakeApi = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def make_api(ctx: ServiceContext) -> AsyncIterator[MakeApi]:
+    """Another API app on the suite's services with some settings changed (limits, the
+    callback address policy), its counters under a fresh Redis prefix."""
+    clients: list[httpx.AsyncClient] = []
+    stack = contextlib.AsyncExitStack()
+
+    async def build(**changes: Any) -> httpx.AsyncClient:
+        prefix = f"{ctx.settings.redis_key_prefix}{uuid.uuid4().hex[:6]}:"
+        settings = ctx.settings.model_copy(update={"redis_key_prefix": prefix, **changes})
+        # The same connections (database, Temporal, S3), seen through the changed settings.
+        application = create_app(settings, context=dataclasses.replace(ctx, settings=settings))
+        await stack.enter_async_context(application.router.lifespan_context(application))
+        transport = httpx.ASGITransport(app=application)
+        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        clients.append(client)
+        return client
+
+    async with stack:
+        yield build
+        for client in clients:
+            await client.aclose()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from models.merchants import (
     StoreCreate,
     StoreCreated,
     StorePublic,
+    StoreUpdate,
 )
 from processing import merchants
 
@@ -27,7 +28,31 @@ def create_store(
     body: StoreCreate, session: SessionDep, ctx: ContextDep, user: CurrentMerchant
 ) -> StoreCreated:
     """Create a store; its API key and signing secret are shown only in this response."""
-    return merchants.create_store(session, user_id=user.id, body=body, box=ctx.secrets)
+    return merchants.create_store(
+        session,
+        user_id=user.id,
+        body=body,
+        box=ctx.secrets,
+        allow_private=ctx.settings.callback_allow_private,
+    )
+
+
+@router.patch("/stores/{store_id}", response_model=StorePublic)
+def update_store(
+    store_id: uuid.UUID,
+    body: StoreUpdate,
+    session: SessionDep,
+    ctx: ContextDep,
+    user: CurrentMerchant,
+) -> Store:
+    """Change the store's callback URL (checked when set; null removes it)."""
+    return merchants.update_store(
+        session,
+        user_id=user.id,
+        store_id=store_id,
+        body=body,
+        allow_private=ctx.settings.callback_allow_private,
+    )
 
 
 @router.get("/stores", response_model=list[StorePublic])

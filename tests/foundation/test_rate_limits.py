@@ -2,50 +2,27 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
 
-from api.main import create_app
 from core.context import ServiceContext
 from models.users import Role
+from tests.conftest import MakeApi
 from tests.factories import PASSWORD, create_user, login
 from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
 
-Client = Callable[..., Awaitable[httpx.AsyncClient]]
-
 
 @pytest.fixture(params=["redis", "memory"])
-async def limited(
-    request: pytest.FixtureRequest, ctx: ServiceContext
-) -> AsyncIterator[Callable[..., Awaitable[httpx.AsyncClient]]]:
+async def limited(request: pytest.FixtureRequest, make_api: MakeApi) -> MakeApi:
     """An API app with the given limits (fresh counters), on Redis or in memory."""
-    clients: list[httpx.AsyncClient] = []
-    lifespans = []
 
-    async def build(**limits: str) -> httpx.AsyncClient:
-        settings = ctx.settings.model_copy(
-            update={
-                **limits,
-                "redis_key_prefix": f"{ctx.settings.redis_key_prefix}{uuid.uuid4().hex[:6]}:",
-                "redis_url": ctx.settings.redis_url if request.param == "redis" else None,
-            }
-        )
-        app = create_app(settings, context=ctx)
-        lifespan = app.router.lifespan_context(app)
-        await lifespan.__aenter__()
-        lifespans.append(lifespan)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-        clients.append(client)
-        return client
+    async def build(**limits: Any) -> httpx.AsyncClient:
+        redis = request.param == "redis"
+        return await make_api(**limits, **({} if redis else {"redis_url": None}))
 
-    yield build
-    for client in clients:
-        await client.aclose()
-    for lifespan in lifespans:
-        await lifespan.__aexit__(None, None, None)
+    return build
 
 
 def _assert_limited(response: httpx.Response, code: str = "rate_limited") -> None:
@@ -55,7 +32,7 @@ def _assert_limited(response: httpx.Response, code: str = "rate_limited") -> Non
 
 
 async def test_the_31st_create_in_a_minute_is_refused(
-    limited: Client, ctx: ServiceContext, worker: None
+    limited: MakeApi, ctx: ServiceContext, worker: None
 ) -> None:
     api = await limited(api_rate_limit="30/minute")
     currency = new_currency(ctx)
@@ -77,7 +54,7 @@ async def test_the_31st_create_in_a_minute_is_refused(
     assert fresh.status_code == 201, fresh.text
 
 
-async def test_made_up_keys_hit_the_per_address_limit(limited: Client) -> None:
+async def test_made_up_keys_hit_the_per_address_limit(limited: MakeApi) -> None:
     api = await limited(ip_rate_limit="20/minute")
     answers = [
         await api.get(
@@ -89,7 +66,9 @@ async def test_made_up_keys_hit_the_per_address_limit(limited: Client) -> None:
     _assert_limited(answers[20])
 
 
-async def test_a_signed_in_user_has_a_budget_per_user(limited: Client, ctx: ServiceContext) -> None:
+async def test_a_signed_in_user_has_a_budget_per_user(
+    limited: MakeApi, ctx: ServiceContext
+) -> None:
     api = await limited(user_rate_limit="5/minute")
     first, second = create_user(ctx.engine, Role.merchant), create_user(ctx.engine, Role.merchant)
     first_headers, second_headers = await login(api, first.email), await login(api, second.email)
@@ -99,7 +78,7 @@ async def test_a_signed_in_user_has_a_budget_per_user(limited: Client, ctx: Serv
     assert (await api.get("/api/merchant/stores", headers=second_headers)).status_code == 200
 
 
-async def test_the_login_lockout_says_when_to_retry(limited: Client, ctx: ServiceContext) -> None:
+async def test_the_login_lockout_says_when_to_retry(limited: MakeApi, ctx: ServiceContext) -> None:
     api = await limited(login_rate_limit="3/minute")
     user = create_user(ctx.engine, Role.merchant)
     wrong = {"email": user.email, "password": "wrong-password"}

@@ -20,7 +20,7 @@ async def test_store_key_shown_once_and_stored_hashed(
     merchant = await actor(api, ctx.engine, Role.merchant)
     created = await api.post(
         "/api/merchant/stores",
-        json={"name": "Main", "callback_url": "https://shop.example.com/cb"},
+        json={"name": "Main", "callback_url": "https://93.184.215.14/cb"},
         headers=merchant.headers,
     )
     assert created.status_code == 201, created.text

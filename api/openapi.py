@@ -1,0 +1,82 @@
+"""The OpenAPI document as the truth about errors: every operation declares the error
+answers it can give, in the one error shape the API really sends (FastAPI's default 422
+`detail` list is replaced, since our 422 is `{"error": …}` too)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "request_id"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "description": "Stable machine-readable code"},
+                "message": {"type": "string"},
+                "details": {"description": "What was wrong (e.g. each invalid field)"},
+            },
+        },
+        "request_id": {"type": "string"},
+    },
+}
+ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
+# Every operation: bad input, rate limits, dependencies down (Temporal, database).
+ALWAYS = {
+    "400": "Malformed request",
+    "422": "Invalid input (see `error.details`)",
+    "429": "Too many requests",
+    "503": "A dependency is unavailable; retry later",
+}
+AUTHENTICATED = {"401": "Missing or invalid credentials", "403": "Not allowed for this role"}
+WITH_PATH_ID = {"404": "Not found (or not yours)"}
+WRITES = {
+    "409": "Conflicts with the current state",
+    "413": "Body too large",
+    "415": "Unsupported media type",
+}
+
+
+def _error_responses(operation: dict[str, Any], method: str, path: str) -> dict[str, str]:
+    wanted = dict(ALWAYS)
+    if operation.get("security"):
+        wanted |= AUTHENTICATED
+    if "{" in path:
+        wanted |= WITH_PATH_ID
+    if method in ("post", "put", "patch", "delete"):
+        wanted |= WRITES
+    return wanted
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorResponse"] = ERROR_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        for path, item in schema.get("paths", {}).items():
+            for method, operation in item.items():
+                responses = operation.setdefault("responses", {})
+                for status, description in _error_responses(operation, method, path).items():
+                    answer: dict[str, Any] = {
+                        "description": description,
+                        "content": {"application/json": {"schema": ERROR_REF}},
+                    }
+                    if status in ("429", "503"):
+                        answer["headers"] = RETRY_AFTER
+                    responses[status] = answer
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
