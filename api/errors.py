@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.tracing import request_id_var
@@ -137,6 +138,29 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), None, headers)
 
 
+def _constraint(exc: DBAPIError) -> str | None:
+    """The name of the constraint a database error is about (PostgreSQL says it; SQLite
+    names the columns in its message)."""
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return str(name) if name else None
+
+
+async def _integrity_error(_: Request, exc: Exception) -> JSONResponse:
+    # A safety net: services map the conflicts they expect; this keeps any other one a
+    # clear 409 (never a 500, never the SQL values).
+    assert isinstance(exc, IntegrityError)
+    log.warning("integrity error on %s", _constraint(exc) or "a constraint")
+    details = {"constraint": _constraint(exc)}
+    return error_response(409, "conflict", "The change conflicts with existing data", details)
+
+
+async def _data_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DataError)
+    log.warning("data error: a value the database cannot store")
+    return error_response(422, "value_out_of_range", "A value is out of the allowed range")
+
+
 async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "Internal server error")
@@ -147,4 +171,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(domain.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -47,7 +47,8 @@ def _error_responses(operation: dict[str, Any], method: str, path: str) -> dict[
     wanted = dict(ALWAYS)
     if operation.get("security"):
         wanted |= AUTHENTICATED
-    if "{" in path:
+    names = [p.get("name", "") for p in operation.get("parameters", [])]
+    if "{" in path or any(name.endswith("_id") for name in names):
         wanted |= WITH_PATH_ID
     if method in ("post", "put", "patch", "delete"):
         wanted |= WRITES
@@ -68,7 +69,13 @@ def install_openapi(app: FastAPI) -> None:
         for path, item in schema.get("paths", {}).items():
             for method, operation in item.items():
                 responses = operation.setdefault("responses", {})
-                for status, description in _error_responses(operation, method, path).items():
+                declared = {
+                    status: answer.get("description", "")
+                    for status, answer in responses.items()
+                    if status[0] in "45"
+                }
+                wanted = declared | _error_responses(operation, method, path)
+                for status, description in wanted.items():
                     answer: dict[str, Any] = {
                         "description": description,
                         "content": {"application/json": {"schema": ERROR_REF}},

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, StrictInt, StringConstraints
 from sqlmodel import Field, SQLModel
 
 from contracts.processing import ActorType, PayinStatus
@@ -136,9 +136,11 @@ class BalancePublic(SQLModel):
 
 
 class StoreFeesUpdate(SQLModel):
-    payin_fee_bps: int | None = Field(default=None, ge=0, le=10_000)
-    payout_fee_bps: int | None = Field(default=None, ge=0, le=10_000)
-    amount_shift_step_minor: int | None = Field(default=None, ge=1, le=100_000)
-    amount_shift_max_minor: int | None = Field(default=None, ge=0, le=1_000_000)
-    payment_deadline_seconds: int | None = Field(default=None, ge=60, le=86_400)
-    trader_deadline_seconds: int | None = Field(default=None, ge=60, le=86_400)
+    """Sent fields change, others stay; null is refused (422): none of these can be absent."""
+
+    payin_fee_bps: StrictInt | None = Field(default=None, ge=0, le=10_000)
+    payout_fee_bps: StrictInt | None = Field(default=None, ge=0, le=10_000)
+    amount_shift_step_minor: StrictInt | None = Field(default=None, ge=1, le=100_000)
+    amount_shift_max_minor: StrictInt | None = Field(default=None, ge=0, le=1_000_000)
+    payment_deadline_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
+    trader_deadline_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)

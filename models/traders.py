@@ -7,9 +7,9 @@ import hmac
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import StringConstraints
+from pydantic import StrictBool, StrictInt, StringConstraints, model_validator
 from sqlalchemy import BigInteger, CheckConstraint
 from sqlmodel import Field, SQLModel
 
@@ -72,6 +72,11 @@ class RequisiteStatus(StrEnum):
     blocked = "blocked"
 
 
+MAX_MINOR = 10**15  # far beyond any amount, far inside a BIGINT
+MAX_COUNT = 1_000_000
+MAX_PRIORITY = 1_000_000
+
+
 class RequisiteLimits(SQLModel):
     """Static and dynamic limits; None means unlimited. Dynamic ones are computed from orders."""
 
@@ -118,8 +123,17 @@ class RequisiteCreate(RequisiteLimits):
     bank_code: str = Field(max_length=32)
     payment_method: str = Field(max_length=32)
     currency: str = Field(min_length=3, max_length=3)
-    payin_enabled: bool = True
-    payout_enabled: bool = False
+    payin_enabled: StrictBool = True
+    payout_enabled: StrictBool = False
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> Self:
+        if self.min_amount_minor > self.max_amount_minor:
+            raise ValueError("min_amount_minor must not exceed max_amount_minor")
+        for name in ("min_amount_minor", "max_amount_minor"):
+            if getattr(self, name) > MAX_MINOR:
+                raise ValueError(f"{name} must be at most {MAX_MINOR}")
+        return self
 
 
 class RequisitePublic(RequisiteLimits):
@@ -141,16 +155,19 @@ class RequisitePublic(RequisiteLimits):
 
 
 class RequisiteLimitsUpdate(SQLModel):
-    min_amount_minor: int | None = Field(default=None, ge=1)
-    max_amount_minor: int | None = Field(default=None, ge=1)
-    window_turnover_limit_minor: int | None = Field(default=None, ge=0)
-    daily_turnover_limit_minor: int | None = Field(default=None, ge=0)
-    monthly_turnover_limit_minor: int | None = Field(default=None, ge=0)
-    daily_count_limit: int | None = Field(default=None, ge=0)
-    monthly_count_limit: int | None = Field(default=None, ge=0)
-    max_open_orders: int | None = Field(default=None, ge=0)
-    cooldown_seconds: int | None = Field(default=None, ge=0, le=86_400)
-    priority: int | None = None
+    """Sent fields change, others stay. null means "no limit" where a limit may be absent;
+    for the amount bounds, cooldown and priority null is refused (422)."""
+
+    min_amount_minor: StrictInt | None = Field(default=None, ge=1, le=MAX_MINOR)
+    max_amount_minor: StrictInt | None = Field(default=None, ge=1, le=MAX_MINOR)
+    window_turnover_limit_minor: StrictInt | None = Field(default=None, ge=0, le=MAX_MINOR)
+    daily_turnover_limit_minor: StrictInt | None = Field(default=None, ge=0, le=MAX_MINOR)
+    monthly_turnover_limit_minor: StrictInt | None = Field(default=None, ge=0, le=MAX_MINOR)
+    daily_count_limit: StrictInt | None = Field(default=None, ge=0, le=MAX_COUNT)
+    monthly_count_limit: StrictInt | None = Field(default=None, ge=0, le=MAX_COUNT)
+    max_open_orders: StrictInt | None = Field(default=None, ge=0, le=MAX_COUNT)
+    cooldown_seconds: StrictInt | None = Field(default=None, ge=0, le=86_400)
+    priority: StrictInt | None = Field(default=None, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
 
 
 class TraderPublic(SQLModel):
@@ -166,9 +183,11 @@ class TraderPublic(SQLModel):
 
 
 class TraderUpdate(SQLModel):
-    is_active: bool | None = None
-    payin_enabled: bool | None = None
-    payout_enabled: bool | None = None
-    priority: int | None = None
-    payin_reward_bps: int | None = Field(default=None, ge=0, le=10_000)
-    payout_reward_bps: int | None = Field(default=None, ge=0, le=10_000)
+    """Sent fields change, others stay; null is refused (422): none of these can be absent."""
+
+    is_active: StrictBool | None = None
+    payin_enabled: StrictBool | None = None
+    payout_enabled: StrictBool | None = None
+    priority: StrictInt | None = Field(default=None, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
+    payin_reward_bps: StrictInt | None = Field(default=None, ge=0, le=10_000)
+    payout_reward_bps: StrictInt | None = Field(default=None, ge=0, le=10_000)

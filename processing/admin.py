@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, select
 
@@ -13,7 +13,7 @@ from models.ledger import AccountKind, Posting, PostingPublic
 from models.merchants import Store
 from models.orders import OrderEvent
 from models.payins import BalancePublic, DepositRequest, MatchReport
-from models.traders import Requisite, RequisiteStatus, Trader
+from models.traders import Currency, Requisite, RequisiteStatus, Trader
 from processing.ledger import account_for, deposit
 from processing.payins import owned_order
 from processing.views import balance_public, minor_units, posting_public
@@ -35,10 +35,25 @@ def save(session: Session, row: T) -> T:
     return row
 
 
+def sent_fields(model: type[SQLModel], body: SQLModel) -> dict[str, Any]:
+    """The fields the caller sent; an explicit null is accepted only where the column may be
+    empty (it then means "none"), refused with a 422 naming the fields elsewhere."""
+    changes = body.model_dump(exclude_unset=True)
+    columns = model.__table__.columns  # type: ignore[attr-defined]
+    refused = sorted(k for k, v in changes.items() if v is None and not columns[k].nullable)
+    if refused:
+        raise Invalid(
+            f"null is not allowed for {', '.join(refused)}",
+            code="null_not_allowed",
+            details={"fields": refused},
+        )
+    return changes
+
+
 def patch(session: Session, model: type[T], object_id: uuid.UUID, what: str, body: SQLModel) -> T:
     """Apply the fields the caller sent (and only those) to one row."""
     row = get_or_404(session, model, object_id, what)
-    row.sqlmodel_update(body.model_dump(exclude_unset=True))
+    row.sqlmodel_update(sent_fields(model, body))
     return save(session, row)
 
 
@@ -59,7 +74,7 @@ def set_requisite_status(
 
 def set_requisite_limits(session: Session, *, requisite_id: uuid.UUID, body: SQLModel) -> Requisite:
     requisite = get_or_404(session, Requisite, requisite_id, "Requisite")
-    requisite.sqlmodel_update(body.model_dump(exclude_unset=True))
+    requisite.sqlmodel_update(sent_fields(Requisite, body))
     if requisite.min_amount_minor > requisite.max_amount_minor:
         raise Invalid("min_amount_minor exceeds max_amount_minor", code="invalid_limits")
     return save(session, requisite)
@@ -78,6 +93,8 @@ def deposit_to_trader(
 ) -> BalancePublic:
     """Credit a trader from platform funding; the admin's reference makes a retry a no-op."""
     get_or_404(session, Trader, trader_id, "Trader")
+    if session.get(Currency, body.currency) is None:
+        raise Invalid(f"Unknown currency {body.currency}", code="unknown_currency")
     units = minor_units(session, body.currency)
     try:
         amount = to_minor(body.amount, units)

@@ -20,7 +20,11 @@ def register(body: UserRegister, session: SessionDep) -> User:
     return register_connect_user(session, body=body)
 
 
-@router.post("/login", response_model=TokenResponse)
+@router.post(
+    "/login",
+    response_model=TokenResponse,
+    responses={401: {"description": "Wrong email or password"}},
+)
 async def login(body: LoginRequest, request: Request, ctx: ContextDep) -> TokenResponse:
     """Exchange email and password for a JWT access token (failed attempts are limited per
     email and per address: 429 with Retry-After)."""

@@ -29,7 +29,7 @@ CHECKS = ",".join(
         "response_schema_conformance",
     )
 )
-EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "8")
+EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "5")
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +76,9 @@ async def test_every_operation_answers_as_documented(
         "--seed",
         "20261128",
         "--continue-on-failure",
+        # One worker: Hypothesis' source inspection is not thread-safe on Python 3.11.
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "30",
         "--no-shrink",

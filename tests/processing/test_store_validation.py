@@ -10,6 +10,7 @@ from core.context import ServiceContext
 from models.users import Role
 from tests.conftest import MakeApi
 from tests.factories import actor
+from tests.processing.conftest import make_store, make_trader, new_currency
 
 REFUSED_BY_SHAPE = [
     "ftp://shop.example.com/cb",
@@ -115,3 +116,52 @@ async def test_an_unknown_currency_is_a_422(api: httpx.AsyncClient, ctx: Service
         "/api/merchant/stores", json={"name": "Shop", "currency": "XXX"}, headers=merchant.headers
     )
     assert _error(response, 422)["code"] == "unknown_currency"
+
+
+async def test_admin_patches_with_nulls_and_huge_numbers_are_clear_4xx(
+    api: httpx.AsyncClient, ctx: ServiceContext, admin_headers: dict[str, str]
+) -> None:
+    currency = new_currency(ctx)
+    trader = await make_trader(api, ctx, currency)
+    store = make_store(ctx, currency)
+    limits = f"/api/admin/requisites/{trader.requisite_ids[0]}/limits"
+    for body in ({"priority": None}, {"min_amount_minor": None}, {"cooldown_seconds": None}):
+        refused = await api.patch(limits, json=body, headers=admin_headers)
+        assert _error(refused, 422)["code"] == "null_not_allowed"
+    unlimited = await api.patch(limits, json={"daily_count_limit": None}, headers=admin_headers)
+    assert unlimited.status_code == 200 and unlimited.json()["daily_count_limit"] is None
+    for body in ({"priority": 10**30}, {"max_amount_minor": 10**30}, {"priority": True}):
+        assert _error(await api.patch(limits, json=body, headers=admin_headers), 422)
+    inverted = {"min_amount_minor": 900_000, "max_amount_minor": 100}
+    assert _error(await api.patch(limits, json=inverted, headers=admin_headers), 422)
+
+    traders = f"/api/admin/traders/{trader.trader_id}"
+    assert _error(await api.patch(traders, json={"is_active": None}, headers=admin_headers), 422)
+    fees = f"/api/admin/stores/{store.store_id}/processing"
+    refused = await api.patch(fees, json={"payin_fee_bps": None}, headers=admin_headers)
+    assert _error(refused, 422)["code"] == "null_not_allowed"
+
+    deposit = await api.post(
+        f"/api/admin/traders/{trader.trader_id}/deposit",
+        json={"amount": "10.00", "currency": "XXX", "reference": "r1"},
+        headers=admin_headers,
+    )
+    assert _error(deposit, 422)["code"] == "unknown_currency"
+
+
+async def test_a_requisite_with_inverted_bounds_is_a_422_not_a_conflict(
+    api: httpx.AsyncClient, ctx: ServiceContext
+) -> None:
+    currency = new_currency(ctx)
+    trader = await make_trader(api, ctx, currency, requisites=0)
+    body = {
+        "number": "2200123412341234",
+        "holder_name": "Ivan P.",
+        "bank_code": "sber",
+        "payment_method": "card",
+        "currency": currency,
+        "min_amount_minor": 900_000,
+        "max_amount_minor": 100,
+    }
+    response = await api.post("/api/trader/requisites", json=body, headers=trader.headers)
+    assert _error(response, 422)["code"] == "validation_error"
