@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     worker_build_id: str | None = None
 
     s3_endpoint_url: str = "http://127.0.0.1:8333"
+    # SeaweedFS's own ports under `make run` (each gRPC twin is the port + 10000): change them
+    # to run a second platform on the same host.
+    seaweed_master_port: int = Field(default=9333, ge=1, le=55535)
+    seaweed_volume_port: int = Field(default=9340, ge=1, le=55535)
+    seaweed_filer_port: int = Field(default=8888, ge=1, le=55535)
+    seaweed_admin_port: int = Field(default=23646, ge=1, le=55535)
     s3_bucket: str = "jivapay"
     s3_access_key: str = "jivapay"
     s3_secret_key: SecretStr = SecretStr("jivapay-local-secret")

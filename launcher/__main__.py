@@ -102,8 +102,7 @@ class Platform:
 
 def main() -> int:
     settings = get_settings()
-    data_dir = settings.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_data_dir(settings)
     ensure_local_secrets(data_dir)
     get_settings.cache_clear()
     settings = get_settings()
@@ -134,13 +133,39 @@ def main() -> int:
     return code
 
 
+def seaweed_ports(settings: Settings) -> SeaweedPorts:
+    """Every SeaweedFS port from settings (gRPC twins: + 10000), so two platforms with
+    different settings can run side by side."""
+    return SeaweedPorts(
+        s3=_host_port(settings.s3_endpoint_url, 8333)[1],
+        master=settings.seaweed_master_port,
+        volume=settings.seaweed_volume_port,
+        filer=settings.seaweed_filer_port,
+        admin=settings.seaweed_admin_port,
+    )
+
+
+def private_data_dir(settings: Settings) -> Path:
+    """The data folder, readable by its owner only: 0700, and 0600 for every file in it
+    (the SQLite database, secrets, demo credentials, logs) — also when made by an older run."""
+    os.umask(0o077)  # whatever the launcher and its children create from now on
+    data_dir = settings.data_dir
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    for path in data_dir.rglob("*"):
+        if path.is_symlink():
+            continue
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    return data_dir
+
+
 def start_services(platform: Platform, settings: Settings, log_dir: Path) -> None:
     host, port = _host_port(settings.temporal_address, 7233)
     db_file = settings.data_dir / "temporal.db"
     args = temporal_args(db_file, host, port, settings.temporal_ui_port, dev_server_flags())
     platform.start("temporal", args, log_dir, host, port)
     s3_host, s3_port = _host_port(settings.s3_endpoint_url, 8333)
-    ports = SeaweedPorts(s3=s3_port, master=9333, volume=9340, filer=8888, admin=23646)
+    ports = seaweed_ports(settings)
     args = seaweed_args(settings.data_dir / "seaweedfs", s3_host, ports, fixed_grpc=True)
     platform.start("seaweedfs", args, log_dir, s3_host, s3_port)
     emulator = [sys.executable, "-m", "bank_emulator", "--host", "127.0.0.1"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -12,9 +13,9 @@ import threading
 import time
 from pathlib import Path
 
-from core.settings import ROOT_DIR
-from launcher.__main__ import Platform
-from launcher.services import start_process
+from core.settings import ROOT_DIR, Settings
+from launcher.__main__ import Platform, private_data_dir, seaweed_ports
+from launcher.services import seaweed_args, start_process
 
 
 def test_a_crashed_child_is_restarted_with_backoff(tmp_path: Path) -> None:
@@ -75,3 +76,58 @@ def test_children_die_with_a_killed_launcher(tmp_path: Path) -> None:
     while _alive(child_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(child_pid)
+
+
+def _launch_ports(settings: Settings) -> set[int]:
+    """Every port `make run` binds: API, Temporal frontend and UI, the emulator, S3 and
+    SeaweedFS's internals with their gRPC twins (read off the command lines it builds)."""
+    ports = seaweed_ports(settings)
+    args = seaweed_args(settings.data_dir / "seaweedfs", "127.0.0.1", ports, fixed_grpc=True)
+    seaweed = {int(a.split("=", 1)[1]) for a in args if ".port" in a and a.split("=", 1)[1] != "0"}
+    temporal = int(settings.temporal_address.rsplit(":", 1)[1])
+    return seaweed | {
+        settings.api_port,
+        temporal,
+        settings.temporal_ui_port,
+        settings.bank_emulator_port,
+    }
+
+
+def test_two_platforms_with_other_ports_share_none(tmp_path: Path) -> None:
+    first = Settings(environment="development", data_dir=tmp_path / "a")
+    second = Settings(
+        environment="development",
+        data_dir=tmp_path / "b",
+        api_port=18000,
+        temporal_address="127.0.0.1:17233",
+        temporal_ui_port=18233,
+        bank_emulator_port=18100,
+        s3_endpoint_url="http://127.0.0.1:18333",
+        seaweed_master_port=9433,
+        seaweed_volume_port=9440,
+        seaweed_filer_port=8988,
+        seaweed_admin_port=23746,
+    )
+    ours, theirs = _launch_ports(first), _launch_ports(second)
+    assert len(ours) == len(theirs) == 13  # 4 services + S3 + 4 SeaweedFS ports and 4 twins
+    assert ours.isdisjoint(theirs)
+
+
+def test_the_data_folder_is_private(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    (data_dir / "logs").mkdir(parents=True)
+    old = data_dir / "jivapay.sqlite3"
+    old.write_text("")
+    old.chmod(0o644)
+    (data_dir / "logs" / "api.log").write_text("")
+    previous = os.umask(0o022)
+    try:
+        private_data_dir(Settings(environment="development", data_dir=data_dir))
+        fresh = data_dir / "demo-credentials.json"
+        fresh.write_text("{}")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data_dir / "logs").stat().st_mode) == 0o700
+    for path in (old, data_dir / "logs" / "api.log", fresh):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

@@ -130,8 +130,13 @@ async def test_admin_patches_with_nulls_and_huge_numbers_are_clear_4xx(
         assert _error(refused, 422)["code"] == "null_not_allowed"
     unlimited = await api.patch(limits, json={"daily_count_limit": None}, headers=admin_headers)
     assert unlimited.status_code == 200 and unlimited.json()["daily_count_limit"] is None
-    for body in ({"priority": 10**30}, {"max_amount_minor": 10**30}, {"priority": True}):
-        assert _error(await api.patch(limits, json=body, headers=admin_headers), 422)
+    huge: list[dict[str, object]] = [
+        {"priority": 10**30},
+        {"max_amount_minor": 10**30},
+        {"priority": True},
+    ]
+    for wrong in huge:
+        assert _error(await api.patch(limits, json=wrong, headers=admin_headers), 422)
     inverted = {"min_amount_minor": 900_000, "max_amount_minor": 100}
     assert _error(await api.patch(limits, json=inverted, headers=admin_headers), 422)
 
