@@ -28,6 +28,7 @@ from api.routes import (
     insights,
     merchant,
     processing_admin,
+    reference,
     trader,
 )
 from core.context import ServiceContext
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
         app.include_router(pages.router)
     app.include_router(auth.router, prefix="/api/auth", tags=["auth"])
     app.include_router(merchant.router, prefix="/api/merchant", tags=["merchant"])
+    app.include_router(reference.router, prefix="/api/reference", tags=["reference"])
     # Before connect's routes: /transactions/summary must not be taken for a transaction id.
     app.include_router(insights.router, prefix="/api", tags=["connect"])
     app.include_router(dashboard.router, prefix="/api", tags=["connect"])

@@ -9,7 +9,14 @@ from temporalio.client import Client
 from contracts.connect import ConsentState
 from core.context import ServiceContext
 from models.connect import Consent, ConsentEvent, ConsentKind
-from tests.connect.helpers import connect_user, onboard, transactions_of, wait_for_status
+from tests.connect.helpers import (
+    connect_user,
+    emulator_admin,
+    onboard,
+    sync_runs,
+    transactions_of,
+    wait_for_status,
+)
 from workflows.onboarding import OnboardingWorkflow
 
 
@@ -114,3 +121,38 @@ async def test_user_revokes_a_consent(
     status = (await api.get("/api/onboarding/status", headers=user.headers)).json()
     abank = next(b for b in status["banks"] if b["bank_code"] == "abank")
     assert abank["status"] == "not_connected"
+    # The agreement consent given with it is withdrawn too, here and at the bank.
+    after = {
+        c["kind"]: c["status"]
+        for c in (await api.get("/api/consents", headers=user.headers)).json()
+    }
+    assert after == {"accounts": "revoked", "product_agreements": "revoked"}
+    agreements = next(c for c in consents if c["kind"] == "product_agreements")
+    async with httpx.AsyncClient(base_url=ctx.settings.bank_base_urls["abank"]) as bank:
+        login = await bank.post(
+            "/auth/login", json={"username": "team042-7", "password": "emulator-team-secret"}
+        )
+        token = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        at_bank = await bank.get(
+            f"/product-agreement-consents/{agreements['bank_consent_id']}", headers=token
+        )
+    assert at_bank.json()["status"] == "revoked"
+
+
+async def test_a_bank_that_fails_ends_in_error_while_the_others_connect(
+    api: httpx.AsyncClient, ctx: ServiceContext, temporal_client: Client, worker: None
+) -> None:
+    """HTML 500s on every call after the token: the client's own retries, then a readable
+    error; nothing retried without bound, no sync run left open, the other bank ready."""
+    user = await connect_user(api, ctx, slot=4)
+    emulator = ctx.settings.bank_base_urls["vbank"].rsplit("/", 1)[0]
+    await emulator_admin(emulator, "abank", "faults", {"fail_next_5xx": 5, "status_5xx": 500})
+    try:
+        progress = await onboard(temporal_client, ctx, user.user_id, ["abank", "vbank"])
+    finally:
+        await emulator_admin(emulator, "abank", "faults", {"fail_next_5xx": 0, "status_5xx": 503})
+    by_bank = {p.bank_code: p for p in progress.banks}
+    assert by_bank["vbank"].status == "ready"
+    assert by_bank["abank"].status == "error"
+    assert "500" in (by_bank["abank"].last_error or "")
+    assert all(run.status != "running" for run in sync_runs(ctx, user.user_id))

@@ -192,3 +192,25 @@ async def test_admin_reads_raw_logs_of_a_user(
     assert {r["direction"] for r in rows} == {"request", "response"}
     forbidden = await api.get("/api/admin/raw-logs", headers=vbank_user.headers)
     assert forbidden.status_code == 403
+
+
+async def test_a_sync_failing_at_the_accounts_call_closes_its_run(
+    vbank_user: Actor, ctx: ServiceContext, temporal_client: Client
+) -> None:
+    async def faults_503() -> int:
+        async with httpx.AsyncClient(base_url=_emulator(ctx)) as http:
+            answer = await http.get(
+                "/vbank/admin/stats", headers={"X-Emulator-Admin": "emulator-admin"}
+            )
+        count: int = answer.json()["stats"].get("faults_503", 0)
+        return count
+
+    before = await faults_503()
+    await emulator_admin(_emulator(ctx), "vbank", "faults", {"fail_next_5xx": 5})
+    result = await sync(temporal_client, ctx, vbank_user.user_id, "vbank")
+    assert result.status == "error" and "503" in (result.error or "")
+    runs = sync_runs(ctx, vbank_user.user_id)
+    assert runs[-1].status == "error" and runs[-1].finished_at is not None
+    assert all(run.status != "running" for run in runs)
+    # One retry budget (the client's five attempts), not five times six.
+    assert await faults_503() - before == 5
