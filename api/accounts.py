@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from api.ratelimit import RateLimits
-from core.errors import Conflict
-from core.security import hash_password, verify_password
+from core.security import verify_password
 from models.users import Role, User, UserRegister
+from processing.users import add_account
 
 
 class LoginRefused(Exception):
@@ -47,20 +46,10 @@ async def check_login(
 
 def register_connect_user(session: Session, *, body: UserRegister) -> User:
     """A Connect user; a sandbox identity at the banks is assigned on first bank connection."""
-    email = body.email.lower()
-    if session.exec(select(User.id).where(User.email == email)).first():
-        raise Conflict("Email is already registered", code="email_taken")
-    user = User(
-        email=email,
-        full_name=body.full_name,
-        password_hash=hash_password(body.password),
+    return add_account(
+        session,
+        email=body.email,
+        password=body.password,
         role=Role.connect_user,
+        full_name=body.full_name,
     )
-    session.add(user)
-    try:
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        raise Conflict("Email is already registered", code="email_taken") from exc
-    session.refresh(user)
-    return user

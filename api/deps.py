@@ -8,7 +8,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from api.errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
@@ -16,7 +16,7 @@ from api.ratelimit import limits_of
 from core.context import ServiceContext
 from core.security import InvalidTokenError, decode_access_token, hash_api_key
 from core.settings import Settings
-from models.merchants import Store
+from models.merchants import Merchant, Store
 from models.traders import Trader
 from models.users import Role, User
 from processing import traders
@@ -126,7 +126,13 @@ async def get_current_store(
 ) -> Store:
     if not api_key:
         raise UnauthorizedError("X-API-Key header required", code="api_key_required")
-    query = select(Store).where(Store.api_key_hash == hash_api_key(api_key))
+    # A blocked merchant's stores stop answering too.
+    query = (
+        select(Store)
+        .join(Merchant, col(Merchant.id) == Store.merchant_id)
+        .join(User, col(User.id) == Merchant.owner_user_id)
+        .where(Store.api_key_hash == hash_api_key(api_key), col(User.is_active))
+    )
     store = await run_in_threadpool(_read_and_release, session, lambda: session.exec(query).first())
     if store is None or not store.is_active:
         raise UnauthorizedError("Invalid API key", code="invalid_api_key")

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from api.audit import audit_admin_writes
 from api.errors import install_error_handlers
 from api.metrics import DatabaseStateCollector
 from api.middleware import RequestIdMiddleware
@@ -27,9 +28,11 @@ from api.routes import (
     health,
     insights,
     merchant,
+    merchant_cabinet,
     processing_admin,
     reference,
     trader,
+    users_admin,
 )
 from core.context import ServiceContext
 from core.logging import configure_logging, install_request_id
@@ -74,17 +77,29 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
         app.include_router(pages.router)
     app.include_router(auth.router, prefix="/api/auth", tags=["auth"])
     app.include_router(merchant.router, prefix="/api/merchant", tags=["merchant"])
+    app.include_router(merchant_cabinet.router, prefix="/api/merchant", tags=["merchant"])
     app.include_router(reference.router, prefix="/api/reference", tags=["reference"])
     # Before connect's routes: /transactions/summary must not be taken for a transaction id.
     app.include_router(insights.router, prefix="/api", tags=["connect"])
     app.include_router(dashboard.router, prefix="/api", tags=["connect"])
-    app.include_router(category_rules.router, prefix="/api/admin", tags=["admin"])
+    # Staff writes under /api/admin are audited (who, what, before and after).
+    audited = [Depends(audit_admin_writes)]
+    app.include_router(
+        category_rules.router, prefix="/api/admin", tags=["admin"], dependencies=audited
+    )
     app.include_router(connect.router, prefix="/api", tags=["connect"])
-    app.include_router(connect.admin_router, prefix="/api/admin", tags=["admin"])
+    app.include_router(
+        connect.admin_router, prefix="/api/admin", tags=["admin"], dependencies=audited
+    )
     app.include_router(gateway.router, prefix="/api/gateway", tags=["gateway"])
     app.include_router(callbacks.router, prefix="/api/gateway", tags=["gateway"])
     app.include_router(trader.router, prefix="/api/trader", tags=["trader"])
-    app.include_router(processing_admin.router, prefix="/api/admin", tags=["admin"])
+    app.include_router(
+        processing_admin.router, prefix="/api/admin", tags=["admin"], dependencies=audited
+    )
+    app.include_router(
+        users_admin.router, prefix="/api/admin", tags=["admin"], dependencies=audited
+    )
     return app
 
 

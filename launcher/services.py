@@ -164,8 +164,9 @@ def seaweed_args(
     args += [f"-volume.port={ports.volume}", f"-filer.port={ports.filer}"]
     args += [f"-admin.port={ports.admin}", "-admin.ui=false", "-webdav=false"]
     args += ["-s3.port.iceberg=0", "-s3.port.lance=0"]
-    # gRPC ports: the usual http port + 10000 for the platform, free ones for test instances.
-    for part in ("master", "volume", "filer", "admin"):
+    # gRPC ports (S3 has one too): the http port + 10000 for the platform, so they follow
+    # the settings; free ones for test instances.
+    for part in ("s3", "master", "volume", "filer", "admin"):
         http_port = getattr(ports, part)
         args.append(f"-{part}.port.grpc={http_port + 10000 if fixed_grpc else free_port()}")
     return args

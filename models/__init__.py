@@ -1,6 +1,7 @@
 """SQLModel tables and API schemas. Importing this package registers every table."""
 
 from models.analytics import AnalyticsSnapshot, CategoryRuleRow
+from models.audit import AuditEntry
 from models.banking import BalanceSnapshot, BankAccount, BankTransaction, ProductAgreement, SyncRun
 from models.base import metadata
 from models.connect import BankConnection, BankToken, Consent, ConsentEvent, RawApiLog
@@ -30,4 +31,4 @@ __all__ = [
 __all__ += ["Bank", "Currency", "PaymentMethod", "Requisite", "Trader"]
 __all__ += ["CallbackAttempt", "CallbackDelivery", "Order", "OrderEvent", "Receipt"]
 __all__ += ["Entry", "Hold", "LedgerAccount", "Posting"]
-__all__ += ["CategoryRuleRow", "SandboxIdentity"]
+__all__ += ["AuditEntry", "CategoryRuleRow", "SandboxIdentity"]

@@ -83,3 +83,28 @@ class TokenResponse(SQLModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
+
+
+class StaffRole(StrEnum):
+    """Accounts an administrator creates (Connect users sign up themselves)."""
+
+    admin = "admin"
+    support = "support"
+    merchant = "merchant"
+    trader = "trader"
+
+
+class UserCreate(SQLModel):
+    """A new account; without `password` a one-time password is generated and shown once."""
+
+    email: EmailStr
+    role: StaffRole
+    full_name: str | None = Field(default=None, max_length=200)
+    password: str | None = Field(default=None, min_length=10, max_length=128)
+    # For merchants: the merchant's display name (defaults to the email).
+    merchant_name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class UserCreated(UserPublic):
+    # Set only when the server generated it: give it to the user, it is not shown again.
+    one_time_password: str | None = None

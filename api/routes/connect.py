@@ -6,8 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
+from api.audit import action_of, record
 from api.deps import ContextDep, CurrentAdmin, CurrentConnectUser, SessionDep, TemporalDep
 from connect import data, identities, onboarding
 from connect.bank_access import BankAccess
@@ -26,7 +27,7 @@ from models.connect import (
     RawApiLogPublic,
     WorkflowStarted,
 )
-from models.users import IdentityAssign, SandboxIdentity, SandboxIdentityPublic
+from models.users import IdentityAssign, SandboxIdentity, SandboxIdentityPublic, User
 
 router = APIRouter()
 admin_router = APIRouter()
@@ -159,23 +160,51 @@ def list_sandbox_identities(ctx: ContextDep, _admin: CurrentAdmin) -> list[Sandb
     "/sandbox-identities/{external_client_id}/assign", response_model=SandboxIdentityPublic
 )
 def assign_sandbox_identity(
-    external_client_id: str, body: IdentityAssign, ctx: ContextDep, _admin: CurrentAdmin
+    external_client_id: str,
+    body: IdentityAssign,
+    request: Request,
+    ctx: ContextDep,
+    admin: CurrentAdmin,
 ) -> SandboxIdentity:
     """Give a free identity to a Connect user who holds none."""
     identities.ensure_pool(ctx.engine, ctx.settings)
-    return identities.assign_specific(ctx.engine, external_client_id, body.user_id)
+    assigned = identities.assign_specific(ctx.engine, external_client_id, body.user_id)
+    _audit(request, ctx, admin, external_client_id, {"user_id": None}, {"user_id": body.user_id})
+    return assigned
 
 
 @admin_router.post(
     "/sandbox-identities/{external_client_id}/release", response_model=SandboxIdentityPublic
 )
 async def release_sandbox_identity(
-    external_client_id: str, ctx: ContextDep, _admin: CurrentAdmin
+    external_client_id: str, request: Request, ctx: ContextDep, admin: CurrentAdmin
 ) -> SandboxIdentity:
     """Free an identity: its holder's consents are revoked at the banks, and what was synced
     from it is deleted, before anybody else can take it."""
     bank = BankAccess(ctx)
     try:
-        return await release_everywhere(bank, external_client_id)
+        held = identities.get_identity(ctx.engine, external_client_id).user_id
+        released = await release_everywhere(bank, external_client_id)
     finally:
         await bank.close()
+    _audit(request, ctx, admin, external_client_id, {"user_id": held}, {"user_id": None})
+    return released
+
+
+def _audit(
+    request: Request,
+    ctx: ContextDep,
+    admin: User,
+    identity: str,
+    before: dict[str, object],
+    after: dict[str, object],
+) -> None:
+    record(
+        ctx.engine,
+        actor=admin.id,
+        action=action_of(request),
+        target_type="SandboxIdentity",
+        target_id=identity,
+        before=before,
+        after=after,
+    )

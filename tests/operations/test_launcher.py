@@ -102,14 +102,14 @@ def test_two_platforms_with_other_ports_share_none(tmp_path: Path) -> None:
         temporal_address="127.0.0.1:17233",
         temporal_ui_port=18233,
         bank_emulator_port=18100,
-        s3_endpoint_url="http://127.0.0.1:18333",
+        s3_endpoint_url="http://127.0.0.1:18433",
         seaweed_master_port=9433,
         seaweed_volume_port=9440,
         seaweed_filer_port=8988,
         seaweed_admin_port=23746,
     )
     ours, theirs = _launch_ports(first), _launch_ports(second)
-    assert len(ours) == len(theirs) == 13  # 4 services + S3 + 4 SeaweedFS ports and 4 twins
+    assert len(ours) == len(theirs) == 14  # 4 services, S3 and 4 SeaweedFS ports, 5 twins
     assert ours.isdisjoint(theirs)
 
 

@@ -1,0 +1,259 @@
+"""The merchant's own view: orders (filtered, keyset pages, CSV), balances per store and
+currency, the statement of a store account with a running balance, callback deliveries.
+
+Everything is scoped to the signed-in merchant's stores; another merchant's ids are 404.
+Cursors are opaque (base64 of the last row's sort key), so pages never skip or repeat rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from core.errors import Invalid, NotFound
+from models.amounts import to_decimal
+from models.base import as_utc
+from models.cabinet import DeliveryRow, StatementLine, StatementPage, StoreBalance
+from models.ledger import AccountKind, Entry, LedgerAccount, Posting
+from models.merchants import Store
+from models.orders import CallbackDelivery, Order
+from models.payins import PayinPublic
+from processing.merchants import merchant_of
+from processing.views import minor_units, payin_public
+
+CSV_COLUMNS = (
+    "id",
+    "merchant_order_id",
+    "status",
+    "requested_amount",
+    "amount",
+    "currency",
+    "failure_reason",
+    "created_at",
+    "finished_at",
+)
+
+
+@dataclass
+class OrderFilter:
+    status: str | None = None
+    store_id: uuid.UUID | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    amount_min_minor: int | None = None
+    amount_max_minor: int | None = None
+
+
+def encode_cursor(*key: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps([str(k) for k in key]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> list[str]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        assert isinstance(values, list) and all(isinstance(v, str) for v in values)
+        return values
+    except Exception as exc:
+        raise Invalid("cursor is not one this API gave", code="invalid_cursor") from exc
+
+
+def _store_ids(session: Session, user_id: uuid.UUID) -> list[uuid.UUID]:
+    merchant = merchant_of(session, user_id=user_id)
+    return list(session.exec(select(Store.id).where(Store.merchant_id == merchant.id)))
+
+
+def _orders_query(session: Session, user_id: uuid.UUID, f: OrderFilter) -> SelectOfScalar[Order]:
+    stores = _store_ids(session, user_id)
+    if f.store_id is not None:
+        if f.store_id not in stores:
+            raise NotFound("Store not found", code="store_not_found")
+        stores = [f.store_id]
+    query = select(Order).where(col(Order.store_id).in_(stores))
+    if f.status is not None:
+        query = query.where(Order.status == f.status)
+    if f.created_from is not None:
+        query = query.where(col(Order.created_at) >= f.created_from)
+    if f.created_to is not None:
+        query = query.where(col(Order.created_at) < f.created_to)
+    if f.amount_min_minor is not None:
+        query = query.where(col(Order.amount_minor) >= f.amount_min_minor)
+    if f.amount_max_minor is not None:
+        query = query.where(col(Order.amount_minor) <= f.amount_max_minor)
+    return query
+
+
+def orders_page(
+    session: Session, *, user_id: uuid.UUID, f: OrderFilter, cursor: str | None, limit: int
+) -> tuple[list[PayinPublic], str | None]:
+    """Newest first; keyset pagination on (created_at, id)."""
+    query = _orders_query(session, user_id, f)
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        moment, row_id = datetime.fromisoformat(at), uuid.UUID(last_id)
+        query = query.where(
+            (col(Order.created_at) < moment)
+            | ((col(Order.created_at) == moment) & (col(Order.id) < row_id))
+        )
+    rows = list(
+        session.exec(
+            query.order_by(col(Order.created_at).desc(), col(Order.id).desc()).limit(limit + 1)
+        )
+    )
+    more, rows = len(rows) > limit, rows[:limit]
+    following = (
+        encode_cursor(as_utc(rows[-1].created_at).isoformat(), rows[-1].id) if more else None
+    )
+    return [payin_public(session, row) for row in rows], following
+
+
+def orders_csv(session: Session, *, user_id: uuid.UUID, f: OrderFilter) -> Iterator[str]:
+    """The filtered orders as CSV, produced page by page (never all rows in memory). The
+    filter is checked now, before the first byte is sent (a 404 cannot follow a 200)."""
+    _orders_query(session, user_id, f)
+    return _csv_pages(session, user_id, f)
+
+
+def _csv_pages(session: Session, user_id: uuid.UUID, f: OrderFilter) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    cursor: str | None = None
+    while True:
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        page, cursor = orders_page(session, user_id=user_id, f=f, cursor=cursor, limit=500)
+        for order in page:
+            writer.writerow(
+                [
+                    getattr(order, c)
+                    if c not in ("created_at", "finished_at")
+                    else (getattr(order, c).isoformat() if getattr(order, c) else "")
+                    for c in CSV_COLUMNS
+                ]
+            )
+        if cursor is None:
+            yield buffer.getvalue()
+            return
+
+
+def balances(session: Session, *, user_id: uuid.UUID) -> list[StoreBalance]:
+    stores = _store_ids(session, user_id)
+    query = select(LedgerAccount).where(
+        LedgerAccount.kind == AccountKind.store, col(LedgerAccount.owner_id).in_(stores)
+    )
+    result = []
+    for account in session.exec(query.order_by(col(LedgerAccount.currency))):
+        units = minor_units(session, account.currency)
+        assert account.owner_id is not None  # store accounts always have their store
+        result.append(
+            StoreBalance(
+                store_id=account.owner_id,
+                currency=account.currency,
+                balance=to_decimal(account.balance_minor, units),
+                held=to_decimal(account.held_minor, units),
+                available=to_decimal(account.balance_minor - account.held_minor, units),
+            )
+        )
+    return result
+
+
+def statement(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    store_id: uuid.UUID,
+    currency: str,
+    cursor: str | None,
+    limit: int,
+) -> StatementPage:
+    """Ledger lines of one store account, oldest first, each with the balance after it."""
+    if store_id not in _store_ids(session, user_id):
+        raise NotFound("Store not found", code="store_not_found")
+    account = session.exec(
+        select(LedgerAccount).where(
+            LedgerAccount.kind == AccountKind.store,
+            LedgerAccount.owner_id == store_id,
+            LedgerAccount.currency == currency,
+        )
+    ).first()
+    units = minor_units(session, currency)
+    if account is None:
+        zero = to_decimal(0, units)
+        return StatementPage(
+            store_id=store_id, currency=currency, opening_balance=zero, lines=[], next_cursor=None
+        )
+    base = (
+        select(Entry, Posting)
+        .join(Posting, col(Posting.id) == Entry.posting_id)
+        .where(Entry.account_id == account.id)
+    )
+    after = None
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        after = (datetime.fromisoformat(at), uuid.UUID(last_id))
+        base = base.where(
+            (col(Posting.created_at) > after[0])
+            | ((col(Posting.created_at) == after[0]) & (col(Entry.id) > after[1]))
+        )
+    opening = 0
+    if after is not None:
+        earlier = (
+            select(func.coalesce(func.sum(Entry.amount_minor), 0))
+            .join(Posting, col(Posting.id) == Entry.posting_id)
+            .where(Entry.account_id == account.id)
+            .where(
+                (col(Posting.created_at) < after[0])
+                | ((col(Posting.created_at) == after[0]) & (col(Entry.id) <= after[1]))
+            )
+        )
+        opening = int(session.exec(earlier).one())
+    rows = list(
+        session.exec(base.order_by(col(Posting.created_at), col(Entry.id)).limit(limit + 1))
+    )
+    more, rows = len(rows) > limit, rows[:limit]
+    running, lines = opening, []
+    for entry, posting in rows:
+        running += entry.amount_minor
+        lines.append(
+            StatementLine(
+                at=posting.created_at,
+                posting_kind=posting.kind,
+                order_id=posting.order_id,
+                amount=to_decimal(entry.amount_minor, units),
+                balance_after=to_decimal(running, units),
+            )
+        )
+    following = None
+    if more:
+        entry, posting = rows[-1]
+        following = encode_cursor(as_utc(posting.created_at).isoformat(), entry.id)
+    return StatementPage(
+        store_id=store_id,
+        currency=currency,
+        opening_balance=to_decimal(opening, units),
+        lines=lines,
+        next_cursor=following,
+    )
+
+
+def deliveries(
+    session: Session, *, user_id: uuid.UUID, status: str | None, limit: int
+) -> list[DeliveryRow]:
+    """Callback deliveries across the merchant's orders, newest first."""
+    query = select(CallbackDelivery).where(
+        col(CallbackDelivery.store_id).in_(_store_ids(session, user_id))
+    )
+    if status is not None:
+        query = query.where(CallbackDelivery.status == status)
+    rows = session.exec(query.order_by(col(CallbackDelivery.created_at).desc()).limit(limit))
+    return [DeliveryRow.model_validate(row, from_attributes=True) for row in rows]
