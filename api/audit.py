@@ -18,10 +18,10 @@ from fastapi import Request
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
-from starlette.routing import compile_path
 
 from api.deps import CurrentUser, SessionDep
 from core.db import session_scope
+from core.metrics import path_template
 from models.audit import AuditEntry
 from models.users import Role
 
@@ -86,11 +86,8 @@ def _audit_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 def action_of(request: Request) -> str:
     """ "METHOD /path/{template}" of the request, as the application declares the route."""
-    path, method = request.url.path, request.method.lower()
-    for template, operations in request.app.openapi().get("paths", {}).items():
-        if method in operations and compile_path(template)[0].match(path):
-            return f"{request.method} {template}"
-    return f"{request.method} {path}"
+    path = request.url.path
+    return f"{request.method} {path_template(request.app, path) or path}"
 
 
 async def audit_admin_writes(request: Request, session: SessionDep, user: CurrentUser) -> None:
@@ -101,21 +98,21 @@ async def audit_admin_writes(request: Request, session: SessionDep, user: Curren
 
 
 def record(
+    request: Request,
     engine: Engine,
     *,
     actor: uuid.UUID,
-    action: str,
     target_type: str,
     target_id: str,
     before: dict[str, Any],
     after: dict[str, Any],
 ) -> None:
-    """An audit entry for a write made outside the request's session."""
+    """An audit entry for a write this request made outside its own session."""
     with session_scope(engine) as session:
         session.add(
             AuditEntry(
                 actor_user_id=actor,
-                action=action,
+                action=action_of(request),
                 target_type=target_type,
                 target_id=target_id,
                 before={k: _plain(v) for k, v in before.items()},

@@ -142,14 +142,8 @@ async def revoke(bank: BankAccess, inp: c.RevokeInput) -> c.ConsentState:
         rows += await bank.db(
             open_consents, row.user_id, row.bank_code, ConsentKind.product_agreements
         )
-    client = bank.client(row.bank_code)
-    with acting_for(inp.user_id):
-        for each in rows:
-            if each.kind == ConsentKind.accounts:
-                # Approved at the bank and seen by a probe: the bank knows it by request id.
-                await client.revoke_account_consent(each.consent_id or each.request_id)
-            elif each.consent_id:
-                await client.revoke_product_agreement_consent(each.consent_id)
+    for each in rows:
+        await revoke_at_bank(bank, each)
     reason = "Revoked by the user"
     updated = await bank.db(record_consent, row.id, ConsentStatus.revoked, reason)
     for each in rows[1:]:
@@ -160,6 +154,17 @@ async def revoke(bank: BankAccess, inp: c.RevokeInput) -> c.ConsentState:
         )
         await bank.db(update_connection, update)
     return consent_state(updated)
+
+
+async def revoke_at_bank(bank: BankAccess, row: Consent) -> None:
+    """Withdraw one consent at its bank (False answers, "already gone", are fine)."""
+    client = bank.client(row.bank_code)
+    with acting_for(row.user_id):
+        if row.kind == ConsentKind.accounts:
+            # Approved at the bank and seen by a probe: the bank knows it by request id.
+            await client.revoke_account_consent(row.consent_id or row.request_id)
+        elif row.consent_id:
+            await client.revoke_product_agreement_consent(row.consent_id)
 
 
 async def _settle(

@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 
 from banks import BankError
 from connect.bank_access import BankAccess
-from connect.bank_stores import acting_for
+from connect.consent_flow import revoke_at_bank
 from connect.consents import OPEN
 from connect.identities import get_identity, release_identity
-from models.connect import Consent, ConsentKind
+from models.connect import Consent
 from models.users import SandboxIdentity
 
 log = logging.getLogger(__name__)
@@ -30,17 +30,9 @@ def _open_consents(bank: BankAccess, user_id: uuid.UUID) -> list[Consent]:
 async def release_everywhere(bank: BankAccess, name: str) -> SandboxIdentity:
     row = await asyncio.to_thread(get_identity, bank.ctx.engine, name)
     if row.user_id is not None:
-        holder = row.user_id
-        for consent in await asyncio.to_thread(_open_consents, bank, holder):
-            client = bank.client(consent.bank_code)
+        for consent in await asyncio.to_thread(_open_consents, bank, row.user_id):
             try:
-                with acting_for(holder):
-                    if consent.kind == ConsentKind.accounts:
-                        await client.revoke_account_consent(
-                            consent.consent_id or consent.request_id
-                        )
-                    elif consent.consent_id:
-                        await client.revoke_product_agreement_consent(consent.consent_id)
+                await revoke_at_bank(bank, consent)
             except BankError as exc:
                 # The identity is freed anyway; the stale consent is logged for an operator.
                 log.warning("consent %s not revoked at %s: %s", consent.id, consent.bank_code, exc)

@@ -89,7 +89,6 @@ class HttpMetricsMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._templates: list[tuple[re.Pattern[str], str]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,14 +112,24 @@ class HttpMetricsMiddleware:
 
     def _template(self, scope: Scope) -> str:
         """The path template (`/api/x/{id}`): a label with few values, never the raw path."""
-        if self._templates is None:
-            openapi = getattr(scope.get("app"), "openapi", None)
-            paths = openapi().get("paths", {}) if openapi is not None else {}
-            self._templates = [(compile_path(path)[0], path) for path in paths]
-        path = scope["path"]
-        found = next((tpl for regex, tpl in self._templates if regex.match(path)), None)
+        found = path_template(scope.get("app"), scope["path"])
         # Routes left out of the schema (/metrics) still name themselves.
         return found or str(getattr(scope.get("route"), "path", "unmatched"))
+
+
+def path_template(app: Any, path: str) -> str | None:
+    """The OpenAPI path template (`/api/x/{id}`) a request path matches, if any; the
+    templates are compiled once per application."""
+    state = getattr(app, "state", None)
+    if state is None:
+        return None
+    templates: list[tuple[re.Pattern[str], str]] | None = getattr(state, "path_templates", None)
+    if templates is None:
+        openapi = getattr(app, "openapi", None)
+        paths = openapi().get("paths", {}) if openapi is not None else {}
+        templates = [(compile_path(template)[0], template) for template in paths]
+        state.path_templates = templates
+    return next((tpl for regex, tpl in templates if regex.match(path)), None)
 
 
 def gauge(name: str, doc: str, labels: list[str], rows: list[tuple[Any, ...]]) -> GaugeMetricFamily:

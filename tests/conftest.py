@@ -6,6 +6,7 @@ ports, and its own Redis key prefix, so runs never see each other's data.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import os
@@ -21,6 +22,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import uvicorn
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from temporalio.client import Client
@@ -190,6 +192,22 @@ async def make_api(ctx: ServiceContext) -> AsyncIterator[MakeApi]:
         yield build
         for client in clients:
             await client.aclose()
+
+
+@pytest.fixture(scope="session")
+async def live_url(app: FastAPI) -> AsyncIterator[str]:
+    """The suite's app served over real HTTP (for the browser and the API fuzzer)."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
-from api.audit import action_of, record
+from api.audit import record
 from api.deps import ContextDep, CurrentAdmin, CurrentConnectUser, SessionDep, TemporalDep
 from connect import data, identities, onboarding
 from connect.bank_access import BankAccess
@@ -27,7 +27,7 @@ from models.connect import (
     RawApiLogPublic,
     WorkflowStarted,
 )
-from models.users import IdentityAssign, SandboxIdentity, SandboxIdentityPublic, User
+from models.users import IdentityAssign, SandboxIdentity, SandboxIdentityPublic
 
 router = APIRouter()
 admin_router = APIRouter()
@@ -169,7 +169,15 @@ def assign_sandbox_identity(
     """Give a free identity to a Connect user who holds none."""
     identities.ensure_pool(ctx.engine, ctx.settings)
     assigned = identities.assign_specific(ctx.engine, external_client_id, body.user_id)
-    _audit(request, ctx, admin, external_client_id, {"user_id": None}, {"user_id": body.user_id})
+    record(
+        request,
+        ctx.engine,
+        actor=admin.id,
+        target_type="SandboxIdentity",
+        target_id=external_client_id,
+        before={"user_id": None},
+        after={"user_id": body.user_id},
+    )
     return assigned
 
 
@@ -187,24 +195,13 @@ async def release_sandbox_identity(
         released = await release_everywhere(bank, external_client_id)
     finally:
         await bank.close()
-    _audit(request, ctx, admin, external_client_id, {"user_id": held}, {"user_id": None})
-    return released
-
-
-def _audit(
-    request: Request,
-    ctx: ContextDep,
-    admin: User,
-    identity: str,
-    before: dict[str, object],
-    after: dict[str, object],
-) -> None:
     record(
+        request,
         ctx.engine,
         actor=admin.id,
-        action=action_of(request),
         target_type="SandboxIdentity",
-        target_id=identity,
-        before=before,
-        after=after,
+        target_id=external_client_id,
+        before={"user_id": held},
+        after={"user_id": None},
     )
+    return released

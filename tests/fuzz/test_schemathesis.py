@@ -7,16 +7,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from core.context import ServiceContext
-from launcher.services import free_port
 from models.users import Role
 from tests.factories import create_user, login
 from tests.processing.conftest import make_store, make_trader, new_currency
@@ -30,21 +26,6 @@ CHECKS = ",".join(
     )
 )
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "5")
-
-
-@pytest.fixture(scope="module")
-async def live_api(app: FastAPI) -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
 
 
 async def _headers(api: httpx.AsyncClient, ctx: ServiceContext, role: Role) -> list[str]:
@@ -62,13 +43,13 @@ async def test_every_operation_answers_as_documented(
     api: httpx.AsyncClient,
     ctx: ServiceContext,
     worker: None,
-    live_api: str,
+    live_url: str,
     tmp_path: Path,
 ) -> None:
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
         "run",
-        f"{live_api}/openapi.json",
+        f"{live_url}/openapi.json",
         "--checks",
         CHECKS,
         "--max-examples",
