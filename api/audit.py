@@ -48,7 +48,9 @@ def _changes(session: Session, row: Any) -> tuple[dict[str, Any], dict[str, Any]
         if not _shown(attr.key):
             continue
         history = state.attrs[attr.key].history
-        if row in session.new:
+        if row in session.deleted:
+            before[attr.key] = _plain(getattr(row, attr.key))
+        elif row in session.new:
             after[attr.key] = _plain(getattr(row, attr.key))
         elif history.has_changes():
             before[attr.key] = _plain(history.deleted[0]) if history.deleted else None
@@ -66,7 +68,7 @@ def _audit_flush(session: Session, _context: Any, _instances: Any) -> None:
     actor = session.info.get("audit_actor")
     if actor is None:
         return
-    for row in [*session.new, *session.dirty]:
+    for row in [*session.new, *session.dirty, *session.deleted]:
         if isinstance(row, AuditEntry) or not isinstance(row, SQLModel):
             continue
         before, after = _changes(session, row)

@@ -12,11 +12,12 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from api.errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
-from api.ratelimit import limits_of
+from api.ratelimit import limits_of, platform_of
 from core.context import ServiceContext
 from core.security import InvalidTokenError, decode_access_token, hash_api_key
 from core.settings import Settings
 from models.merchants import Merchant, Store
+from models.platform_settings import PlatformValues
 from models.traders import Trader
 from models.users import Role, User
 from processing import traders
@@ -68,7 +69,7 @@ async def get_temporal(ctx: ContextDep) -> Client:
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
-async def get_current_user(
+async def get_signed_in_user(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -85,8 +86,21 @@ async def get_current_user(
     )
     if user is None or not user.is_active:
         raise UnauthorizedError("Invalid or expired token", code="invalid_token")
-    limits = limits_of(request)
-    await limits.hit(limits.per_user, f"user:{user.id}", "for this user")
+    rates = await platform_of(request)
+    await limits_of(request).hit(rates.user_rate_limit, f"user:{user.id}", "for this user")
+    return user
+
+
+SignedInUser = Annotated[User, Depends(get_signed_in_user)]
+
+
+async def get_current_user(user: SignedInUser) -> User:
+    """The signed-in user, once any one-time password has been replaced."""
+    if user.password_change_required:
+        raise ForbiddenError(
+            "Change the one-time password first (POST /api/auth/password)",
+            code="password_change_required",
+        )
     return user
 
 
@@ -137,8 +151,8 @@ async def get_current_store(
     if store is None or not store.is_active:
         raise UnauthorizedError("Invalid API key", code="invalid_api_key")
     # Counted per validated store: a made-up key never reaches here (the IP limit counts it).
-    limits = limits_of(request)
-    await limits.hit(limits.per_store, f"store:{store.id}", "for this store")
+    rates = await platform_of(request)
+    await limits_of(request).hit(rates.api_rate_limit, f"store:{store.id}", "for this store")
     return store
 
 
@@ -150,3 +164,6 @@ def get_trader_profile(session: SessionDep, user: CurrentTrader) -> Trader:
 
 
 CurrentTraderProfile = Annotated[Trader, Depends(get_trader_profile)]
+
+
+PlatformDep = Annotated[PlatformValues, Depends(platform_of)]

@@ -31,6 +31,7 @@ from api.routes import (
     merchant_cabinet,
     processing_admin,
     reference,
+    settings_admin,
     trader,
     users_admin,
 )
@@ -39,6 +40,7 @@ from core.logging import configure_logging, install_request_id
 from core.metrics import HttpMetricsMiddleware
 from core.observability import init_sentry
 from core.settings import Settings, get_settings
+from processing.platform_settings import PlatformSettingsCache
 
 
 def create_app(settings: Settings | None = None, context: ServiceContext | None = None) -> FastAPI:
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
         ctx = context or ServiceContext.build(settings)
         app.state.ctx = ctx
         app.state.state_collector = DatabaseStateCollector(ctx.engine)
+        app.state.platform_settings = PlatformSettingsCache(ctx.engine, ctx.settings)
         yield
         if context is None:
             await ctx.close()
@@ -99,6 +102,9 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
     )
     app.include_router(
         users_admin.router, prefix="/api/admin", tags=["admin"], dependencies=audited
+    )
+    app.include_router(
+        settings_admin.router, prefix="/api/admin", tags=["admin"], dependencies=audited
     )
     return app
 

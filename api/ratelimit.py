@@ -4,7 +4,8 @@ gateway, per user on the cabinets, and failed logins per email and IP.
 Built on the maintained `limits` package (fixed windows; Redis storage when `REDIS_URL` is
 set, so every API process shares the counts; memory otherwise). Over a limit the request is
 answered 429 `rate_limited` with `Retry-After` (seconds until the window resets). The limits
-are settings: `IP_RATE_LIMIT`, `API_RATE_LIMIT` (per store), `USER_RATE_LIMIT`,
+are settings: `IP_RATE_LIMIT`, `API_RATE_LIMIT` (per store), `USER_RATE_LIMIT` (which an
+administrator may override at run time, see `processing.platform_settings`),
 `LOGIN_RATE_LIMIT` (failed logins per email), `LOGIN_IP_RATE_LIMIT`.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import lru_cache
 from typing import Any
 
 from limits import RateLimitItem, parse
@@ -21,6 +23,7 @@ from starlette.requests import Request
 
 from api.errors import AppError
 from core.settings import Settings
+from models.platform_settings import PlatformValues
 
 
 class RateLimited(AppError):
@@ -53,15 +56,14 @@ class RateLimits:
     def __init__(self, settings: Settings) -> None:
         self._limiter = FixedWindowRateLimiter(_storage(settings))
         self._prefix = settings.redis_key_prefix + "ratelimit"
-        self.per_ip = parse(settings.ip_rate_limit)
-        self.per_store = parse(settings.api_rate_limit)
-        self.per_user = parse(settings.user_rate_limit)
         self.failed_logins_per_email = parse(settings.login_rate_limit)
         # One address may front many users (NAT, office), so its allowance is larger.
         self.failed_logins_per_ip = parse(settings.login_ip_rate_limit)
 
-    async def hit(self, item: RateLimitItem, key: str, what: str) -> None:
-        """Count one request; RateLimited (429 + Retry-After) when over the limit."""
+    async def hit(self, rate: str, key: str, what: str) -> None:
+        """Count one request against `rate` ("600/minute"); RateLimited (429 + Retry-After)
+        when over it."""
+        item = _parsed(rate)
         if not await self._limiter.hit(item, self._prefix, key):
             raise RateLimited(f"Too many requests {what}; retry later", await self.wait(item, key))
 
@@ -91,6 +93,11 @@ class RateLimits:
             await self._limiter.hit(item, self._prefix, key)
 
 
+@lru_cache(maxsize=64)
+def _parsed(rate: str) -> RateLimitItem:
+    return parse(rate)
+
+
 def limits_of(request: Request) -> RateLimits:
     limits: RateLimits = request.app.state.rate_limits
     return limits
@@ -99,5 +106,13 @@ def limits_of(request: Request) -> RateLimits:
 async def limit_by_ip(request: Request) -> None:
     """Every API request, before authentication: random keys or tokens cannot dodge it."""
     if request.url.path.startswith("/api/"):
-        limits = limits_of(request)
-        await limits.hit(limits.per_ip, "ip:" + client_ip(request), "from this address")
+        rates = await platform_of(request)
+        await limits_of(request).hit(
+            rates.ip_rate_limit, "ip:" + client_ip(request), "from this address"
+        )
+
+
+async def platform_of(request: Request) -> PlatformValues:
+    """The platform settings in force (the environment's, overridden by an administrator)."""
+    values: PlatformValues = await request.app.state.platform_settings.current()
+    return values

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.processing import DEFAULT_CALLBACK_DELAYS_S
+
 DEFAULT_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
 # A valid Fernet key that is refused outside development, like the JWT default.
 DEFAULT_FERNET_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1jaGFuZ2UtbWUtMDA="
@@ -83,6 +85,18 @@ class Settings(BaseSettings):
     ip_rate_limit: str = "1200/minute"  # every /api request per client address
     api_rate_limit: str = "600/minute"  # gateway requests per store (validated API key)
     user_rate_limit: str = "300/minute"  # cabinet requests per signed-in user
+
+    # Platform defaults. An administrator may override each at run time (PUT
+    # /api/admin/settings/{key}, audited); these values apply to whatever is not overridden.
+    payment_deadline_seconds: int = Field(default=900, ge=60, le=86_400)  # new stores
+    trader_deadline_seconds: int = Field(default=1800, ge=60, le=86_400)  # new stores
+    payin_fee_bps: int = Field(default=300, ge=0, le=10_000)  # new stores
+    payout_fee_bps: int = Field(default=300, ge=0, le=10_000)  # new stores
+    callback_retry_delays_s: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_CALLBACK_DELAYS_S)
+    )
+    # How long a process keeps the overrides before reading them again.
+    platform_settings_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
     # Open-banking (Connect): our team identity at the sandbox banks.
     bank_client_id: str = "team042"

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import StrictBool, StrictInt, StringConstraints, model_validator
+from pydantic import ConfigDict, StrictBool, StrictInt, StringConstraints, model_validator
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
@@ -74,7 +74,10 @@ class StoreSettingsChecks(SQLModel):
 
 
 class StoreCreate(StoreSettingsChecks):
-    """A new store; the callback URL is checked (scheme, host, where it resolves) here."""
+    """A new store; the callback URL is checked (scheme, host, where it resolves) here.
+    Unknown fields (a fee, say) are refused rather than ignored."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     name: str = Field(min_length=1, max_length=200)
     callback_url: CallbackUrl | None = None
@@ -83,10 +86,10 @@ class StoreCreate(StoreSettingsChecks):
     payout_enabled: StrictBool = False
     min_amount_minor: StrictInt = Field(default=10_000, ge=1, le=MAX_AMOUNT_MINOR)
     max_amount_minor: StrictInt = Field(default=50_000_000, ge=1, le=MAX_AMOUNT_MINOR)
-    payin_fee_bps: StrictInt = Field(default=300, ge=0, le=10_000)
-    payout_fee_bps: StrictInt = Field(default=300, ge=0, le=10_000)
-    payment_deadline_seconds: StrictInt = Field(default=900, ge=60, le=86_400)
-    trader_deadline_seconds: StrictInt = Field(default=1800, ge=60, le=86_400)
+    # Fees are the platform's to set (its default now, an administrator's change later);
+    # unset deadlines take the platform's defaults.
+    payment_deadline_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
+    trader_deadline_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
     amount_shift_step_minor: StrictInt = Field(default=100, ge=1, le=100_000)
     amount_shift_max_minor: StrictInt = Field(default=1_000, ge=0, le=1_000_000)
 

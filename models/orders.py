@@ -14,12 +14,21 @@ from contracts.processing import ActorType, PayinStatus
 from models.base import UTCDateTime, created_at_field, enum_type, new_id
 
 _OPEN = "status IN ('awaiting_payment', 'payment_claimed', 'disputed')"
+_RETRYABLE = "failure_reason IS NULL OR failure_reason <> 'no_requisite'"
 
 
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
     __table_args__ = (
-        UniqueConstraint("store_id", "merchant_order_id", name="uq_orders_store_merchant_order"),
+        # A pay-in that found no requisite frees its merchant_order_id for a new attempt.
+        Index(
+            "ux_orders_store_merchant_order",
+            "store_id",
+            "merchant_order_id",
+            unique=True,
+            postgresql_where=text(_RETRYABLE),
+            sqlite_where=text(_RETRYABLE),
+        ),
         UniqueConstraint("store_id", "idempotency_key", name="uq_orders_store_idempotency_key"),
         # Unique amount: one open order per requisite per exact payable amount.
         Index(

@@ -32,6 +32,9 @@ class User(UserBase, table=True):
     password_hash: str = Field(max_length=255)
     role: Role = Field(sa_type=enum_type(Role), index=True)
     is_active: bool = True
+    # Set when an administrator created the account with a generated one-time password: the
+    # account can do nothing but change it (POST /api/auth/password) until then.
+    password_change_required: bool = False
     created_at: datetime = created_at_field()
 
 
@@ -76,7 +79,13 @@ class UserPublic(SQLModel):
     full_name: str | None
     role: Role
     is_active: bool
+    password_change_required: bool = False
     created_at: UtcDatetime
+
+
+class PasswordChange(SQLModel):
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=10, max_length=128)
 
 
 class TokenResponse(SQLModel):

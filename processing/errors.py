@@ -18,8 +18,12 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+# The failure reason of a pay-in no requisite could take (its merchant_order_id stays free).
+NO_REQUISITE = "no_requisite"
+
+
 class NoRequisite(Invalid):
-    code = "no_requisite"
+    code = NO_REQUISITE
 
 
 class UnknownReference(Invalid):

@@ -29,7 +29,7 @@ from models.base import as_utc, utcnow
 from models.ledger import AccountKind, HoldStatus
 from models.merchants import Store
 from models.orders import Order, OrderEvent
-from processing.errors import InvalidTransition, OrderNotFound
+from processing.errors import NO_REQUISITE, InvalidTransition, OrderNotFound
 from processing.ledger import Leg, account_for, claim_hold, post, resolve_hold
 from processing.matching import Decision, find_requisite
 
@@ -93,7 +93,7 @@ def match_order(engine: Engine, order_id: str) -> MatchOutcome:
     if decided.requisite is not None:
         TIME_TO_MATCH.labels("payin").observe((utcnow() - created_at).total_seconds())
     else:
-        first = decided.rejections[0]["reason"] if decided.rejections else "no_requisite"
+        first = decided.rejections[0]["reason"] if decided.rejections else NO_REQUISITE
         MATCH_FAILURES.labels("payin", first).inc()
     return outcome
 
@@ -116,10 +116,10 @@ def _assign(session: Session, order: Order, store: Store, decision: Decision) ->
 
 
 def _fail(session: Session, order: Order, decision: Decision) -> None:
-    order.failure_reason = "no_requisite"
+    order.failure_reason = NO_REQUISITE
     order.match_rejections = decision.rejections
     order.finished_at = utcnow()
-    audit(session, order, PayinStatus.failed, _system("no_requisite"))
+    audit(session, order, PayinStatus.failed, _system(NO_REQUISITE))
     session.add(order)
 
 

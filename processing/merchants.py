@@ -20,6 +20,7 @@ from models.merchants import (
     StorePublic,
     StoreUpdate,
 )
+from models.platform_settings import PlatformValues
 from models.traders import Currency
 from processing.webhooks import CallbackBlockedError, checked_addresses, new_signing_secret
 
@@ -66,6 +67,7 @@ def create_store(
     body: StoreCreate,
     box: SecretBox,
     allow_private: bool,
+    platform: PlatformValues,
 ) -> StoreCreated:
     """A new store; its API key and signing secret are shown only in this answer."""
     merchant = merchant_of(session, user_id=user_id)
@@ -73,8 +75,15 @@ def create_store(
         raise Invalid(f"Unknown currency {body.currency}", code="unknown_currency")
     allowed_callback_url(body.callback_url, allow_private)
     api_key, signing_secret = generate_api_key(), new_signing_secret()
+    chosen = body.model_dump(exclude_none=True)
     store = Store(
-        **body.model_dump(),
+        **{
+            "payin_fee_bps": platform.payin_fee_bps,
+            "payout_fee_bps": platform.payout_fee_bps,
+            "payment_deadline_seconds": platform.payment_deadline_seconds,
+            "trader_deadline_seconds": platform.trader_deadline_seconds,
+            **chosen,
+        },
         merchant_id=merchant.id,
         api_key_prefix=api_key[:12],
         api_key_hash=hash_api_key(api_key),

@@ -27,7 +27,7 @@ from models.merchants import Store
 from models.orders import Order
 from models.payins import PayinCreate, PayinPublic
 from models.traders import Currency
-from processing.errors import NoRequisite, OrderNotFound
+from processing.errors import NO_REQUISITE, NoRequisite, OrderNotFound
 from processing.merchants import allowed_callback_url
 from processing.views import payin_public
 from workflows.payin import PayinWorkflow
@@ -51,7 +51,8 @@ def validated_amount(session: Session, store: Store, body: PayinCreate) -> int:
 def existing_order(
     session: Session, store: Store, body: PayinCreate, key: str, digest: str
 ) -> Order | None:
-    """The order already created under this key; a reused key or order id is a conflict."""
+    """The order already created under this key; a reused key is a conflict, and so is a
+    reused order id unless every order under it found no requisite (a retry may use it)."""
     # One query for both checks: the order under this key and any order with this id.
     rows = session.exec(
         select(Order).where(
@@ -69,7 +70,8 @@ def existing_order(
                 "Idempotency key was used with other parameters", code="idempotency_key_reused"
             )
         return existing
-    if rows:
+    # An order that found no requisite never took money: its id may be tried again.
+    if any(row.failure_reason != NO_REQUISITE for row in rows):
         raise Conflict("merchant_order_id already used", code="duplicate_merchant_order_id")
     return None
 
@@ -206,10 +208,11 @@ def read_payin(
 def find_by_merchant_order(
     session: Session, *, store_id: uuid.UUID, merchant_order_id: str
 ) -> PayinPublic:
+    # The latest attempt: earlier ones under this id can only have found no requisite.
     order = session.exec(
-        select(Order).where(
-            Order.store_id == store_id, Order.merchant_order_id == merchant_order_id
-        )
+        select(Order)
+        .where(Order.store_id == store_id, Order.merchant_order_id == merchant_order_id)
+        .order_by(col(Order.created_at).desc(), col(Order.id).desc())
     ).first()
     if order is None:
         raise OrderNotFound()

@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.errors import Conflict, Invalid, NotFound
-from core.security import hash_password
+from core.security import hash_password, verify_password
 from models.merchants import Merchant
 from models.traders import Trader
-from models.users import Role, User, UserCreate, UserCreated, UserPublic
+from models.users import PasswordChange, Role, User, UserCreate, UserCreated, UserPublic
 
 
 def add_account(
@@ -24,13 +24,20 @@ def add_account(
     role: Role,
     full_name: str | None,
     merchant_name: str | None = None,
+    change_required: bool = False,
 ) -> User:
     """A new user (plus the merchant record or trader profile its role needs), committed;
     409 email_taken when the email is registered, also when two requests race."""
     email = email.lower()
     if session.exec(select(User.id).where(User.email == email)).first():
         raise Conflict("Email is already registered", code="email_taken")
-    user = User(email=email, full_name=full_name, password_hash=hash_password(password), role=role)
+    user = User(
+        email=email,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        role=role,
+        password_change_required=change_required,
+    )
     session.add(user)
     session.flush()
     if role == Role.merchant:
@@ -58,6 +65,7 @@ def create_user(session: Session, *, body: UserCreate) -> UserCreated:
         role=Role(body.role.value),
         full_name=body.full_name,
         merchant_name=body.merchant_name,
+        change_required=generated is not None,
     )
     public = UserPublic.model_validate(user)
     return UserCreated(**public.model_dump(), one_time_password=generated)
@@ -82,3 +90,20 @@ def set_active(session: Session, *, actor_id: uuid.UUID, user_id: uuid.UUID, act
     session.commit()
     session.refresh(user)
     return user
+
+
+def change_password(session: Session, *, user_id: uuid.UUID, body: PasswordChange) -> None:
+    """A new password for this user (the current one must be right, the new one differ)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found", code="user_not_found")
+    if not verify_password(body.current_password, user.password_hash):
+        raise Invalid("The current password is wrong", code="wrong_current_password")
+    if body.new_password == body.current_password:
+        raise Invalid(
+            "The new password must differ from the current one", code="password_unchanged"
+        )
+    user.password_hash = hash_password(body.new_password)
+    user.password_change_required = False
+    session.add(user)
+    session.commit()

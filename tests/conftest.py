@@ -25,6 +25,7 @@ import pytest
 import uvicorn
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
+from sqlmodel import Session, delete
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -41,6 +42,7 @@ from launcher.services import (
     start_process,
     wait_for_port,
 )
+from models.platform_settings import PlatformSetting
 from tests import factories
 from worker import build_worker
 
@@ -140,6 +142,8 @@ def settings(
         api_rate_limit="100000/minute",
         ip_rate_limit="100000/minute",
         user_rate_limit="100000/minute",
+        # Callbacks retried within seconds (the default ladder is checked on its own).
+        callback_retry_delays_s=[1, 1, 1, 1],
         callback_allow_private=True,
         data_dir=Path(tempfile.gettempdir()) / f"jivapay-test-{run_id}",
         bank_base_urls={bank: f"{bank_emulator}/{bank}" for bank in ("vbank", "abank", "sbank")},
@@ -229,3 +233,13 @@ async def worker(ctx: ServiceContext, temporal_client: Client) -> AsyncIterator[
         running = build_worker(temporal_client, ctx, ctx.settings.temporal_task_queue, executor)
         async with running:
             yield
+
+
+@pytest.fixture
+def no_platform_overrides(ctx: ServiceContext, app: FastAPI) -> Iterator[None]:
+    """Platform settings a test overrides go with it (the suite's app forgets its cache)."""
+    yield
+    with Session(ctx.engine) as session:
+        session.exec(delete(PlatformSetting))
+        session.commit()
+    app.state.platform_settings.invalidate()

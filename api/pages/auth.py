@@ -12,9 +12,18 @@ from sqlmodel import Session
 
 from api.accounts import LoginRefused, check_login, register_connect_user
 from api.pages.render import back, page
-from api.pages.session import HOME, LoginRequired, page_user, sign_in, sign_out
+from api.pages.session import (
+    HOME,
+    PASSWORD_PAGE,
+    LoginRequired,
+    PageAny,
+    page_user,
+    sign_in,
+    sign_out,
+)
 from core.errors import DomainError
-from models.users import User, UserRegister
+from models.users import PasswordChange, User, UserRegister
+from processing import users
 
 router = APIRouter(include_in_schema=False)
 
@@ -106,6 +115,38 @@ async def register(
     response = RedirectResponse("/app", status_code=303)
     sign_in(response, ctx.settings, user)
     return response
+
+
+@router.get(PASSWORD_PAGE, response_class=HTMLResponse)
+async def password_form(request: Request, user: PageAny) -> HTMLResponse:
+    """Change the password (the first thing an account with a one-time password sees)."""
+    return page(request, "password.html", user)
+
+
+@router.post(PASSWORD_PAGE)
+async def password(
+    request: Request,
+    user: PageAny,
+    current_password: Annotated[str, Form(max_length=128)],
+    new_password: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """Check the current password and set the new one (the API's rules)."""
+    ctx = request.app.state.ctx
+    try:
+        body = PasswordChange(current_password=current_password, new_password=new_password)
+    except ValidationError as exc:
+        message = "; ".join(str(err["msg"]) for err in exc.errors())
+        return page(request, "password.html", user, status_code=422, error=message)
+
+    def change() -> None:
+        with Session(ctx.engine) as session:
+            users.change_password(session, user_id=user.id, body=body)
+
+    try:
+        await run_in_threadpool(change)
+    except DomainError as exc:
+        return page(request, "password.html", user, status_code=422, error=exc.message)
+    return back(HOME.get(user.role, "/"), notice="Password changed")
 
 
 @router.post("/logout")

@@ -12,7 +12,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from api.pages.session import HOME, LoginRequired, WrongRole, csrf_token, login_url
+from api.pages.session import (
+    HOME,
+    PASSWORD_PAGE,
+    LoginRequired,
+    PasswordChangeRequired,
+    WrongRole,
+    csrf_token,
+    login_url,
+)
 from models.users import User
 
 HERE = Path(__file__).resolve().parent.parent
@@ -64,5 +72,9 @@ def install_pages(app: FastAPI) -> None:
     async def forbidden(request: Request, exc: Exception) -> HTMLResponse:
         return page(request, "forbidden.html", None, status_code=403, home=HOME)
 
+    async def to_password(request: Request, exc: Exception) -> RedirectResponse:
+        return back(PASSWORD_PAGE, notice="Choose your own password to continue")
+
     app.add_exception_handler(LoginRequired, to_login)
+    app.add_exception_handler(PasswordChangeRequired, to_password)
     app.add_exception_handler(WrongRole, forbidden)

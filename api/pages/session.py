@@ -40,6 +40,13 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
+class PasswordChangeRequired(Exception):
+    """Signed in with a one-time password: every page leads to the password form first."""
+
+
+PASSWORD_PAGE = "/password"  # noqa: S105 - a page path, not a secret
+
+
 class WrongRole(Exception):
     """Signed in, but this page belongs to another role (the same 403 as the API)."""
 
@@ -92,6 +99,8 @@ async def page_user(request: Request) -> User:
     user = await run_in_threadpool(load)
     if user is None or not user.is_active:
         raise LoginRequired(target)
+    if user.password_change_required and request.url.path != PASSWORD_PAGE:
+        raise PasswordChangeRequired()
     return user
 
 

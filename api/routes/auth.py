@@ -5,11 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from api.accounts import LoginRefused, check_login, register_connect_user
-from api.deps import ContextDep, CurrentUser, SessionDep
+from api.deps import ContextDep, SessionDep, SignedInUser
 from api.errors import UnauthorizedError
 from api.ratelimit import RateLimited, client_ip
 from core.security import create_access_token
-from models.users import LoginRequest, TokenResponse, User, UserPublic, UserRegister
+from models.users import (
+    LoginRequest,
+    PasswordChange,
+    TokenResponse,
+    User,
+    UserPublic,
+    UserRegister,
+)
+from processing import users
 
 router = APIRouter()
 
@@ -46,6 +54,14 @@ async def login(body: LoginRequest, request: Request, ctx: ContextDep) -> TokenR
 
 
 @router.get("/me", response_model=UserPublic)
-def me(user: CurrentUser) -> User:
-    """The authenticated user."""
+def me(user: SignedInUser) -> User:
+    """The authenticated user (`password_change_required` says whether a one-time password
+    must be replaced before anything else)."""
     return user
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(body: PasswordChange, session: SessionDep, user: SignedInUser) -> None:
+    """Replace the password (the current one is asked again); a one-time password must be
+    replaced this way before the account can do anything else."""
+    users.change_password(session, user_id=user.id, body=body)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Header, Request, Response, UploadFile
+from fastapi import APIRouter, File, Header, Response, UploadFile
 
-from api.deps import ContextDep, CurrentStore, SessionDep, TemporalDep
+from api.deps import ContextDep, CurrentStore, PlatformDep, SessionDep, TemporalDep
 from api.uploads import read_upload
-from contracts.processing import DEFAULT_CALLBACK_DELAYS_S, ActorRequest, ActorType
+from contracts.processing import ActorRequest, ActorType
 from models.payins import CancelRequest, PayinCreate, PayinPublic
 from processing import actions, payins
 
@@ -20,22 +20,21 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 @router.post("/payins", status_code=201, response_model=PayinPublic)
 async def create_payin(
     body: PayinCreate,
-    request: Request,
     response: Response,
     store: CurrentStore,
     ctx: ContextDep,
     client: TemporalDep,
+    platform: PlatformDep,
     idempotency_key: IdempotencyKey = None,
 ) -> PayinPublic:
     """Create a pay-in; the reply already carries the requisite to pay to and the deadline."""
-    delays = getattr(request.app.state, "payin_callback_delays_s", DEFAULT_CALLBACK_DELAYS_S)
     payin, created = await payins.create_payin(
         ctx,
         client,
         store=store,
         body=body,
         key=idempotency_key or body.merchant_order_id,
-        callback_delays_s=list(delays),
+        callback_delays_s=list(platform.callback_retry_delays_s),
     )
     if not created:
         response.headers["Idempotent-Replayed"] = "true"

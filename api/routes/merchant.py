@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, status
 
-from api.deps import ContextDep, CurrentMerchant, SessionDep
+from api.deps import ContextDep, CurrentMerchant, PlatformDep, SessionDep
 from models.merchants import (
     ApiKeyRotated,
     SigningSecretRotated,
@@ -25,15 +25,21 @@ router = APIRouter()
 
 @router.post("/stores", status_code=status.HTTP_201_CREATED, response_model=StoreCreated)
 def create_store(
-    body: StoreCreate, session: SessionDep, ctx: ContextDep, user: CurrentMerchant
+    body: StoreCreate,
+    session: SessionDep,
+    ctx: ContextDep,
+    user: CurrentMerchant,
+    platform: PlatformDep,
 ) -> StoreCreated:
-    """Create a store; its API key and signing secret are shown only in this response."""
+    """Create a store; its API key and signing secret are shown only in this response. Fees
+    are the platform's defaults (an administrator changes them per store)."""
     return merchants.create_store(
         session,
         user_id=user.id,
         body=body,
         box=ctx.secrets,
         allow_private=ctx.settings.callback_allow_private,
+        platform=platform,
     )
 
 

@@ -31,7 +31,9 @@ async def test_register_login_me(api: httpx.AsyncClient) -> None:
     body = created.json()
     assert body["role"] == "connect_user"
     assert "external_client_id" not in body  # assigned on first bank connection, not here
-    assert "password" not in json.dumps(body)
+    assert "password" not in body and "password_hash" not in json.dumps(body)
+    assert PASSWORD not in json.dumps(body)  # the password itself, in no form
+    assert body["password_change_required"] is False
 
     headers = await login(api, email)
     me = await api.get("/api/auth/me", headers=headers)

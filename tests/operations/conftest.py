@@ -51,7 +51,6 @@ async def drill_api(ctx: ServiceContext, drill_queue: str) -> AsyncIterator[http
     settings = ctx.settings.model_copy(update={"temporal_task_queue": drill_queue})
     other = ServiceContext.build(settings)
     app: FastAPI = create_app(settings, context=other)
-    app.state.payin_callback_delays_s = [1, 1, 1, 1]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

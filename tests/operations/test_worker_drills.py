@@ -152,7 +152,6 @@ async def test_worker_killed_during_settlement(
 async def test_receiver_down_then_up_gets_one_delivery_with_one_event_id(
     api: httpx.AsyncClient, ctx: ServiceContext, worker: None, app: FastAPI
 ) -> None:
-    app.state.payin_callback_delays_s = [1, 1, 1, 1]
     receiver = CallbackReceiver()
     receiver.failures = 2  # down for two attempts, then up
     try:
@@ -167,7 +166,6 @@ async def test_receiver_down_then_up_gets_one_delivery_with_one_event_id(
         await asyncio.wait_for(asyncio.to_thread(receiver.event.wait, 60), timeout=70)
     finally:
         receiver.close()
-        del app.state.payin_callback_delays_s
     ids = {verify_signature(store.secret, r)["id"] for r in receiver.received}
     assert len(receiver.received) == 3 and len(ids) == 1
     event_id = ids.pop()

@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlmodel import Session, select
 from standardwebhooks.webhooks import Webhook
 
@@ -30,14 +29,6 @@ from models.users import Role
 from processing.ledger import deposit
 from processing.webhooks import new_signing_secret
 from tests.factories import create_user, login
-
-FAST_LADDER = [1, 1, 1, 1]
-
-
-@pytest.fixture(autouse=True)
-def fast_callback_ladder(app: FastAPI) -> Iterator[None]:
-    app.state.payin_callback_delays_s = FAST_LADDER
-    yield
 
 
 def new_currency(ctx: ServiceContext) -> str:

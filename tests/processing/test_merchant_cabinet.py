@@ -24,10 +24,16 @@ async def test_orders_balances_and_statement_of_one_merchant(
     store = (
         await api.post(
             "/api/merchant/stores",
-            json={"name": "Cab", "currency": currency, "payin_fee_bps": 200},
+            json={"name": "Cab", "currency": currency},
             headers=merchant.headers,
         )
     ).json()
+    fee = await api.patch(
+        f"/api/admin/stores/{store['id']}/processing",
+        json={"payin_fee_bps": 200},
+        headers=admin_headers,
+    )
+    assert fee.status_code == 200, fee.text
     key = {"X-API-Key": store["api_key"]}
     orders = []
     for amount in ("1000.00", "2000.00", "3000.00"):

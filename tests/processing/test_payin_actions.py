@@ -190,6 +190,49 @@ async def test_no_requisite_fails_with_reasons(
     assert event["data"] | {"order_id": order_id, "failure_reason": "no_requisite"} == event["data"]
 
 
+async def test_an_order_id_that_found_no_requisite_can_be_tried_again(
+    api: httpx.AsyncClient, ctx: ServiceContext, worker: None
+) -> None:
+    currency = new_currency(ctx)
+    store = make_store(ctx, currency)
+    body = payin_body(currency, "1500.00")
+    first = await api.post(
+        "/api/gateway/payins", json=body, headers=store.headers | {"Idempotency-Key": "try-1"}
+    )
+    assert first.status_code == 422 and first.json()["error"]["code"] == "no_requisite"
+    # The same key answers the same failure; it never starts a second order.
+    again = await api.post(
+        "/api/gateway/payins", json=body, headers=store.headers | {"Idempotency-Key": "try-1"}
+    )
+    assert again.status_code == 422
+    assert again.json()["error"]["details"] == first.json()["error"]["details"]
+
+    await make_trader(api, ctx, currency)
+    retried = await api.post(
+        "/api/gateway/payins", json=body, headers=store.headers | {"Idempotency-Key": "try-2"}
+    )
+    assert retried.status_code == 201, retried.text
+    assert retried.json()["status"] == "awaiting_payment"
+    found = await api.get(
+        f"/api/gateway/payins/by-merchant-order/{body['merchant_order_id']}", headers=store.headers
+    )
+    assert found.json()["id"] == retried.json()["id"]
+    # Once an order under the id is live, the id is taken.
+    third = await api.post(
+        "/api/gateway/payins", json=body, headers=store.headers | {"Idempotency-Key": "try-3"}
+    )
+    assert third.status_code == 409
+    assert third.json()["error"]["code"] == "duplicate_merchant_order_id"
+    with Session(ctx.engine) as session:
+        statuses = session.exec(
+            select(Order.status).where(
+                Order.store_id == store.store_id,
+                Order.merchant_order_id == body["merchant_order_id"],
+            )
+        ).all()
+    assert sorted(statuses) == ["awaiting_payment", "failed"]
+
+
 async def test_unique_amount_shifts_within_store_bounds(
     api: httpx.AsyncClient, ctx: ServiceContext, worker: None
 ) -> None:

@@ -92,7 +92,8 @@ async def test_the_callback_url_can_be_changed_and_is_checked_again(
     [
         ({"min_amount_minor": 50_000, "max_amount_minor": 10_000}, None),
         ({"min_amount_minor": 10**30}, "min_amount_minor"),
-        ({"payin_fee_bps": True}, "payin_fee_bps"),
+        ({"payment_deadline_seconds": True}, "payment_deadline_seconds"),
+        ({"payin_fee_bps": 0}, "payin_fee_bps"),
         ({"payin_enabled": 1}, "payin_enabled"),
         ({"currency": "rub"}, "currency"),
     ],

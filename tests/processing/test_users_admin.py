@@ -22,7 +22,38 @@ async def test_admin_creates_accounts_that_work(
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["role"] == "merchant" and body["one_time_password"]
-    headers = await login(api, "new.merchant@example.com", body["one_time_password"])
+    one_time = body["one_time_password"]
+    headers = await login(api, "new.merchant@example.com", one_time)
+    # A one-time password opens nothing but its own replacement.
+    me = (await api.get("/api/auth/me", headers=headers)).json()
+    assert me["password_change_required"] is True
+    refused = await api.post("/api/merchant/stores", json={"name": "S"}, headers=headers)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "password_change_required"
+    for change, code in (
+        (
+            {"current_password": "wrong-password", "new_password": "n" * 12},
+            "wrong_current_password",
+        ),
+        ({"current_password": one_time, "new_password": one_time}, "password_unchanged"),
+        ({"current_password": one_time, "new_password": "short"}, "validation_error"),
+    ):
+        answer = await api.post("/api/auth/password", json=change, headers=headers)
+        assert answer.status_code == 422 and answer.json()["error"]["code"] == code, answer.text
+    changed = await api.post(
+        "/api/auth/password",
+        json={"current_password": one_time, "new_password": "merchant-own-pw"},
+        headers=headers,
+    )
+    assert changed.status_code == 204, changed.text
+    old = await api.post(
+        "/api/auth/login", json={"email": "new.merchant@example.com", "password": one_time}
+    )
+    assert old.status_code == 401
+    headers = await login(api, "new.merchant@example.com", "merchant-own-pw")
+    assert (await api.get("/api/auth/me", headers=headers)).json()[
+        "password_change_required"
+    ] is False
     store = await api.post("/api/merchant/stores", json={"name": "S"}, headers=headers)
     assert store.status_code == 201, store.text
     listed = await api.get("/api/admin/users?role=merchant", headers=admin_headers)
@@ -35,6 +66,7 @@ async def test_admin_creates_accounts_that_work(
         headers=admin_headers,
     )
     assert trader.status_code == 201 and trader.json()["one_time_password"] is None
+    assert trader.json()["password_change_required"] is False
     trader_headers = await login(api, trader.json()["email"], "x" * 12)
     assert (await api.post("/api/trader/online", headers=trader_headers)).status_code == 200
 

@@ -17,11 +17,13 @@ from tests.factories import PASSWORD, create_user, login
 from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
 
 
-async def sign_in(context: BrowserContext, base: str, email: str, path: str) -> Page:
+async def sign_in(
+    context: BrowserContext, base: str, email: str, path: str, password: str = PASSWORD
+) -> Page:
     page = await context.new_page()
     await page.goto(f"{base}/login?next={path}")
     await page.fill("input[name=email]", email)
-    await page.fill("input[name=password]", PASSWORD)
+    await page.fill("input[name=password]", password)
     await page.click("button[type=submit]")
     await expect(page).to_have_url(re.compile(f"{base}/"))
     return page
@@ -193,6 +195,28 @@ async def test_no_page_answers_5xx_for_any_role(
     anonymous = await browse.new_page()
     response = await anonymous.goto(f"{live_url}/trader")
     assert response is not None and "/login" in anonymous.url
+
+
+async def test_a_one_time_password_leads_to_the_password_form_first(
+    api: httpx.AsyncClient, ctx: ServiceContext, live_url: str, browse: BrowserContext
+) -> None:
+    admin_headers = await login(api, create_user(ctx.engine, Role.admin).email)
+    email = f"otp-{uuid.uuid4().hex[:8]}@example.com"
+    created = await api.post(
+        "/api/admin/users", json={"email": email, "role": "trader"}, headers=admin_headers
+    )
+    one_time = created.json()["one_time_password"]
+    page = await sign_in(browse, live_url, email, "/trader", password=one_time)
+    await expect(page).to_have_url(re.compile(f"{live_url}/password"))
+    await page.goto(f"{live_url}/trader/orders")  # every page leads back to the form
+    await expect(page).to_have_url(re.compile(f"{live_url}/password"))
+
+    await page.fill("input[name=current_password]", one_time)
+    await page.fill("input[name=new_password]", "trader-own-password")
+    await page.get_by_role("button", name="Change password").click()
+    await expect(page).to_have_url(re.compile(f"{live_url}/trader"))
+    await expect(page.locator(".flash.notice")).to_contain_text("Password changed")
+    assert (await login(api, email, "trader-own-password"))["Authorization"]
 
 
 async def _csrf(page: Page) -> str:

@@ -1,0 +1,98 @@
+"""Platform settings an administrator changes at run time: deadlines and fees for new stores,
+the callback retry ladder, rate limits. A row overrides the environment's default."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from limits import parse
+from pydantic import AfterValidator, StrictInt
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from models.base import UtcDatetime, created_at_field
+
+ONE_WEEK_S = 7 * 86_400
+
+
+def _rate(value: str) -> str:
+    """ "N/second|minute|hour|day" (or "N per minute"), N ≥ 1, as the `limits` package reads it."""
+    try:
+        item = parse(value)
+    except ValueError as exc:
+        raise ValueError(f"not a rate limit such as '600/minute': {value!r}") from exc
+    if item.amount < 1:
+        raise ValueError("a rate limit allows at least one request")
+    return value
+
+
+RateLimit = Annotated[str, Field(min_length=3, max_length=40), AfterValidator(_rate)]
+Delay = Annotated[StrictInt, Field(ge=1, le=ONE_WEEK_S)]
+
+
+class PlatformValues(SQLModel):
+    """Every editable setting with its bounds; what the platform runs with right now."""
+
+    payment_deadline_seconds: StrictInt = Field(ge=60, le=86_400)
+    trader_deadline_seconds: StrictInt = Field(ge=60, le=86_400)
+    payin_fee_bps: StrictInt = Field(ge=0, le=10_000)
+    payout_fee_bps: StrictInt = Field(ge=0, le=10_000)
+    callback_retry_delays_s: list[Delay] = Field(min_length=1, max_length=20)
+    ip_rate_limit: RateLimit
+    api_rate_limit: RateLimit
+    user_rate_limit: RateLimit
+
+
+class SettingKey(StrEnum):
+    """The settings' names (the API's path parameter, so the OpenAPI lists them)."""
+
+    payment_deadline_seconds = "payment_deadline_seconds"
+    trader_deadline_seconds = "trader_deadline_seconds"
+    payin_fee_bps = "payin_fee_bps"
+    payout_fee_bps = "payout_fee_bps"
+    callback_retry_delays_s = "callback_retry_delays_s"
+    ip_rate_limit = "ip_rate_limit"
+    api_rate_limit = "api_rate_limit"
+    user_rate_limit = "user_rate_limit"
+
+
+assert [key.value for key in SettingKey] == list(PlatformValues.model_fields)
+
+DESCRIPTIONS: dict[str, str] = {
+    "payment_deadline_seconds": "Seconds a customer has to pay (default for new stores)",
+    "trader_deadline_seconds": "Seconds a trader has to confirm a claimed payment (new stores)",
+    "payin_fee_bps": "Merchant pay-in fee in basis points (default for new stores)",
+    "payout_fee_bps": "Merchant pay-out fee in basis points (default for new stores)",
+    "callback_retry_delays_s": "Seconds between callback attempts (new orders)",
+    "ip_rate_limit": "Requests to /api per client address, before authentication",
+    "api_rate_limit": "Gateway requests per store (validated API key)",
+    "user_rate_limit": "Cabinet requests per signed-in user",
+}
+
+
+class PlatformSetting(SQLModel, table=True):
+    __tablename__ = "platform_settings"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: Any = Field(sa_type=JSON)
+    updated_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    updated_at: datetime = created_at_field()
+
+
+class SettingPublic(SQLModel):
+    key: str
+    value: Any
+    default: Any
+    source: Literal["database", "environment"]
+    description: str
+    updated_by: uuid.UUID | None = None
+    updated_at: UtcDatetime | None = None
+
+
+class SettingUpdate(SQLModel):
+    """The new value, of the setting's type (a number, a list of numbers, a rate string)."""
+
+    value: Any
