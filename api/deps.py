@@ -67,12 +67,15 @@ async def get_temporal(ctx: ContextDep) -> Client:
 
 
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+# The platform settings in force, read once per request.
+PlatformDep = Annotated[PlatformValues, Depends(platform_of)]
 
 
 async def get_signed_in_user(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    rates: PlatformDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -86,7 +89,6 @@ async def get_signed_in_user(
     )
     if user is None or not user.is_active:
         raise UnauthorizedError("Invalid or expired token", code="invalid_token")
-    rates = await platform_of(request)
     await limits_of(request).hit(rates.user_rate_limit, f"user:{user.id}", "for this user")
     return user
 
@@ -136,7 +138,10 @@ CurrentConnectUser = Annotated[User, Depends(require_roles(Role.connect_user))]
 
 
 async def get_current_store(
-    request: Request, session: SessionDep, api_key: Annotated[str | None, Security(_api_key)]
+    request: Request,
+    session: SessionDep,
+    rates: PlatformDep,
+    api_key: Annotated[str | None, Security(_api_key)],
 ) -> Store:
     if not api_key:
         raise UnauthorizedError("X-API-Key header required", code="api_key_required")
@@ -151,7 +156,6 @@ async def get_current_store(
     if store is None or not store.is_active:
         raise UnauthorizedError("Invalid API key", code="invalid_api_key")
     # Counted per validated store: a made-up key never reaches here (the IP limit counts it).
-    rates = await platform_of(request)
     await limits_of(request).hit(rates.api_rate_limit, f"store:{store.id}", "for this store")
     return store
 
@@ -164,6 +168,3 @@ def get_trader_profile(session: SessionDep, user: CurrentTrader) -> Trader:
 
 
 CurrentTraderProfile = Annotated[Trader, Depends(get_trader_profile)]
-
-
-PlatformDep = Annotated[PlatformValues, Depends(platform_of)]

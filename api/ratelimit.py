@@ -103,6 +103,12 @@ def limits_of(request: Request) -> RateLimits:
     return limits
 
 
+async def platform_of(request: Request) -> PlatformValues:
+    """The platform settings in force (the environment's, overridden by an administrator)."""
+    values: PlatformValues = await request.app.state.platform_settings.current()
+    return values
+
+
 async def limit_by_ip(request: Request) -> None:
     """Every API request, before authentication: random keys or tokens cannot dodge it."""
     if request.url.path.startswith("/api/"):
@@ -110,9 +116,3 @@ async def limit_by_ip(request: Request) -> None:
         await limits_of(request).hit(
             rates.ip_rate_limit, "ip:" + client_ip(request), "from this address"
         )
-
-
-async def platform_of(request: Request) -> PlatformValues:
-    """The platform settings in force (the environment's, overridden by an administrator)."""
-    values: PlatformValues = await request.app.state.platform_settings.current()
-    return values

@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+# The failure reason of a pay-in no requisite could take: it never held money, so its
+# merchant_order_id may be used again.
+NO_REQUISITE = "no_requisite"
+
 
 class PayinStatus(StrEnum):
     created = "created"

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from contracts.processing import ActorType, PayinStatus
+from contracts.processing import NO_REQUISITE, ActorType, PayinStatus
 from models.base import UTCDateTime, created_at_field, enum_type, new_id
 
 _OPEN = "status IN ('awaiting_payment', 'payment_claimed', 'disputed')"
-_RETRYABLE = "failure_reason IS NULL OR failure_reason <> 'no_requisite'"
+_RETRYABLE = f"failure_reason IS NULL OR failure_reason <> '{NO_REQUISITE}'"
 
 
 class Order(SQLModel, table=True):

@@ -36,14 +36,28 @@ Delay = Annotated[StrictInt, Field(ge=1, le=ONE_WEEK_S)]
 class PlatformValues(SQLModel):
     """Every editable setting with its bounds; what the platform runs with right now."""
 
-    payment_deadline_seconds: StrictInt = Field(ge=60, le=86_400)
-    trader_deadline_seconds: StrictInt = Field(ge=60, le=86_400)
-    payin_fee_bps: StrictInt = Field(ge=0, le=10_000)
-    payout_fee_bps: StrictInt = Field(ge=0, le=10_000)
-    callback_retry_delays_s: list[Delay] = Field(min_length=1, max_length=20)
-    ip_rate_limit: RateLimit
-    api_rate_limit: RateLimit
-    user_rate_limit: RateLimit
+    payment_deadline_seconds: StrictInt = Field(
+        ge=60, le=86_400, description="Seconds a customer has to pay (default for new stores)"
+    )
+    trader_deadline_seconds: StrictInt = Field(
+        ge=60,
+        le=86_400,
+        description="Seconds a trader has to confirm a claimed payment (new stores)",
+    )
+    payin_fee_bps: StrictInt = Field(
+        ge=0, le=10_000, description="Merchant pay-in fee in basis points (default for new stores)"
+    )
+    payout_fee_bps: StrictInt = Field(
+        ge=0, le=10_000, description="Merchant pay-out fee in basis points (default for new stores)"
+    )
+    callback_retry_delays_s: list[Delay] = Field(
+        min_length=1, max_length=20, description="Seconds between callback attempts (new orders)"
+    )
+    ip_rate_limit: RateLimit = Field(
+        description="Requests to /api per client address, before authentication"
+    )
+    api_rate_limit: RateLimit = Field(description="Gateway requests per store (validated API key)")
+    user_rate_limit: RateLimit = Field(description="Cabinet requests per signed-in user")
 
 
 class SettingKey(StrEnum):
@@ -60,17 +74,6 @@ class SettingKey(StrEnum):
 
 
 assert [key.value for key in SettingKey] == list(PlatformValues.model_fields)
-
-DESCRIPTIONS: dict[str, str] = {
-    "payment_deadline_seconds": "Seconds a customer has to pay (default for new stores)",
-    "trader_deadline_seconds": "Seconds a trader has to confirm a claimed payment (new stores)",
-    "payin_fee_bps": "Merchant pay-in fee in basis points (default for new stores)",
-    "payout_fee_bps": "Merchant pay-out fee in basis points (default for new stores)",
-    "callback_retry_delays_s": "Seconds between callback attempts (new orders)",
-    "ip_rate_limit": "Requests to /api per client address, before authentication",
-    "api_rate_limit": "Gateway requests per store (validated API key)",
-    "user_rate_limit": "Cabinet requests per signed-in user",
-}
 
 
 class PlatformSetting(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.processing import NO_REQUISITE
 from core.errors import Conflict, Invalid, NotFound
 
 
@@ -16,10 +17,6 @@ class InvalidTransition(Conflict):
     """The order's status (or its workflow's validator) refuses the action."""
 
     code = "invalid_transition"
-
-
-# The failure reason of a pay-in no requisite could take (its merchant_order_id stays free).
-NO_REQUISITE = "no_requisite"
 
 
 class NoRequisite(Invalid):

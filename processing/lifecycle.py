@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from contracts.processing import (
+    NO_REQUISITE,
     TERMINAL_STATUSES,
     ActorType,
     HoldAction,
@@ -29,7 +30,7 @@ from models.base import as_utc, utcnow
 from models.ledger import AccountKind, HoldStatus
 from models.merchants import Store
 from models.orders import Order, OrderEvent
-from processing.errors import NO_REQUISITE, InvalidTransition, OrderNotFound
+from processing.errors import InvalidTransition, OrderNotFound
 from processing.ledger import Leg, account_for, claim_hold, post, resolve_hold
 from processing.matching import Decision, find_requisite
 

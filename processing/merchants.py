@@ -60,6 +60,14 @@ def allowed_callback_url(url: str | None, allow_private: bool) -> str | None:
     return url
 
 
+STORE_DEFAULTS = {
+    "payin_fee_bps",
+    "payout_fee_bps",
+    "payment_deadline_seconds",
+    "trader_deadline_seconds",
+}
+
+
 def create_store(
     session: Session,
     *,
@@ -75,15 +83,9 @@ def create_store(
         raise Invalid(f"Unknown currency {body.currency}", code="unknown_currency")
     allowed_callback_url(body.callback_url, allow_private)
     api_key, signing_secret = generate_api_key(), new_signing_secret()
-    chosen = body.model_dump(exclude_none=True)
+    # The platform's fees and deadlines, unless the merchant chose the deadlines.
     store = Store(
-        **{
-            "payin_fee_bps": platform.payin_fee_bps,
-            "payout_fee_bps": platform.payout_fee_bps,
-            "payment_deadline_seconds": platform.payment_deadline_seconds,
-            "trader_deadline_seconds": platform.trader_deadline_seconds,
-            **chosen,
-        },
+        **platform.model_dump(include=STORE_DEFAULTS) | body.model_dump(exclude_none=True),
         merchant_id=merchant.id,
         api_key_prefix=api_key[:12],
         api_key_hash=hash_api_key(api_key),

@@ -19,7 +19,13 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 
-from contracts.processing import InstructionsRequest, PayinInput, PayinStatus, payin_workflow_id
+from contracts.processing import (
+    NO_REQUISITE,
+    InstructionsRequest,
+    PayinInput,
+    PayinStatus,
+    payin_workflow_id,
+)
 from core.context import ServiceContext
 from core.errors import Conflict, Invalid, NotAllowed
 from models.amounts import to_minor
@@ -27,7 +33,7 @@ from models.merchants import Store
 from models.orders import Order
 from models.payins import PayinCreate, PayinPublic
 from models.traders import Currency
-from processing.errors import NO_REQUISITE, NoRequisite, OrderNotFound
+from processing.errors import NoRequisite, OrderNotFound
 from processing.merchants import allowed_callback_url
 from processing.views import payin_public
 from workflows.payin import PayinWorkflow

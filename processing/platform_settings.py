@@ -19,29 +19,28 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core.errors import Invalid, NotFound
+from core.errors import Invalid
 from core.settings import Settings
 from models.base import utcnow
-from models.platform_settings import DESCRIPTIONS, PlatformSetting, PlatformValues, SettingPublic
+from models.platform_settings import PlatformSetting, PlatformValues, SettingKey, SettingPublic
 
 log = logging.getLogger(__name__)
-KEYS = tuple(PlatformValues.model_fields)
+KEYS = frozenset(key.value for key in SettingKey)
 
 
 def defaults(settings: Settings) -> PlatformValues:
-    return PlatformValues.model_validate({key: getattr(settings, key) for key in KEYS})
+    return PlatformValues.model_validate({key: getattr(settings, key) for key in SettingKey})
 
 
 def _overrides(session: Session) -> dict[str, PlatformSetting]:
-    rows = session.exec(select(PlatformSetting)).all()
-    return {row.key: row for row in rows if row.key in KEYS}
+    return {row.key: row for row in session.exec(select(PlatformSetting)) if row.key in KEYS}
 
 
-def effective(session: Session, settings: Settings) -> PlatformValues:
+def _applied(base: PlatformValues, rows: dict[str, PlatformSetting]) -> PlatformValues:
     """The defaults with every valid override applied (a row that no longer passes the
     bounds, say after an upgrade narrowed them, is skipped and logged)."""
-    values = defaults(settings)
-    for key, row in _overrides(session).items():
+    values = base
+    for key, row in rows.items():
         try:
             values = PlatformValues.model_validate({**values.model_dump(), key: row.value})
         except ValidationError:
@@ -49,60 +48,59 @@ def effective(session: Session, settings: Settings) -> PlatformValues:
     return values
 
 
+def effective(session: Session, settings: Settings) -> PlatformValues:
+    return _applied(defaults(settings), _overrides(session))
+
+
 def listing(session: Session, settings: Settings) -> list[SettingPublic]:
-    base, current, rows = defaults(settings), effective(session, settings), _overrides(session)
-    return [_public(key, base, current, rows.get(key)) for key in KEYS]
+    base, rows = defaults(settings), _overrides(session)
+    current = _applied(base, rows)
+    return [_public(key, base, current, rows.get(key)) for key in SettingKey]
 
 
 def _public(
-    key: str, base: PlatformValues, current: PlatformValues, row: PlatformSetting | None
+    key: SettingKey, base: PlatformValues, current: PlatformValues, row: PlatformSetting | None
 ) -> SettingPublic:
     return SettingPublic(
-        key=key,
+        key=key.value,
         value=getattr(current, key),
         default=getattr(base, key),
         source="database" if row is not None else "environment",
-        description=DESCRIPTIONS[key],
+        description=PlatformValues.model_fields[key].description or "",
         updated_by=row.updated_by if row else None,
         updated_at=row.updated_at if row else None,
     )
 
 
-def _known(key: str) -> None:
-    if key not in KEYS:
-        raise NotFound(f"No setting named {key!r}", code="unknown_setting", details={"keys": KEYS})
-
-
 def update(
-    session: Session, settings: Settings, *, key: str, value: Any, actor_id: uuid.UUID
+    session: Session, settings: Settings, *, key: SettingKey, value: Any, actor_id: uuid.UUID
 ) -> SettingPublic:
     """Override one setting; a value of the wrong type or out of bounds is 422 invalid_setting."""
-    _known(key)
+    base = defaults(settings)
     try:
         checked = PlatformValues.model_validate(
-            {**effective(session, settings).model_dump(), key: value}
+            {**_applied(base, _overrides(session)).model_dump(), key: value}
         )
     except ValidationError as exc:
         problems = [{"loc": list(error["loc"][1:]), "msg": error["msg"]} for error in exc.errors()]
         raise Invalid(
             f"Invalid value for {key}", code="invalid_setting", details={"errors": problems}
         ) from exc
-    row = session.get(PlatformSetting, key) or PlatformSetting(key=key, value=None)
+    row = session.get(PlatformSetting, key.value) or PlatformSetting(key=key.value, value=None)
     row.value, row.updated_by, row.updated_at = getattr(checked, key), actor_id, utcnow()
     session.add(row)
     session.commit()
-    return _public(key, defaults(settings), checked, row)
+    return _public(key, base, checked, row)
 
 
-def reset(session: Session, settings: Settings, *, key: str) -> SettingPublic:
+def reset(session: Session, settings: Settings, *, key: SettingKey) -> SettingPublic:
     """Drop the override: the environment's default applies again."""
-    _known(key)
-    row = session.get(PlatformSetting, key)
+    row = session.get(PlatformSetting, key.value)
     if row is not None:
         session.delete(row)
         session.commit()
     base = defaults(settings)
-    return _public(key, base, effective(session, settings), None)
+    return _public(key, base, _applied(base, _overrides(session)), None)
 
 
 class PlatformSettingsCache:

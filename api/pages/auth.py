@@ -28,6 +28,11 @@ from processing import users
 router = APIRouter(include_in_schema=False)
 
 
+def form_errors(exc: ValidationError) -> str:
+    """A form's validation problems as one line for the page."""
+    return "; ".join(str(err["msg"]) for err in exc.errors())
+
+
 def _safe_next(target: str | None, user: User) -> str:
     # Only our own paths: an open redirect would let a link send users anywhere.
     if target and target.startswith("/") and not target.startswith("//"):
@@ -101,7 +106,7 @@ async def register(
     try:
         body = UserRegister(email=email, password=password, full_name=full_name or None)
     except ValidationError as exc:
-        message = "; ".join(str(err["msg"]) for err in exc.errors())
+        message = form_errors(exc)
         return page(request, "register.html", None, status_code=422, error=message, email=email)
 
     def create() -> User:
@@ -135,8 +140,7 @@ async def password(
     try:
         body = PasswordChange(current_password=current_password, new_password=new_password)
     except ValidationError as exc:
-        message = "; ".join(str(err["msg"]) for err in exc.errors())
-        return page(request, "password.html", user, status_code=422, error=message)
+        return page(request, "password.html", user, status_code=422, error=form_errors(exc))
 
     def change() -> None:
         with Session(ctx.engine) as session:

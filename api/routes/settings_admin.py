@@ -31,7 +31,7 @@ def update_setting(
     `PLATFORM_SETTINGS_CACHE_SECONDS`; fees and deadlines apply to stores created after it,
     the retry ladder to orders created after it."""
     changed = platform_settings.update(
-        session, ctx.settings, key=key.value, value=body.value, actor_id=admin.id
+        session, ctx.settings, key=key, value=body.value, actor_id=admin.id
     )
     request.app.state.platform_settings.invalidate()
     return changed
@@ -42,6 +42,6 @@ def reset_setting(
     key: SettingKey, request: Request, session: SessionDep, ctx: ContextDep, _: CurrentAdmin
 ) -> SettingPublic:
     """Remove the override: the environment's default applies again."""
-    reset = platform_settings.reset(session, ctx.settings, key=key.value)
+    reset = platform_settings.reset(session, ctx.settings, key=key)
     request.app.state.platform_settings.invalidate()
     return reset

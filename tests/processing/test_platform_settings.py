@@ -14,7 +14,7 @@ from contracts.processing import payin_workflow_id
 from core.context import ServiceContext
 from models.users import Role
 from tests.conftest import MakeApi
-from tests.factories import create_user, login
+from tests.factories import actor, create_user, login
 from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
 
 pytestmark = pytest.mark.usefixtures("no_platform_overrides")
@@ -25,7 +25,7 @@ def _by_key(listing: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 async def _merchant(api: httpx.AsyncClient, ctx: ServiceContext) -> dict[str, str]:
-    return await login(api, create_user(ctx.engine, Role.merchant).email)
+    return (await actor(api, ctx.engine, Role.merchant)).headers
 
 
 async def test_new_stores_take_the_fee_and_deadlines_in_force(
