@@ -29,6 +29,7 @@ from workflows.callback import CallbackWorkflow
 from workflows.consents import RevokeConsentWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.payin import PayinWorkflow
+from workflows.payout import PayoutWorkflow
 from workflows.recategorise import RecategoriseWorkflow
 from workflows.refresh import RefreshWorkflow
 from workflows.sync import SyncWorkflow
@@ -37,7 +38,7 @@ from workflows.sync import SyncWorkflow
 # for every new workflow run, and importing every workflow module there made each pay-in
 # start pay for the Connect workflows too.
 WORKFLOWS: list[type] = [OnboardingWorkflow, SyncWorkflow]
-WORKFLOWS += [PayinWorkflow, CallbackWorkflow]
+WORKFLOWS += [PayinWorkflow, PayoutWorkflow, CallbackWorkflow]
 WORKFLOWS += [RefreshWorkflow, RecategoriseWorkflow]
 WORKFLOWS += [RevokeConsentWorkflow]
 

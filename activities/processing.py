@@ -23,6 +23,7 @@ from core.metrics import CALLBACK_ATTEMPTS
 from models.orders import CallbackAttempt
 from processing import callbacks, lifecycle
 from processing.errors import InvalidTransition, OrderNotFound
+from processing.fraud import Screener
 from processing.webhooks import CallbackBlockedError
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,13 @@ class ProcessingActivities:
     def __init__(self, ctx: ServiceContext, http: httpx.AsyncClient | None = None) -> None:
         self.ctx = ctx
         self.http = http or callbacks.build_http_client()
+        self.screener = Screener(ctx.settings)
 
     @activity.defn(name=p.ProcessingActivity.match_requisite)
     def match_requisite(self, inp: p.MatchInput) -> p.MatchOutcome:
-        """Choose a requisite and hold the trader's liquidity, in one transaction."""
+        """Screen the pay-in, then choose a requisite and hold the trader's liquidity."""
         with final_refusals():
-            outcome = lifecycle.match_order(self.ctx.engine, inp.order_id)
+            outcome = lifecycle.match_order(self.ctx.engine, inp.order_id, self.screener)
         if outcome.matched:
             log.info("order %s held on requisite %s", inp.order_id, outcome.requisite_id)
         else:
@@ -68,6 +70,20 @@ class ProcessingActivities:
             result = lifecycle.record_transition(self.ctx.engine, inp)
         log.info("order %s is %s (%s)", inp.order_id, result.status, inp.hold_action)
         return result
+
+    @activity.defn(name=p.ProcessingActivity.hold_payout)
+    def hold_payout(self, inp: p.MatchInput) -> p.PayoutOutcome:
+        """Screen the pay-out, then hold amount + fee on the store's balance."""
+        with final_refusals():
+            outcome = lifecycle.hold_payout(self.ctx.engine, inp.order_id, self.screener)
+        log.info("pay-out %s: %s %s", inp.order_id, outcome.status, outcome.failure_reason or "")
+        return outcome
+
+    @activity.defn(name=p.ProcessingActivity.escalate_dispute)
+    def escalate_dispute(self, inp: p.EscalateInput) -> bool:
+        """A dispute outlived its SLA: flag it for the admin queue (nothing is decided)."""
+        with final_refusals():
+            return lifecycle.escalate(self.ctx.engine, inp.order_id)
 
     @activity.defn(name=p.ProcessingActivity.prepare_callback)
     def prepare_callback(self, inp: p.CallbackInput) -> p.CallbackPrepared:

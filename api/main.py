@@ -24,6 +24,8 @@ from api.routes import (
     category_rules,
     connect,
     dashboard,
+    disputes_admin,
+    fraud_admin,
     gateway,
     health,
     insights,
@@ -99,6 +101,12 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
     app.include_router(trader.router, prefix="/api/trader", tags=["trader"])
     app.include_router(
         processing_admin.router, prefix="/api/admin", tags=["admin"], dependencies=audited
+    )
+    app.include_router(
+        disputes_admin.router, prefix="/api/admin", tags=["admin"], dependencies=audited
+    )
+    app.include_router(
+        fraud_admin.router, prefix="/api/admin", tags=["admin"], dependencies=audited
     )
     app.include_router(
         users_admin.router, prefix="/api/admin", tags=["admin"], dependencies=audited

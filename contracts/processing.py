@@ -13,10 +13,23 @@ from enum import StrEnum
 # The failure reason of a pay-in no requisite could take: it never held money, so its
 # merchant_order_id may be used again.
 NO_REQUISITE = "no_requisite"
+# A pay-out the store's balance could not cover: nothing was held, the id may be used again.
+INSUFFICIENT_BALANCE = "insufficient_balance"
+RETRYABLE_FAILURES = (NO_REQUISITE, INSUFFICIENT_BALANCE)
+# Fraud outcomes as failure reasons: a block-list or rule denial, an admin's review rejection.
+FRAUD_DENIED = "fraud_denied"
+FRAUD_REJECTED = "fraud_rejected"
+
+
+class OrderKind(StrEnum):
+    payin = "payin"
+    payout = "payout"
 
 
 class PayinStatus(StrEnum):
     created = "created"
+    # A fraud rule asked for a human: an admin approves (matching goes on) or rejects.
+    on_review = "on_review"
     awaiting_payment = "awaiting_payment"
     payment_claimed = "payment_claimed"
     completed = "completed"
@@ -25,6 +38,36 @@ class PayinStatus(StrEnum):
     cancelled = "cancelled"
     disputed = "disputed"
 
+
+class PayoutStatus(StrEnum):
+    created = "created"  # the store's balance is held; in the pool for traders to take
+    on_review = "on_review"
+    assigned = "assigned"  # a trader took it and pays the recipient off-platform
+    paid = "paid"  # the trader marked it paid with proof; the review window runs
+    completed = "completed"
+    failed = "failed"
+    expired = "expired"
+    cancelled = "cancelled"
+    disputed = "disputed"
+
+
+class OrderStatus(StrEnum):
+    """Every status either kind of order can be in (the `orders.status` column)."""
+
+    created = "created"
+    on_review = "on_review"
+    awaiting_payment = "awaiting_payment"
+    payment_claimed = "payment_claimed"
+    assigned = "assigned"
+    paid = "paid"
+    completed = "completed"
+    failed = "failed"
+    expired = "expired"
+    cancelled = "cancelled"
+    disputed = "disputed"
+
+
+assert {*PayinStatus, *PayoutStatus} == set(OrderStatus)
 
 TERMINAL_STATUSES = frozenset(
     {PayinStatus.completed, PayinStatus.failed, PayinStatus.expired, PayinStatus.cancelled}
@@ -41,6 +84,7 @@ class ActorType(StrEnum):
     customer = "customer"
     trader = "trader"
     admin = "admin"
+    support = "support"
 
 
 class HoldAction(StrEnum):
@@ -54,6 +98,8 @@ class ProcessingActivity(StrEnum):
 
     match_requisite = "match_requisite"
     record_transition = "record_transition"
+    hold_payout = "hold_payout"
+    escalate_dispute = "escalate_dispute"
     prepare_callback = "prepare_callback"
     deliver_callback = "deliver_callback"
     finish_callback = "finish_callback"
@@ -66,6 +112,27 @@ class PayinUpdate(StrEnum):
     mark_paid = "mark_paid"
     confirm = "confirm"
     cancel = "cancel"
+    dispute = "dispute"
+    review = "review"
+
+
+class PayoutUpdate(StrEnum):
+    """Update names on PayoutWorkflow (confirm, cancel, dispute and review as on pay-ins)."""
+
+    instructions = "instructions"
+    take = "take"
+    mark_paid = "mark_paid"
+    confirm = "confirm"
+    cancel = "cancel"
+    dispute = "dispute"
+    review = "review"
+
+
+class UnpaidPayout(StrEnum):
+    """What happens to a taken pay-out its trader did not mark paid in time (a setting)."""
+
+    dispute = "dispute"
+    pool = "pool"
 
 
 class ProcessingError(StrEnum):
@@ -81,6 +148,14 @@ def payin_workflow_id(order_id: str) -> str:
     return f"payin-{order_id}"
 
 
+def payout_workflow_id(order_id: str) -> str:
+    return f"payout-{order_id}"
+
+
+def order_workflow_id(kind: str, order_id: str) -> str:
+    return payout_workflow_id(order_id) if kind == OrderKind.payout else payin_workflow_id(order_id)
+
+
 def callback_workflow_id(event_id: str) -> str:
     return f"callback-{event_id}"
 
@@ -88,6 +163,7 @@ def callback_workflow_id(event_id: str) -> str:
 # Standard Webhooks style ladder: the first attempt, then nine retries over 3 days 20 hours
 # (the promise to merchants is at least three days).
 DEFAULT_CALLBACK_DELAYS_S = (60, 300, 1800, 7200, 21600, 43200, 86400, 86400, 86400)
+DEFAULT_DISPUTE_SLA_S = 86_400
 
 
 @dataclass
@@ -96,6 +172,8 @@ class PayinInput:
     store_id: str
     merchant_id: str
     callback_delays_s: list[int] = field(default_factory=lambda: list(DEFAULT_CALLBACK_DELAYS_S))
+    # A dispute no one resolves within this time is escalated (never decided by the timer).
+    dispute_sla_s: int = DEFAULT_DISPUTE_SLA_S
 
 
 @dataclass
@@ -139,11 +217,55 @@ class ClaimRequest:
 
 @dataclass
 class ActorRequest:
-    """Confirm or cancel: who asks, and why."""
+    """Confirm, cancel or dispute: who asks, and why. An admin resolving a dispute may
+    complete the order with the amount that actually moved (`actual_amount_minor`); a
+    dispute may carry the evidence file already stored by the API (`evidence_id`)."""
 
     actor_type: str
     actor_id: str | None = None
     reason: str | None = None
+    actual_amount_minor: int | None = None
+    evidence_id: str | None = None
+
+
+@dataclass
+class ReviewRequest:
+    """An admin's decision on an order a fraud rule sent to review."""
+
+    actor_id: str
+    approve: bool
+    reason: str | None = None
+
+
+@dataclass
+class PayoutInput:
+    order_id: str
+    store_id: str
+    merchant_id: str
+    callback_delays_s: list[int] = field(default_factory=lambda: list(DEFAULT_CALLBACK_DELAYS_S))
+    dispute_sla_s: int = DEFAULT_DISPUTE_SLA_S
+    unpaid: str = UnpaidPayout.dispute.value
+
+
+@dataclass
+class PayoutOutcome:
+    """Where a pay-out stands after screening and holding (what create answers with)."""
+
+    order_id: str
+    status: str
+    failure_reason: str | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass
+class TakeRequest:
+    trader_id: str
+
+
+@dataclass
+class PayoutPaidRequest:
+    trader_id: str
+    proof_id: str
 
 
 @dataclass
@@ -157,6 +279,8 @@ class TransitionInput:
     actor_id: str | None = None
     reason: str | None = None
     hold_action: str = HoldAction.keep.value
+    actual_amount_minor: int | None = None
+    evidence_id: str | None = None
 
 
 @dataclass
@@ -164,6 +288,14 @@ class TransitionResult:
     order_id: str
     status: str
     trader_deadline_at: datetime | None = None
+    # Pay-outs: back in the pool until `expires_at`; paid, completing at `review_until`.
+    expires_at: datetime | None = None
+    review_until: datetime | None = None
+
+
+@dataclass
+class EscalateInput:
+    order_id: str
 
 
 @dataclass

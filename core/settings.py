@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     callback_retry_delays_s: list[int] = Field(
         default_factory=lambda: list(DEFAULT_CALLBACK_DELAYS_S)
     )
+    dispute_sla_seconds: int = Field(default=86_400, ge=1, le=30 * 86_400)  # new orders
+    payout_unpaid_action: Literal["dispute", "pool"] = "dispute"
     # How long a process keeps the overrides before reading them again.
     platform_settings_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 

@@ -5,6 +5,7 @@ from models.audit import AuditEntry
 from models.banking import BalanceSnapshot, BankAccount, BankTransaction, ProductAgreement, SyncRun
 from models.base import metadata
 from models.connect import BankConnection, BankToken, Consent, ConsentEvent, RawApiLog
+from models.fraud import BlockListEntry, FraudRule
 from models.ledger import Entry, Hold, LedgerAccount, Posting
 from models.merchants import Merchant, Store
 from models.orders import CallbackAttempt, CallbackDelivery, Order, OrderEvent, Receipt
@@ -32,3 +33,4 @@ __all__ += ["Bank", "Currency", "PaymentMethod", "Requisite", "Trader"]
 __all__ += ["CallbackAttempt", "CallbackDelivery", "Order", "OrderEvent", "Receipt"]
 __all__ += ["Entry", "Hold", "LedgerAccount", "Posting"]
 __all__ += ["AuditEntry", "CategoryRuleRow", "SandboxIdentity"]
+__all__ += ["BlockListEntry", "FraudRule"]

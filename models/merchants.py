@@ -38,6 +38,11 @@ class StoreBase(SQLModel):
     # Unique amount: a taken amount is shifted by this step, at most this far either way.
     amount_shift_step_minor: int = Field(default=100, ge=1, le=100_000)
     amount_shift_max_minor: int = Field(default=1_000, ge=0, le=1_000_000)
+    # Pay-outs: time for a trader to take one, time for that trader to pay it, and the review
+    # window after "paid" during which the merchant may dispute (0 = completes at once).
+    payout_take_seconds: int = Field(default=900, ge=60, le=86_400)
+    payout_pay_seconds: int = Field(default=1800, ge=60, le=86_400)
+    payout_review_seconds: int = Field(default=300, ge=0, le=7 * 86_400)
 
 
 class Store(StoreBase, table=True):
@@ -92,6 +97,9 @@ class StoreCreate(StoreSettingsChecks):
     trader_deadline_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
     amount_shift_step_minor: StrictInt = Field(default=100, ge=1, le=100_000)
     amount_shift_max_minor: StrictInt = Field(default=1_000, ge=0, le=1_000_000)
+    payout_take_seconds: StrictInt = Field(default=900, ge=60, le=86_400)
+    payout_pay_seconds: StrictInt = Field(default=1800, ge=60, le=86_400)
+    payout_review_seconds: StrictInt = Field(default=300, ge=0, le=7 * 86_400)
 
 
 class StoreUpdate(SQLModel):

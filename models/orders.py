@@ -10,17 +10,20 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from contracts.processing import NO_REQUISITE, ActorType, PayinStatus
+from contracts.processing import RETRYABLE_FAILURES, ActorType, OrderKind, OrderStatus
 from models.base import UTCDateTime, created_at_field, enum_type, new_id
 
 _OPEN = "status IN ('awaiting_payment', 'payment_claimed', 'disputed')"
-_RETRYABLE = f"failure_reason IS NULL OR failure_reason <> '{NO_REQUISITE}'"
+_RETRYABLE = "failure_reason IS NULL OR failure_reason NOT IN ({})".format(
+    ", ".join(f"'{reason}'" for reason in RETRYABLE_FAILURES)
+)
 
 
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
     __table_args__ = (
-        # A pay-in that found no requisite frees its merchant_order_id for a new attempt.
+        # An order that never held money (no requisite, a pay-out the balance could not
+        # cover) frees its merchant_order_id for a new attempt.
         Index(
             "ux_orders_store_merchant_order",
             "store_id",
@@ -42,6 +45,7 @@ class Order(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    kind: OrderKind = Field(default=OrderKind.payin, sa_type=enum_type(OrderKind), index=True)
     store_id: uuid.UUID = Field(foreign_key="stores.id", index=True)
     merchant_id: uuid.UUID = Field(foreign_key="merchants.id", index=True)
     merchant_order_id: str = Field(max_length=128)
@@ -53,18 +57,44 @@ class Order(SQLModel, table=True):
     payment_method: str | None = Field(default=None, max_length=32)
     bank_code: str | None = Field(default=None, max_length=32)
     customer_id: str | None = Field(default=None, max_length=128)
+    customer_ip: str | None = Field(default=None, max_length=45)
     callback_url: str | None = Field(default=None, max_length=2000)
-    status: PayinStatus = Field(
-        default=PayinStatus.created, sa_type=enum_type(PayinStatus), index=True
+    status: OrderStatus = Field(
+        default=OrderStatus.created, sa_type=enum_type(OrderStatus), index=True
     )
     failure_reason: str | None = Field(default=None, max_length=64)
     match_rejections: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
+    # Fraud screening: allow / deny / review, and each rule or list that fired.
+    fraud_decision: str | None = Field(default=None, max_length=16)
+    fraud_hits: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
+    # Pay-outs: the recipient (Fernet ciphertext, last four, keyed fingerprint, never plain).
+    recipient_kind: str | None = Field(default=None, max_length=8)
+    recipient_encrypted: str | None = Field(default=None, max_length=500)
+    recipient_last4: str | None = Field(default=None, max_length=4)
+    recipient_fingerprint: str | None = Field(default=None, max_length=64, index=True)
+    recipient_bank_code: str | None = Field(default=None, max_length=32)
+    review_seconds: int = 0
+    assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    review_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Disputes (at most one per order): who opened it, why, the evidence, the SLA escalation,
+    # and the amount an admin resolved it with when that differs from the order's.
+    disputed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    dispute_opened_by: str | None = Field(default=None, max_length=16)
+    dispute_reason: str | None = Field(default=None, max_length=500)
+    dispute_evidence_id: uuid.UUID | None = None
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    actual_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    # Transitions recorded so far: the next event's sequence number.
+    events: int = 0
     merchant_fee_bps: int | None = None
     trader_reward_bps: int | None = None
     fee_minor: int | None = Field(default=None, sa_type=BigInteger)
     reward_minor: int | None = Field(default=None, sa_type=BigInteger)
     requisite_id: uuid.UUID | None = Field(default=None, foreign_key="requisites.id", index=True)
     trader_id: uuid.UUID | None = Field(default=None, foreign_key="traders.id", index=True)
+    # Pay-ins: the customer's and the trader's deadlines. Pay-outs: the time to be taken
+    # (`expires_at`) and the trader's time to pay (`trader_deadline_at`).
     payment_deadline_seconds: int = 900
     trader_deadline_seconds: int = 1800
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -77,19 +107,19 @@ class Order(SQLModel, table=True):
 
 
 class OrderEvent(SQLModel, table=True):
-    """The audit trail: every transition once (a status is entered at most once per order)."""
+    """The audit trail: every transition once, numbered per order (a pay-out back in the pool
+    enters `created` again; an escalation is an event that keeps the status)."""
 
     __tablename__ = "order_events"
-    __table_args__ = (
-        UniqueConstraint("order_id", "to_status", name="uq_order_events_order_to_status"),
-    )
+    __table_args__ = (UniqueConstraint("order_id", "seq", name="uq_order_events_order_seq"),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     order_id: uuid.UUID = Field(foreign_key="orders.id", index=True)
+    seq: int
     actor_type: ActorType = Field(sa_type=enum_type(ActorType))
     actor_id: str | None = Field(default=None, max_length=64)
-    from_status: PayinStatus | None = Field(default=None, sa_type=enum_type(PayinStatus))
-    to_status: PayinStatus = Field(sa_type=enum_type(PayinStatus))
+    from_status: OrderStatus | None = Field(default=None, sa_type=enum_type(OrderStatus))
+    to_status: OrderStatus = Field(sa_type=enum_type(OrderStatus))
     reason: str | None = Field(default=None, max_length=500)
     at: datetime = created_at_field()
 

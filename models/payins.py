@@ -6,10 +6,10 @@ import uuid
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, StrictInt, StringConstraints
+from pydantic import AfterValidator, IPvAnyAddress, StrictInt, StringConstraints
 from sqlmodel import Field, SQLModel
 
-from contracts.processing import ActorType, PayinStatus
+from contracts.processing import ActorType, OrderKind, OrderStatus, PayinStatus
 from models.amounts import AmountStr
 from models.base import UtcDatetime
 
@@ -44,7 +44,18 @@ class PayinCreate(SQLModel):
     payment_method: str | None = Field(default=None, max_length=32)
     bank_code: str | None = Field(default=None, max_length=32)
     customer_id: str | None = Field(default=None, max_length=128)
+    # The customer's address as the merchant saw it (fraud rules: velocity, block list).
+    customer_ip: IPvAnyAddress | None = None
     callback_url: CallbackUrl | None = None
+
+
+class DisputePublic(SQLModel):
+    opened_by: ActorType
+    reason: str | None
+    opened_at: UtcDatetime
+    # Set when the dispute outlived its SLA and went to the top of the admin queue.
+    escalated_at: UtcDatetime | None
+    has_evidence: bool
 
 
 class PaymentRequisite(SQLModel):
@@ -72,6 +83,9 @@ class PayinPublic(SQLModel):
     created_at: UtcDatetime
     updated_at: UtcDatetime
     finished_at: UtcDatetime | None
+    dispute: DisputePublic | None = None
+    # The amount an admin completed a disputed order with, when it differs from `amount`.
+    actual_amount: str | None = None
 
 
 class CancelRequest(SQLModel):
@@ -83,10 +97,11 @@ class TraderCancelRequest(SQLModel):
 
 
 class OrderEventPublic(SQLModel):
+    seq: int
     actor_type: ActorType
     actor_id: str | None
-    from_status: PayinStatus | None
-    to_status: PayinStatus
+    from_status: OrderStatus | None
+    to_status: OrderStatus
     reason: str | None
     at: UtcDatetime
 
@@ -116,9 +131,13 @@ class CallbackResent(SQLModel):
 
 class MatchReport(SQLModel):
     order_id: uuid.UUID
-    status: PayinStatus
+    kind: OrderKind
+    status: OrderStatus
     failure_reason: str | None
     rejections: list[dict[str, Any]]
+    # Fraud screening: allow / deny / review (None before screening) and what fired.
+    fraud_decision: str | None = None
+    fraud_hits: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class DepositRequest(SQLModel):
@@ -144,3 +163,6 @@ class StoreFeesUpdate(SQLModel):
     amount_shift_max_minor: StrictInt | None = Field(default=None, ge=0, le=1_000_000)
     payment_deadline_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
     trader_deadline_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
+    payout_take_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
+    payout_pay_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
+    payout_review_seconds: StrictInt | None = Field(default=None, ge=0, le=7 * 86_400)

@@ -53,6 +53,14 @@ class PlatformValues(SQLModel):
     callback_retry_delays_s: list[Delay] = Field(
         min_length=1, max_length=20, description="Seconds between callback attempts (new orders)"
     )
+    dispute_sla_seconds: StrictInt = Field(
+        ge=1,
+        le=30 * 86_400,
+        description="Seconds a dispute may wait before it is escalated (new orders)",
+    )
+    payout_unpaid_action: Literal["dispute", "pool"] = Field(
+        description="A taken pay-out not marked paid in time: dispute it, or back to the pool"
+    )
     ip_rate_limit: RateLimit = Field(
         description="Requests to /api per client address, before authentication"
     )
@@ -68,6 +76,8 @@ class SettingKey(StrEnum):
     payin_fee_bps = "payin_fee_bps"
     payout_fee_bps = "payout_fee_bps"
     callback_retry_delays_s = "callback_retry_delays_s"
+    dispute_sla_seconds = "dispute_sla_seconds"
+    payout_unpaid_action = "payout_unpaid_action"
     ip_rate_limit = "ip_rate_limit"
     api_rate_limit = "api_rate_limit"
     user_rate_limit = "user_rate_limit"

@@ -63,6 +63,8 @@ class Trader(SQLModel, table=True):
     priority: int = 100
     payin_reward_bps: int = Field(default=150, ge=0, le=10_000)
     payout_reward_bps: int = Field(default=150, ge=0, le=10_000)
+    # Pay-outs a trader may have taken and not yet paid, at once.
+    max_open_payouts: int = Field(default=3, ge=1, le=100)
     created_at: datetime = created_at_field()
 
 
@@ -180,6 +182,7 @@ class TraderPublic(SQLModel):
     priority: int
     payin_reward_bps: int
     payout_reward_bps: int
+    max_open_payouts: int
 
 
 class TraderUpdate(SQLModel):
@@ -191,3 +194,4 @@ class TraderUpdate(SQLModel):
     priority: StrictInt | None = Field(default=None, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
     payin_reward_bps: StrictInt | None = Field(default=None, ge=0, le=10_000)
     payout_reward_bps: StrictInt | None = Field(default=None, ge=0, le=10_000)
+    max_open_payouts: StrictInt | None = Field(default=None, ge=1, le=100)

@@ -21,9 +21,10 @@ from contracts.processing import (
     ActorRequest,
     ActorType,
     ClaimRequest,
+    OrderKind,
     PayinStatus,
     PayinUpdate,
-    payin_workflow_id,
+    order_workflow_id,
 )
 from core.context import ServiceContext
 from core.errors import Unavailable
@@ -44,9 +45,15 @@ async def load_order(ctx: ServiceContext, *, order_id: uuid.UUID, owner: Owner) 
     return await asyncio.to_thread(load)
 
 
-async def send_update(client: Client, order_id: uuid.UUID, update: str, request: Any) -> str:
+async def send_update(
+    client: Client,
+    order_id: uuid.UUID,
+    update: str,
+    request: Any,
+    kind: OrderKind | str = OrderKind.payin,
+) -> str:
     """Run an update on the order's workflow; a validator's refusal is InvalidTransition."""
-    handle = client.get_workflow_handle(payin_workflow_id(str(order_id)))
+    handle = client.get_workflow_handle(order_workflow_id(kind, str(order_id)))
     try:
         result = await handle.execute_update(update, request, result_type=str)
     except WorkflowUpdateFailedError as exc:

@@ -11,11 +11,11 @@ from core.errors import Invalid, NotFound
 from models.amounts import to_minor
 from models.ledger import AccountKind, Posting, PostingPublic
 from models.merchants import Store
-from models.orders import OrderEvent
+from models.orders import Order, OrderEvent
 from models.payins import BalancePublic, DepositRequest, MatchReport
 from models.traders import Currency, Requisite, RequisiteStatus, Trader
-from processing.ledger import account_for, deposit
-from processing.payins import owned_order
+from processing.ledger import Leg, account_for, deposit, post
+from processing.payins import ANY_ORDER, owned_order
 from processing.views import balance_public, minor_units, posting_public
 
 T = TypeVar("T", bound=SQLModel)
@@ -109,25 +109,55 @@ def deposit_to_trader(
 
 def timeline(session: Session, *, order_id: uuid.UUID) -> list[OrderEvent]:
     """Every transition of the order: who, when, from → to, why."""
-    owned_order(session, order_id)
+    owned_order(session, order_id, ANY_ORDER)
     query = select(OrderEvent).where(OrderEvent.order_id == order_id)
-    return list(session.exec(query.order_by(col(OrderEvent.at))).all())
+    return list(session.exec(query.order_by(col(OrderEvent.seq))).all())
 
 
 def postings(session: Session, *, order_id: uuid.UUID) -> list[PostingPublic]:
     """Ledger postings of the order, with each leg."""
-    order = owned_order(session, order_id)
+    order = owned_order(session, order_id, ANY_ORDER)
     units = minor_units(session, order.currency)
-    rows = session.exec(select(Posting).where(Posting.order_id == order_id)).all()
+    query = select(Posting).where(Posting.order_id == order_id)
+    rows = session.exec(query.order_by(col(Posting.created_at), col(Posting.kind))).all()
     return [posting_public(session, posting, units) for posting in rows]
 
 
 def match_report(session: Session, *, order_id: uuid.UUID) -> MatchReport:
-    """Why no requisite was matched: a reason code per candidate considered."""
-    order = owned_order(session, order_id)
+    """Why no requisite was matched (a reason code per candidate considered), and what
+    fraud screening decided."""
+    return report_of(owned_order(session, order_id, ANY_ORDER))
+
+
+def report_of(order: Order) -> MatchReport:
     return MatchReport(
         order_id=order.id,
+        kind=order.kind,
         status=order.status,
         failure_reason=order.failure_reason,
         rejections=order.match_rejections or [],
+        fraud_decision=order.fraud_decision,
+        fraud_hits=order.fraud_hits or [],
     )
+
+
+def deposit_to_store(
+    session: Session, *, store_id: uuid.UUID, body: DepositRequest
+) -> BalancePublic:
+    """Credit a store's balance (a merchant's transfer for pay-outs, received off-platform);
+    the admin's reference makes a retry a no-op."""
+    store = get_or_404(session, Store, store_id, "Store")
+    if body.currency != store.currency:
+        raise Invalid(f"This store works in {store.currency}", code="currency_not_supported")
+    units = minor_units(session, body.currency)
+    try:
+        amount = to_minor(body.amount, units)
+    except ValueError as exc:
+        raise Invalid(str(exc), code="invalid_amount") from exc
+    funding = account_for(session, AccountKind.platform_funding, None, body.currency)
+    account = account_for(session, AccountKind.store, store_id, body.currency)
+    legs = [Leg(funding.id, -amount), Leg(account.id, amount)]
+    post(session, f"store-deposit:{store_id}:{body.reference}", "store_deposit", legs)
+    session.commit()
+    session.refresh(account)
+    return balance_public(account, units)

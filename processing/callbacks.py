@@ -38,12 +38,18 @@ def event_body(event_id: str, event_type: str, order: Order, minor_units: int) -
 
     data = {
         "order_id": str(order.id),
+        "kind": order.kind.value,
         "merchant_order_id": order.merchant_order_id,
         "status": order.status.value,
         "failure_reason": order.failure_reason,
         "requested_amount": to_decimal(order.requested_amount_minor, minor_units),
         "amount": to_decimal(order.amount_minor, minor_units),
         "currency": order.currency,
+        "actual_amount": (
+            to_decimal(order.actual_amount_minor, minor_units)
+            if order.actual_amount_minor is not None
+            else None
+        ),
         "created_at": iso(order.created_at),
         "updated_at": iso(order.updated_at),
         "finished_at": iso(order.finished_at),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts.processing import NO_REQUISITE
+from contracts.processing import FRAUD_DENIED, INSUFFICIENT_BALANCE, NO_REQUISITE
 from core.errors import Conflict, Invalid, NotFound
 
 
@@ -21,6 +21,14 @@ class InvalidTransition(Conflict):
 
 class NoRequisite(Invalid):
     code = NO_REQUISITE
+
+
+class FraudDenied(Invalid):
+    code = FRAUD_DENIED
+
+
+class InsufficientBalance(Invalid):
+    code = INSUFFICIENT_BALANCE
 
 
 class UnknownReference(Invalid):

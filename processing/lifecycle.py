@@ -1,5 +1,6 @@
-"""The database side of a pay-in's workflow steps: match (with the hold), transitions, and
-settlement when the order completes.
+"""The database side of the order workflows' steps: fraud screening, a pay-in's match or a
+pay-out's hold, transitions, settlement (with correction postings when a dispute is resolved
+with the amount that actually moved), and dispute escalation.
 
 Each step is idempotent: the order row is locked and its current status decides whether the
 step already happened; postings and audit events carry unique keys in the database. The
@@ -9,29 +10,40 @@ worker's activities call these; they raise `processing.errors`, never Temporal e
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from contracts.processing import (
+    FRAUD_DENIED,
+    FRAUD_REJECTED,
+    INSUFFICIENT_BALANCE,
     NO_REQUISITE,
     TERMINAL_STATUSES,
     ActorType,
     HoldAction,
     MatchOutcome,
+    OrderKind,
+    OrderStatus,
     PayinStatus,
+    PayoutOutcome,
+    PayoutStatus,
     TransitionInput,
     TransitionResult,
 )
 from core.db import session_scope
 from core.metrics import MATCH_FAILURES, TIME_TO_FINISH, TIME_TO_MATCH
 from models.base import as_utc, utcnow
+from models.fraud import FraudAction, VelocityKey
 from models.ledger import AccountKind, HoldStatus
 from models.merchants import Store
 from models.orders import Order, OrderEvent
+from models.traders import Trader
 from processing.errors import InvalidTransition, OrderNotFound
-from processing.ledger import Leg, account_for, claim_hold, post, resolve_hold
+from processing.fraud import Screener, Screening, active_rules
+from processing.ledger import Leg, account_for, claim_hold, place_hold, post, resolve_hold
 from processing.matching import Decision, find_requisite
 
 
@@ -61,37 +73,71 @@ def outcome_of(order: Order) -> MatchOutcome:
     )
 
 
-def audit(session: Session, order: Order, to: PayinStatus, inp: TransitionInput) -> None:
+def audit(session: Session, order: Order, to: OrderStatus | str, inp: TransitionInput) -> None:
+    """The next event of the order's timeline, and the order's new status."""
+    order.events += 1
     session.add(
         OrderEvent(
             order_id=order.id,
+            seq=order.events,
             actor_type=ActorType(inp.actor_type),
             actor_id=inp.actor_id,
             from_status=order.status,
-            to_status=to,
+            to_status=OrderStatus(to),
             reason=inp.reason,
         )
     )
-    order.status, order.updated_at = to, utcnow()
+    order.status, order.updated_at = OrderStatus(to), utcnow()
 
 
-def match_order(engine: Engine, order_id: str) -> MatchOutcome:
-    """Choose a requisite and hold the trader's liquidity, in one transaction."""
+def screened(session: Session, order: Order, screener: Screener) -> Screening | None:
+    """Screen an order once (a retry or an approved review finds it already screened)."""
+    if order.fraud_decision is not None:
+        return None
+    screening = screener.screen(session, order)
+    order.fraud_decision, order.fraud_hits = screening.outcome, screening.hits or None
+    if screening.decision == FraudAction.deny:
+        order.failure_reason, order.finished_at = FRAUD_DENIED, utcnow()
+        audit(session, order, OrderStatus.failed, _system(FRAUD_DENIED))
+    elif screening.decision == FraudAction.review:
+        audit(session, order, OrderStatus.on_review, _system("fraud_review"))
+    session.add(order)
+    return screening
+
+
+def match_order(engine: Engine, order_id: str, screener: Screener) -> MatchOutcome:
+    """Screen the pay-in, then choose a requisite and hold the trader's liquidity, in one
+    transaction. A denied order fails; one sent to review waits in `on_review`."""
     decided: Decision | None = None
     with session_scope(engine) as session:
         order = lock_order(session, order_id)
         if order.status != PayinStatus.created:
             return outcome_of(order)
-        store = session.get(Store, order.store_id)
-        assert store is not None
-        decided = find_requisite(session, order, store, utcnow())
-        if decided.requisite is not None:
-            _assign(session, order, store, decided)
+        screening = screened(session, order, screener)
+        if order.status != PayinStatus.created:
+            outcome = outcome_of(order)
         else:
-            _fail(session, order, decided)
-        outcome, created_at = outcome_of(order), as_utc(order.created_at)
-    # Counted once the match is committed (a rolled-back attempt is retried, not counted).
+            store = session.get(Store, order.store_id)
+            assert store is not None
+            rules = active_rules(session, OrderKind.payin, store.id, VelocityKey.requisite)
+
+            def within_velocity(requisite_id: uuid.UUID) -> bool:
+                return all(screener.allows(rule, str(requisite_id)) for rule in rules)
+
+            decided = find_requisite(session, order, store, utcnow(), within_velocity)
+            if decided.requisite is not None:
+                _assign(session, order, store, decided)
+            else:
+                _fail(session, order, decided)
+            outcome = outcome_of(order)
+        created_at = as_utc(order.created_at)
+    # Counted once the screening and match are committed (a retry is not counted twice).
+    if screening is not None:
+        screener.count(screening.counts)
+    if decided is None:
+        return outcome
     if decided.requisite is not None:
+        screener.count((rule, str(decided.requisite.id)) for rule in rules)
         TIME_TO_MATCH.labels("payin").observe((utcnow() - created_at).total_seconds())
     else:
         first = decided.rejections[0]["reason"] if decided.rejections else NO_REQUISITE
@@ -124,32 +170,96 @@ def _fail(session: Session, order: Order, decision: Decision) -> None:
     session.add(order)
 
 
+def hold_payout(engine: Engine, order_id: str, screener: Screener) -> PayoutOutcome:
+    """Screen the pay-out, then hold amount + fee on the store's balance (guarded: never
+    below zero), in one transaction. Not enough balance fails the order (nothing held)."""
+    with session_scope(engine) as session:
+        order = lock_order(session, order_id)
+        screening = None
+        if order.status == PayoutStatus.created and order.expires_at is None:
+            screening = screened(session, order, screener)
+            if order.status == PayoutStatus.created:
+                _hold_store_balance(session, order)
+        outcome = payout_outcome(order)
+    if screening is not None:
+        screener.count(screening.counts)
+    return outcome
+
+
+def _hold_store_balance(session: Session, order: Order) -> None:
+    store = session.get(Store, order.store_id)
+    assert store is not None
+    account = account_for(session, AccountKind.store, order.store_id, order.currency)
+    total = order.amount_minor + (order.fee_minor or 0)
+    if not place_hold(session, order.id, account.id, total):
+        order.failure_reason, order.finished_at = INSUFFICIENT_BALANCE, utcnow()
+        audit(session, order, OrderStatus.failed, _system(INSUFFICIENT_BALANCE))
+    else:
+        order.expires_at = utcnow() + timedelta(seconds=order.payment_deadline_seconds)
+        audit(session, order, OrderStatus.created, _system("held"))
+    session.add(order)
+
+
+def payout_outcome(order: Order) -> PayoutOutcome:
+    return PayoutOutcome(
+        str(order.id),
+        order.status.value,
+        order.failure_reason,
+        as_utc(order.expires_at) if order.expires_at else None,
+    )
+
+
 def record_transition(engine: Engine, inp: TransitionInput) -> TransitionResult:
     """Mirror one status change (audit event, hold void/post, settlement) exactly once."""
-    to = PayinStatus(inp.to_status)
+    to = OrderStatus(inp.to_status)
     applied = False
     with session_scope(engine) as session:
         order = lock_order(session, inp.order_id)
         if order.status != to:
-            if order.status != PayinStatus(inp.from_status):
+            if order.status != OrderStatus(inp.from_status):
                 raise InvalidTransition(f"order is {order.status.value}, not {inp.from_status}")
             _apply(session, order, to, inp)
             applied = True
-        deadline = as_utc(order.trader_deadline_at) if order.trader_deadline_at else None
-        result = TransitionResult(str(order.id), order.status.value, deadline)
-        created_at = as_utc(order.created_at)
+        result = TransitionResult(
+            str(order.id),
+            order.status.value,
+            as_utc(order.trader_deadline_at) if order.trader_deadline_at else None,
+            as_utc(order.expires_at) if order.expires_at else None,
+            as_utc(order.review_until) if order.review_until else None,
+        )
+        created_at, kind = as_utc(order.created_at), order.kind.value
     if applied and to in TERMINAL_STATUSES:
         age = (utcnow() - created_at).total_seconds()
-        TIME_TO_FINISH.labels("payin", to.value).observe(age)
+        TIME_TO_FINISH.labels(kind, to.value).observe(age)
     return result
 
 
-def _apply(session: Session, order: Order, to: PayinStatus, inp: TransitionInput) -> None:
+def _apply(session: Session, order: Order, to: OrderStatus, inp: TransitionInput) -> None:
     now = utcnow()
     if to == PayinStatus.payment_claimed:
         order.claimed_at = now
         order.trader_deadline_at = now + timedelta(seconds=order.trader_deadline_seconds)
-    if to in (PayinStatus.completed, PayinStatus.cancelled, PayinStatus.expired):
+    elif to == PayoutStatus.assigned:
+        _take(session, order, inp, now)
+    elif to == PayoutStatus.created and order.status == PayoutStatus.assigned:
+        # Back in the pool: the trader who did not pay lets it go; a new taking deadline.
+        order.trader_id, order.reward_minor, order.trader_reward_bps = None, None, None
+        order.trader_deadline_at = None
+        order.expires_at = now + timedelta(seconds=order.payment_deadline_seconds)
+    elif to == PayoutStatus.paid:
+        order.paid_at = now
+        order.review_until = now + timedelta(seconds=order.review_seconds)
+    elif to == OrderStatus.disputed:
+        order.disputed_at, order.dispute_opened_by = now, inp.actor_type
+        order.dispute_reason = inp.reason
+        order.dispute_evidence_id = uuid.UUID(inp.evidence_id) if inp.evidence_id else None
+    elif to == OrderStatus.failed and order.status == OrderStatus.on_review:
+        order.failure_reason = FRAUD_REJECTED
+    if to == OrderStatus.completed and inp.actual_amount_minor is not None:
+        if not 0 < inp.actual_amount_minor <= order.amount_minor:
+            raise InvalidTransition("The actual amount must be above zero and at most the order's")
+        order.actual_amount_minor = inp.actual_amount_minor
+    if to in TERMINAL_STATUSES:
         order.finished_at = now
     audit(session, order, to, inp)
     session.add(order)
@@ -162,30 +272,123 @@ def _apply(session: Session, order: Order, to: PayinStatus, inp: TransitionInput
         settle(session, order)
 
 
+def open_payouts(session: Session, trader_id: uuid.UUID) -> int:
+    rows = session.exec(
+        select(Order.id).where(
+            Order.trader_id == trader_id,
+            Order.kind == OrderKind.payout,
+            Order.status == PayoutStatus.assigned,
+        )
+    ).all()
+    return len(rows)
+
+
+def _take(session: Session, order: Order, inp: TransitionInput, now: datetime) -> None:
+    """A trader takes a pooled pay-out: still allowed to, and within their capacity. The
+    trader row is locked, so one trader's concurrent takes are counted one at a time."""
+    assert inp.actor_id is not None
+    trader = session.exec(
+        select(Trader).where(Trader.id == uuid.UUID(inp.actor_id)).with_for_update()
+    ).first()
+    if trader is None or not (trader.is_active and trader.payout_enabled):
+        raise InvalidTransition("This trader does not take pay-outs")
+    if open_payouts(session, trader.id) >= trader.max_open_payouts:
+        raise InvalidTransition("The trader has as many pay-outs open as allowed")
+    order.trader_id = trader.id
+    order.trader_reward_bps = trader.payout_reward_bps
+    order.reward_minor = bps_of(order.amount_minor, trader.payout_reward_bps)
+    order.assigned_at = now
+    order.trader_deadline_at = now + timedelta(seconds=order.trader_deadline_seconds)
+
+
+def escalate(engine: Engine, order_id: str) -> bool:
+    """A dispute outlived its SLA: mark it (it goes to the top of the admin queue) and put
+    the step in the timeline. Nothing is decided; False when there is nothing to escalate."""
+    with session_scope(engine) as session:
+        order = lock_order(session, order_id)
+        if order.status != OrderStatus.disputed or order.escalated_at is not None:
+            return False
+        order.escalated_at = utcnow()
+        audit(session, order, OrderStatus.disputed, _system("dispute_sla_escalated"))
+        session.add(order)
+        return True
+
+
 def bps_of(amount: int, bps: int) -> int:
     """Basis points of an amount in minor units, rounded half up, integers only."""
     return (amount * bps + 5_000) // 10_000
 
 
 def settle(session: Session, order: Order) -> None:
-    """Post the hold: trader −amount +reward, store +amount −fee, platform +fee −reward."""
+    """Post the hold at the order's amount, then (a dispute resolved with the amount that
+    actually moved) a correction posting for the difference: new postings, never edits."""
     hold = claim_hold(session, order.id, HoldStatus.posted)
     if hold is None:
         return
-    fee, reward = order.fee_minor or 0, order.reward_minor or 0
-    # The hold was placed on the trader's account at match time.
-    trader_acc = hold.account_id
-    store_acc = account_for(session, AccountKind.store, order.store_id, order.currency)
-    profit = account_for(session, AccountKind.platform_profit, None, order.currency)
-    legs = [
-        Leg(trader_acc, -order.amount_minor),
-        Leg(store_acc.id, order.amount_minor - fee),
-        Leg(profit.id, fee),
-        Leg(trader_acc, reward),
-        Leg(profit.id, -reward),
+    store = account_for(session, AccountKind.store, order.store_id, order.currency).id
+    profit = account_for(session, AccountKind.platform_profit, None, order.currency).id
+    if order.kind == OrderKind.payout:
+        assert order.trader_id is not None
+        trader = account_for(session, AccountKind.trader, order.trader_id, order.currency).id
+    else:
+        trader = hold.account_id  # the pay-in's hold is on the trader's account
+    kind = order.kind.value
+    legs = _legs(order.kind, order.amount_minor, order.fee_minor, order.reward_minor, trader)
+    post(
+        session,
+        f"{kind}:{order.id}:settle",
+        f"{kind}_settle",
+        [Leg(acc, amount) for acc, amount in _resolve(legs, store, profit)],
+        order_id=order.id,
+        release=hold,
+    )
+    actual = order.actual_amount_minor
+    if actual is None or actual == order.amount_minor:
+        return
+    fee = bps_of(actual, order.merchant_fee_bps or 0)
+    reward = bps_of(actual, order.trader_reward_bps or 0)
+    after = _legs(order.kind, actual, fee, reward, trader)
+    delta: dict[Any, int] = {}
+    for acc, amount in after:
+        delta[acc] = delta.get(acc, 0) + amount
+    for acc, amount in legs:
+        delta[acc] = delta.get(acc, 0) - amount
+    post(
+        session,
+        f"{kind}:{order.id}:correction",
+        "correction",
+        [
+            Leg(acc, amount)
+            for acc, amount in _resolve(list(delta.items()), store, profit)
+            if amount
+        ],
+        order_id=order.id,
+    )
+
+
+def _legs(
+    kind: OrderKind, amount: int, fee: int | None, reward: int | None, trader: uuid.UUID
+) -> list[tuple[Any, int]]:
+    """Settlement legs; "store" and "profit" stand for accounts resolved by the caller.
+    Pay-in: trader −amount +reward, store +amount −fee, platform +fee −reward.
+    Pay-out: store −(amount + fee), trader +(amount + reward), platform +(fee − reward)."""
+    fee, reward = fee or 0, reward or 0
+    if kind == OrderKind.payout:
+        return [("store", -(amount + fee)), (trader, amount + reward), ("profit", fee - reward)]
+    return [
+        (trader, -amount),
+        ("store", amount - fee),
+        ("profit", fee),
+        (trader, reward),
+        ("profit", -reward),
     ]
-    key = f"payin:{order.id}:settle"
-    post(session, key, "payin_settle", legs, order_id=order.id, release=hold)
+
+
+def _resolve(
+    legs: list[tuple[Any, int]], store: uuid.UUID, profit: uuid.UUID
+) -> list[tuple[uuid.UUID, int]]:
+    names = {"store": store, "profit": profit}
+    return [(names.get(acc, acc), amount) for acc, amount in legs]
 
 
 def _system(reason: str) -> TransitionInput:

@@ -8,6 +8,7 @@ trader's liquidity is reserved by a guarded UPDATE: concurrent matches never dou
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -157,8 +158,15 @@ def unique_amount(session: Session, order: Order, requisite: Requisite, store: S
     return None
 
 
-def find_requisite(session: Session, order: Order, store: Store, now: datetime) -> Decision:
-    """Pick and reserve a requisite for the order, or explain every rejection."""
+def find_requisite(
+    session: Session,
+    order: Order,
+    store: Store,
+    now: datetime,
+    within_velocity: Callable[[uuid.UUID], bool] = lambda _: True,
+) -> Decision:
+    """Pick and reserve a requisite for the order, or explain every rejection. A requisite
+    over a fraud velocity rule is skipped (`fraud_velocity`)."""
     decision = Decision()
     rows = session.exec(
         select(Requisite, Trader)
@@ -178,7 +186,10 @@ def find_requisite(session: Session, order: Order, store: Store, now: datetime) 
     # First pass skips requisites another match is deciding on (spreads concurrent orders);
     # the second waits for them, so a busy moment is never reported as "nothing available".
     for requisite, trader in rows:
-        reason = static_rejection(order, requisite, trader) or _try_reserve(
+        reason = static_rejection(order, requisite, trader)
+        if reason is None and not within_velocity(requisite.id):
+            reason = "fraud_velocity"
+        reason = reason or _try_reserve(
             session, decision, order, store, requisite, trader, now, wait=False
         )
         if reason is None:

@@ -15,31 +15,36 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 
 from contracts.processing import (
-    NO_REQUISITE,
+    FRAUD_DENIED,
+    RETRYABLE_FAILURES,
     InstructionsRequest,
+    OrderKind,
     PayinInput,
     PayinStatus,
     payin_workflow_id,
 )
+from contracts.search_attributes import ORDER_KIND
 from core.context import ServiceContext
 from core.errors import Conflict, Invalid, NotAllowed
 from models.amounts import to_minor
 from models.merchants import Store
 from models.orders import Order
 from models.payins import PayinCreate, PayinPublic
+from models.payouts import PayoutCreate
+from models.platform_settings import PlatformValues
 from models.traders import Currency
-from processing.errors import NoRequisite, OrderNotFound
+from processing.errors import FraudDenied, NoRequisite, OrderNotFound
 from processing.merchants import allowed_callback_url
 from processing.views import payin_public
 from workflows.payin import PayinWorkflow
 
 
-def validated_amount(session: Session, store: Store, body: PayinCreate) -> int:
+def validated_amount(session: Session, store: Store, body: PayinCreate | PayoutCreate) -> int:
     currency = session.get(Currency, body.currency.upper())
     if currency is None or not currency.is_active:
         raise Invalid(f"Unknown currency {body.currency!r}", code="unknown_currency")
@@ -54,8 +59,22 @@ def validated_amount(session: Session, store: Store, body: PayinCreate) -> int:
     return amount
 
 
+# Fields added after orders were first hashed: left out while unset, so a retry of an older
+# order still matches its stored hash.
+LATER_FIELDS = ("customer_ip",)
+
+
+def request_digest(body: SQLModel) -> str:
+    """What makes two creates "the same request" (a replay may reuse its idempotency key)."""
+    data = body.model_dump(mode="json")
+    for name in LATER_FIELDS:
+        if data.get(name) is None:
+            data.pop(name, None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
 def existing_order(
-    session: Session, store: Store, body: PayinCreate, key: str, digest: str
+    session: Session, store: Store, body: PayinCreate | PayoutCreate, key: str, digest: str
 ) -> Order | None:
     """The order already created under this key; a reused key is a conflict, and so is a
     reused order id unless every order under it found no requisite (a retry may use it)."""
@@ -76,8 +95,8 @@ def existing_order(
                 "Idempotency key was used with other parameters", code="idempotency_key_reused"
             )
         return existing
-    # An order that found no requisite never took money: its id may be tried again.
-    if any(row.failure_reason != NO_REQUISITE for row in rows):
+    # An order that never held money (no requisite, balance short): its id may be used again.
+    if any(row.failure_reason not in RETRYABLE_FAILURES for row in rows):
         raise Conflict("merchant_order_id already used", code="duplicate_merchant_order_id")
     return None
 
@@ -89,7 +108,7 @@ def find_or_create_order(
     if not store.payin_enabled:
         raise NotAllowed("Pay-ins are disabled for this store", code="payin_disabled")
     amount = validated_amount(session, store, body)
-    digest = hashlib.sha256(json.dumps(body.model_dump(), sort_keys=True).encode()).hexdigest()
+    digest = request_digest(body)
     for _ in range(2):
         existing = existing_order(session, store, body, key, digest)
         if existing is not None:
@@ -97,6 +116,7 @@ def find_or_create_order(
         order = Order(
             **body.model_dump(include={"merchant_order_id", "payment_method", "bank_code"}),
             **body.model_dump(include={"customer_id", "callback_url"}),
+            customer_ip=str(body.customer_ip) if body.customer_ip else None,
             store_id=store.id,
             merchant_id=store.merchant_id,
             idempotency_key=key,
@@ -118,15 +138,24 @@ def find_or_create_order(
 
 
 async def start_and_match(
-    client: Client, *, task_queue: str, order: Order, callback_delays_s: list[int]
+    client: Client, *, task_queue: str, order: Order, platform: PlatformValues
 ) -> None:
     """Update-with-start: the workflow starts (or is found) and answers once matched."""
     start = WithStartWorkflowOperation(
         PayinWorkflow.run,
-        PayinInput(str(order.id), str(order.store_id), str(order.merchant_id), callback_delays_s),
+        PayinInput(
+            str(order.id),
+            str(order.store_id),
+            str(order.merchant_id),
+            list(platform.callback_retry_delays_s),
+            platform.dispute_sla_seconds,
+        ),
         id=payin_workflow_id(str(order.id)),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(ORDER_KIND, OrderKind.payin.value)]
+        ),
     )
     try:
         await client.execute_update_with_start_workflow(
@@ -145,7 +174,7 @@ async def create_payin(
     store: Store,
     body: PayinCreate,
     key: str,
-    callback_delays_s: list[int],
+    platform: PlatformValues,
 ) -> tuple[PayinPublic, bool]:
     """The matched pay-in (full requisite number) and whether this call created it."""
     allow_private = ctx.settings.callback_allow_private
@@ -161,14 +190,17 @@ async def create_payin(
             client,
             task_queue=ctx.settings.temporal_task_queue,
             order=order,
-            callback_delays_s=callback_delays_s,
+            platform=platform,
         )
     payin = await asyncio.to_thread(
         read_payin, ctx, order_id=order.id, owner=Owner(store_id=store.id), full_number=True
     )
     if payin.status == PayinStatus.failed:
-        raise NoRequisite(
-            "No requisite is available for this pay-in",
+        error = FraudDenied if payin.failure_reason == FRAUD_DENIED else NoRequisite
+        raise error(
+            "The pay-in was refused by a fraud rule"
+            if error is FraudDenied
+            else "No requisite is available for this pay-in",
             details={
                 "order_id": str(payin.id),
                 "status": "failed",
@@ -178,20 +210,28 @@ async def create_payin(
     return payin, created
 
 
+PAYIN = OrderKind.payin.value
+
+
 @dataclass(frozen=True)
 class Owner:
-    """Whose orders a caller may see: a store's, a trader's, or (staff) anyone's."""
+    """Whose orders a caller may see: a store's, a trader's, or (staff) anyone's; of one
+    kind (a pay-in route does not find a pay-out) or, with `kind=None`, of both."""
 
     store_id: uuid.UUID | None = None
     trader_id: uuid.UUID | None = None
+    kind: OrderKind | None = OrderKind.payin
 
 
 STAFF = Owner()
+ANY_ORDER = Owner(kind=None)
 
 
 def owned_order(session: Session, order_id: uuid.UUID, owner: Owner = STAFF) -> Order:
     """The order when the caller owns it; someone else's order is simply not found."""
     query = select(Order).where(Order.id == order_id)
+    if owner.kind is not None:
+        query = query.where(Order.kind == owner.kind)
     if owner.store_id is not None:
         query = query.where(Order.store_id == owner.store_id)
     if owner.trader_id is not None:
@@ -211,15 +251,28 @@ def read_payin(
         return payin_public(session, order, ctx.secrets.decrypt if full_number else None)
 
 
-def find_by_merchant_order(
-    session: Session, *, store_id: uuid.UUID, merchant_order_id: str
-) -> PayinPublic:
-    # The latest attempt: earlier ones under this id can only have found no requisite.
+def latest_by_merchant_order(
+    session: Session, *, store_id: uuid.UUID, merchant_order_id: str, kind: OrderKind
+) -> Order:
+    # The latest attempt: earlier ones under this id can only have never held money.
     order = session.exec(
         select(Order)
-        .where(Order.store_id == store_id, Order.merchant_order_id == merchant_order_id)
+        .where(
+            Order.store_id == store_id,
+            Order.merchant_order_id == merchant_order_id,
+            Order.kind == kind,
+        )
         .order_by(col(Order.created_at).desc(), col(Order.id).desc())
     ).first()
     if order is None:
         raise OrderNotFound()
+    return order
+
+
+def find_by_merchant_order(
+    session: Session, *, store_id: uuid.UUID, merchant_order_id: str
+) -> PayinPublic:
+    order = latest_by_merchant_order(
+        session, store_id=store_id, merchant_order_id=merchant_order_id, kind=OrderKind.payin
+    )
     return payin_public(session, order)

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from contracts.processing import OPEN_STATUSES
+from contracts.processing import OPEN_STATUSES, OrderKind
 from core.errors import Conflict
 from core.security import SecretBox
 from models.ledger import AccountKind, LedgerAccount
@@ -65,7 +65,11 @@ def open_orders(session: Session, *, trader_id: uuid.UUID) -> list[PayinPublic]:
     """Orders that still need the trader: awaiting payment, claimed, or disputed."""
     orders = session.exec(
         select(Order)
-        .where(Order.trader_id == trader_id, col(Order.status).in_(OPEN_STATUSES))
+        .where(
+            Order.trader_id == trader_id,
+            Order.kind == OrderKind.payin,
+            col(Order.status).in_(OPEN_STATUSES),
+        )
         .order_by(col(Order.created_at))
     ).all()
     return [payin_public(session, order) for order in orders]

@@ -7,9 +7,11 @@ customer must see the number to pay (`full_number=True`, the create reply).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from contracts.processing import ActorType
 from core.security import mask_number
 from models.amounts import to_decimal
 from models.base import as_utc
@@ -19,10 +21,13 @@ from models.payins import (
     BalancePublic,
     CallbackAttemptPublic,
     CallbackDeliveryPublic,
+    DisputePublic,
     PayinPublic,
     PaymentRequisite,
 )
+from models.payouts import PayoutOffer, PayoutPublic, RecipientKind, RecipientPublic
 from models.traders import Currency, Requisite, RequisitePublic
+from processing.lifecycle import bps_of
 
 
 def mask_holder(name: str) -> str:
@@ -68,6 +73,76 @@ def payin_public(
         trader_deadline_at=as_utc(order.trader_deadline_at) if order.trader_deadline_at else None,
         created_at=as_utc(order.created_at),
         updated_at=as_utc(order.updated_at),
+        dispute=dispute_public(order),
+        actual_amount=_amount(order.actual_amount_minor, units),
+    )
+
+
+def _amount(minor: int | None, units: int) -> str | None:
+    return to_decimal(minor, units) if minor is not None else None
+
+
+def _at(value: datetime | None) -> datetime | None:
+    return as_utc(value) if value is not None else None
+
+
+def dispute_public(order: Order) -> DisputePublic | None:
+    if order.disputed_at is None:
+        return None
+    return DisputePublic(
+        opened_by=ActorType(order.dispute_opened_by or ActorType.system),
+        reason=order.dispute_reason,
+        opened_at=as_utc(order.disputed_at),
+        escalated_at=_at(order.escalated_at),
+        has_evidence=order.dispute_evidence_id is not None,
+    )
+
+
+def recipient_public(order: Order, decrypt: Callable[[str], str] | None = None) -> RecipientPublic:
+    """Masked, except (with `decrypt`) for the trader who took the pay-out and must pay it."""
+    if decrypt is not None and order.recipient_encrypted:
+        number = decrypt(order.recipient_encrypted)
+    else:
+        number = mask_number(order.recipient_last4 or "")
+    return RecipientPublic(
+        kind=RecipientKind(order.recipient_kind or RecipientKind.card),
+        number=number,
+        bank_code=order.recipient_bank_code,
+    )
+
+
+def payout_public(
+    session: Session, order: Order, decrypt: Callable[[str], str] | None = None
+) -> PayoutPublic:
+    units = minor_units(session, order.currency)
+    return PayoutPublic(
+        **order.model_dump(
+            include={"id", "merchant_order_id", "status", "failure_reason", "currency"}
+        ),
+        amount=to_decimal(order.amount_minor, units),
+        fee=to_decimal(order.fee_minor or 0, units),
+        recipient=recipient_public(order, decrypt),
+        expires_at=_at(order.expires_at),
+        pay_by=_at(order.trader_deadline_at),
+        paid_at=_at(order.paid_at),
+        review_until=_at(order.review_until),
+        dispute=dispute_public(order),
+        actual_amount=_amount(order.actual_amount_minor, units),
+        created_at=as_utc(order.created_at),
+        updated_at=as_utc(order.updated_at),
+        finished_at=_at(order.finished_at),
+    )
+
+
+def payout_offer(session: Session, order: Order, reward_bps: int) -> PayoutOffer:
+    units = minor_units(session, order.currency)
+    return PayoutOffer(
+        id=order.id,
+        amount=to_decimal(order.amount_minor, units),
+        currency=order.currency,
+        recipient=recipient_public(order),
+        reward=to_decimal(bps_of(order.amount_minor, reward_bps), units),
+        expires_at=_at(order.expires_at),
     )
 
 

@@ -14,17 +14,14 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 from contracts import processing as p
 from contracts.processing import ActorType, HoldAction, PayinStatus
 from contracts.search_attributes import MERCHANT_ID, ORDER_STATUS, STORE_ID, TRADER_ID
 from workflows.callback import CallbackWorkflow
+from workflows.orders import DB_RETRY, DISPUTERS, escalate_after, invalid, validate_review
 
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=5)
-)
 MATCH_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=50),
     backoff_coefficient=1.3,
@@ -57,8 +54,10 @@ CANCELLABLE = {
 }
 
 
-def invalid(message: str) -> ApplicationError:
-    return ApplicationError(message, type=p.ProcessingError.invalid_transition, non_retryable=True)
+# Who may open a dispute, in which status (a timeout opens one too: the trader's deadline).
+DISPUTABLE = {
+    actor: {PayinStatus.awaiting_payment, PayinStatus.payment_claimed} for actor in DISPUTERS
+}
 
 
 @workflow.defn
@@ -70,21 +69,27 @@ class PayinWorkflow:
         self._claim: p.ClaimRequest | None = None
         self._confirm: p.ActorRequest | None = None
         self._cancel: p.ActorRequest | None = None
+        self._dispute: p.ActorRequest | None = None
+        self._review: p.ReviewRequest | None = None
         self._trader_deadline: datetime | None = None
 
     @workflow.run
     async def run(self, inp: p.PayinInput) -> p.PayinResult:
         self._input = inp
         self._publish()
-        outcome = await workflow.execute_activity(
-            p.ProcessingActivity.match_requisite,
-            p.MatchInput(inp.order_id),
-            result_type=p.MatchOutcome,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=MATCH_RETRY,
-        )
-        self._outcome, self._status = outcome, PayinStatus(outcome.status)
-        workflow.logger.info("pay-in %s matched: %s", inp.order_id, outcome.status)
+        outcome = await self._match()
+        while outcome.status == PayinStatus.on_review:
+            # A fraud rule asked for a human: an admin approves (matching goes on) or rejects.
+            await workflow.wait_condition(lambda: self._review is not None)
+            assert self._review is not None
+            review, self._review = self._review, None
+            actor = p.ActorRequest(ActorType.admin.value, review.actor_id, review.reason)
+            if not review.approve:
+                await self._move(PayinStatus.failed, actor)
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                return p.PayinResult(inp.order_id, self._status.value, p.FRAUD_REJECTED)
+            await self._move(PayinStatus.created, actor)
+            outcome = await self._match()
         self._publish(outcome.trader_id)
         if not outcome.matched and workflow.patched("notify-failed"):
             # No requisite could take it: the merchant hears so, as of every final status.
@@ -98,17 +103,32 @@ class PayinWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return p.PayinResult(inp.order_id, self._status.value, outcome.failure_reason)
 
+    async def _match(self) -> p.MatchOutcome:
+        assert self._input is not None
+        outcome = await workflow.execute_activity(
+            p.ProcessingActivity.match_requisite,
+            p.MatchInput(self._input.order_id),
+            result_type=p.MatchOutcome,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=MATCH_RETRY,
+        )
+        self._outcome, self._status = outcome, PayinStatus(outcome.status)
+        workflow.logger.info("pay-in %s matched: %s", self._input.order_id, outcome.status)
+        return outcome
+
     async def _await_payment(self, expires_at: datetime | None) -> None:
         assert expires_at is not None
         timeout = max(expires_at - workflow.now(), timedelta(0))
         if not await self._wait(
-            lambda: bool(self._claim or self._confirm or self._cancel), timeout
+            lambda: bool(self._claim or self._confirm or self._cancel or self._dispute), timeout
         ):
             await self._move(
                 PayinStatus.expired,
                 p.ActorRequest(ActorType.system, None, "payment_deadline"),
                 HoldAction.void,
             )
+        elif await self._act_on_dispute():
+            return
         elif not await self._act_on_confirm_or_cancel() and self._claim is not None:
             claim, self._claim = self._claim, None
             result = await self._move(
@@ -120,16 +140,29 @@ class PayinWorkflow:
     async def _await_confirmation(self) -> None:
         assert self._trader_deadline is not None
         timeout = max(self._trader_deadline - workflow.now(), timedelta(0))
-        if not await self._wait(lambda: bool(self._confirm or self._cancel), timeout):
+        if not await self._wait(
+            lambda: bool(self._confirm or self._cancel or self._dispute), timeout
+        ):
             await self._move(
                 PayinStatus.disputed, p.ActorRequest(ActorType.system, None, "trader_deadline")
             )
-        else:
+        elif not await self._act_on_dispute():
             await self._act_on_confirm_or_cancel()
 
+    async def _act_on_dispute(self) -> bool:
+        if self._dispute is None or self._confirm or self._cancel:
+            return False
+        await self._move(PayinStatus.disputed, self._dispute)
+        return True
+
     async def _await_resolution(self) -> None:
-        # A dispute waits for an admin; there is no deadline that could decide it silently.
-        await workflow.wait_condition(lambda: bool(self._confirm or self._cancel))
+        # A dispute waits for an admin; no deadline decides it silently. Past its SLA it is
+        # escalated (flagged for the admin queue) and keeps waiting.
+        assert self._input is not None
+        decided = lambda: bool(self._confirm or self._cancel)  # noqa: E731
+        if workflow.patched("dispute-sla"):
+            await escalate_after(self._input.order_id, self._input.dispute_sla_s, decided)
+        await workflow.wait_condition(decided)
         await self._act_on_confirm_or_cancel()
 
     async def _act_on_confirm_or_cancel(self) -> bool:
@@ -162,6 +195,8 @@ class PayinWorkflow:
                 actor.actor_id,
                 actor.reason,
                 hold.value,
+                actor.actual_amount_minor,
+                actor.evidence_id,
             ),
             result_type=p.TransitionResult,
             start_to_close_timeout=timedelta(seconds=15),
@@ -249,6 +284,30 @@ class PayinWorkflow:
             raise invalid(f"{req.actor_type} cannot cancel while the order is {self._status.value}")
         if req.actor_type == ActorType.trader and not req.reason:
             raise invalid("a trader cancels with a reason")
+
+    @workflow.update(name=p.PayinUpdate.dispute)
+    async def dispute(self, req: p.ActorRequest) -> str:
+        self._dispute = req
+        return await self._settled_status(self._status)
+
+    @dispute.validator
+    def _validate_dispute(self, req: p.ActorRequest) -> None:
+        allowed = DISPUTABLE.get(ActorType(req.actor_type), set())
+        if self._status not in allowed or self._dispute or self._cancel or self._confirm:
+            raise invalid(f"the order cannot be disputed while it is {self._status.value}")
+
+    @workflow.update(name=p.PayinUpdate.review)
+    async def review(self, req: p.ReviewRequest) -> str:
+        self._review = req
+        # Answers once the decision took effect: rejected, or approved and matched.
+        await workflow.wait_condition(
+            lambda: self._status not in (PayinStatus.on_review, PayinStatus.created)
+        )
+        return self._status.value
+
+    @review.validator
+    def _validate_review(self, req: p.ReviewRequest) -> None:
+        validate_review(self._status.value, self._review)
 
     async def _settled_status(self, before: PayinStatus) -> str:
         await workflow.wait_condition(lambda: self._status != before)

@@ -1,4 +1,5 @@
-"""Trader API (JWT, role trader): work status, my open orders, confirm / cancel, requisites."""
+"""Trader API (JWT, role trader): work status, my open orders, confirm / cancel, requisites,
+and pay-outs (offers, take, paid with proof)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from api.deps import ContextDep, CurrentTrader, CurrentTraderProfile, SessionDep
 from api.uploads import read_upload
 from contracts.processing import ActorRequest, ActorType
 from models.payins import BalancePublic, PayinPublic, TraderCancelRequest
+from models.payouts import PayoutOffer, PayoutPublic
 from models.traders import RequisiteCreate, RequisitePublic, Trader, TraderPublic
-from processing import actions, traders
+from processing import actions, payouts, traders
 from processing.payins import Owner
 
 router = APIRouter()
@@ -90,3 +92,45 @@ def create_requisite(
 def list_requisites(session: SessionDep, trader: CurrentTraderProfile) -> list[RequisitePublic]:
     """My requisites, numbers masked."""
     return traders.requisites(session, trader_id=trader.id)
+
+
+@router.get("/payouts/available", response_model=list[PayoutOffer])
+def available_payouts(session: SessionDep, trader: CurrentTraderProfile) -> list[PayoutOffer]:
+    """Pay-outs waiting for a trader in my currencies (recipient masked until I take one)."""
+    return payouts.available(session, trader_id=trader.id)
+
+
+@router.get("/payouts", response_model=list[PayoutPublic])
+def my_payouts(session: SessionDep, trader: CurrentTraderProfile) -> list[PayoutPublic]:
+    """My pay-outs that still need me: taken, paid under review, or disputed."""
+    return payouts.mine(session, trader_id=trader.id)
+
+
+@router.get("/payouts/{order_id}", response_model=PayoutPublic)
+async def get_my_payout(
+    order_id: uuid.UUID, ctx: ContextDep, trader: CurrentTraderProfile
+) -> PayoutPublic:
+    """A pay-out I took; while it is mine to pay, the recipient is shown in full."""
+    return await payouts.trader_view(ctx, trader_id=trader.id, order_id=order_id)
+
+
+@router.post("/payouts/{order_id}/take", response_model=PayoutPublic)
+async def take_payout(
+    order_id: uuid.UUID, ctx: ContextDep, client: TemporalDep, trader: CurrentTraderProfile
+) -> PayoutPublic:
+    """Take a pay-out from the pool (one trader wins; 409 `already_taken` for the others).
+    The answer shows the recipient in full: pay them, then mark it paid with the proof."""
+    return await payouts.take(ctx, client, trader_id=trader.id, order_id=order_id)
+
+
+@router.post("/payouts/{order_id}/paid", response_model=PayoutPublic)
+async def payout_paid(
+    order_id: uuid.UUID,
+    ctx: ContextDep,
+    client: TemporalDep,
+    trader: CurrentTraderProfile,
+    proof: Annotated[UploadFile, File()],
+) -> PayoutPublic:
+    """I paid the recipient: the proof of payment (PNG, JPEG or PDF, ≤ 5 MiB) is required."""
+    data = await read_upload(proof)
+    return await payouts.mark_paid(ctx, client, trader_id=trader.id, order_id=order_id, proof=data)

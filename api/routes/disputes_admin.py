@@ -1,0 +1,151 @@
+"""Disputes and fraud reviews (admin / support): the queue, opening, resolving, decisions;
+pay-out reads and store deposits for pay-outs.
+
+Resolutions and decisions go to the order's workflow, outside the request's session, so
+each is written to the audit log here (who, what, the order's status before and after).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+
+from api.audit import record
+from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep, TemporalDep
+from contracts.processing import ActorType
+from models.payins import BalancePublic, DepositRequest, MatchReport, PayinPublic
+from models.payouts import (
+    DisputeListItem,
+    DisputeOpen,
+    DisputeResolve,
+    PayoutPublic,
+    ReviewDecision,
+)
+from models.users import Role
+from processing import admin, disputes, payouts
+from processing.payins import ANY_ORDER
+
+router = APIRouter()
+OrderPublic = PayinPublic | PayoutPublic
+
+
+def _audit(
+    request: Request,
+    ctx: ContextDep,
+    user_id: uuid.UUID,
+    order_id: uuid.UUID,
+    before: str,
+    after: OrderPublic,
+    **extra: object,
+) -> None:
+    record(
+        request,
+        ctx.engine,
+        actor=user_id,
+        target_type="Order",
+        target_id=str(order_id),
+        before={"status": before},
+        after={"status": after.status.value, **extra},
+    )
+
+
+@router.get("/disputes", response_model=list[DisputeListItem])
+def dispute_queue(
+    session: SessionDep, _: CurrentStaff, escalated: bool = False
+) -> list[DisputeListItem]:
+    """Open disputes of both kinds, oldest first; `escalated=true` for those past their SLA."""
+    return disputes.queue(session, escalated_only=escalated)
+
+
+@router.post("/orders/{order_id}/dispute", response_model=OrderPublic)
+async def open_dispute(
+    order_id: uuid.UUID,
+    body: DisputeOpen,
+    request: Request,
+    ctx: ContextDep,
+    client: TemporalDep,
+    user: CurrentStaff,
+) -> OrderPublic:
+    """Support opens a dispute on an order of either kind (statuses as for merchants)."""
+    actor = ActorType.support if user.role == Role.support else ActorType.admin
+    before = await disputes.load_order(ctx, order_id=order_id, owner=ANY_ORDER)
+    after = await disputes.open_dispute(
+        ctx,
+        client,
+        order_id=order_id,
+        owner=ANY_ORDER,
+        actor=actor,
+        actor_id=str(user.id),
+        reason=body.reason,
+        evidence=None,
+    )
+    _audit(request, ctx, user.id, order_id, before.status.value, after, reason=body.reason)
+    return after
+
+
+@router.post("/orders/{order_id}/resolve", response_model=OrderPublic)
+async def resolve_dispute(
+    order_id: uuid.UUID,
+    body: DisputeResolve,
+    request: Request,
+    ctx: ContextDep,
+    client: TemporalDep,
+    user: CurrentAdmin,
+) -> OrderPublic:
+    """End a dispute: `completed` (with `actual_amount` when less moved than the order's
+    amount: the difference is a correction posting) or `cancelled` (the hold is released)."""
+    after = await disputes.resolve(ctx, client, order_id=order_id, body=body, admin_id=user.id)
+    _audit(
+        request,
+        ctx,
+        user.id,
+        order_id,
+        "disputed",
+        after,
+        actual_amount=body.actual_amount,
+        reason=body.reason,
+    )
+    return after
+
+
+@router.get("/reviews", response_model=list[MatchReport])
+def review_queue(session: SessionDep, _: CurrentStaff) -> list[MatchReport]:
+    """Orders a fraud rule sent to review, oldest first, with what fired."""
+    return [admin.report_of(order) for order in disputes.reviews(session)]
+
+
+@router.post("/orders/{order_id}/review", response_model=OrderPublic)
+async def decide_review(
+    order_id: uuid.UUID,
+    body: ReviewDecision,
+    request: Request,
+    ctx: ContextDep,
+    client: TemporalDep,
+    user: CurrentAdmin,
+) -> OrderPublic:
+    """Approve an order on review (matching / holding goes on) or reject it (`failed`)."""
+    after = await disputes.review(
+        ctx,
+        client,
+        order_id=order_id,
+        approve=body.decision == "approve",
+        reason=body.reason,
+        admin_id=user.id,
+    )
+    _audit(request, ctx, user.id, order_id, "on_review", after, decision=body.decision)
+    return after
+
+
+@router.get("/payouts/{order_id}", response_model=PayoutPublic)
+def get_payout(order_id: uuid.UUID, ctx: ContextDep, _: CurrentStaff) -> PayoutPublic:
+    """Any pay-out (recipient masked)."""
+    return payouts.read_payout(ctx, order_id, payouts.payout_owner())
+
+
+@router.post("/stores/{store_id}/deposit", response_model=BalancePublic)
+def deposit_to_store(
+    store_id: uuid.UUID, body: DepositRequest, session: SessionDep, _: CurrentAdmin
+) -> BalancePublic:
+    """Credit a store's balance for pay-outs (idempotent per reference)."""
+    return admin.deposit_to_store(session, store_id=store_id, body=body)

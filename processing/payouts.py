@@ -1,0 +1,353 @@
+"""Pay-out services the API calls: create (idempotent, screened and held before it answers),
+read, the traders' pool (offers, take, paid with proof), merchant cancel.
+
+As with pay-ins, reads come from the database and actions are updates to the order's
+workflow (`payout-{order_id}`); no database connection is held while a workflow is awaited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+
+from contracts.processing import (
+    FRAUD_DENIED,
+    INSUFFICIENT_BALANCE,
+    ActorRequest,
+    ActorType,
+    InstructionsRequest,
+    OrderKind,
+    PayoutInput,
+    PayoutPaidRequest,
+    PayoutStatus,
+    PayoutUpdate,
+    TakeRequest,
+    payout_workflow_id,
+)
+from contracts.search_attributes import ORDER_KIND
+from core.context import ServiceContext
+from core.errors import Conflict, Invalid, NotAllowed
+from models.merchants import Store
+from models.orders import Order
+from models.payouts import PayoutCreate, PayoutOffer, PayoutPublic
+from models.platform_settings import PlatformValues
+from models.traders import Bank, Requisite, RequisiteStatus, Trader
+from processing.actions import load_order, send_update
+from processing.errors import FraudDenied, InsufficientBalance, InvalidTransition, OrderNotFound
+from processing.fraud import fingerprint
+from processing.lifecycle import bps_of
+from processing.merchants import allowed_callback_url
+from processing.payins import (
+    Owner,
+    existing_order,
+    latest_by_merchant_order,
+    owned_order,
+    request_digest,
+    validated_amount,
+)
+from processing.receipts import store_receipt
+from processing.views import payout_offer, payout_public
+from workflows.payout import PayoutWorkflow
+
+PAYOUT = OrderKind.payout
+
+
+def payout_owner(*, store_id: uuid.UUID | None = None, trader_id: uuid.UUID | None = None) -> Owner:
+    return Owner(store_id=store_id, trader_id=trader_id, kind=PAYOUT)
+
+
+def _digest(body: PayoutCreate, key: str) -> str:
+    # The recipient enters the hash as its fingerprint: a bare hash of a card number could
+    # be reversed by trying every number.
+    masked = body.model_copy(
+        update={"recipient": body.recipient.model_copy(update={"card_number": None, "phone": None})}
+    )
+    recipient = fingerprint(key, body.recipient.kind, body.recipient.number)
+    return request_digest(masked) + ":" + recipient[:16]
+
+
+def find_or_create_payout(
+    session: Session, *, store: Store, body: PayoutCreate, key: str, ctx: ServiceContext
+) -> tuple[Order, bool]:
+    if not store.payout_enabled:
+        raise NotAllowed("Pay-outs are disabled for this store", code="payout_disabled")
+    amount = validated_amount(session, store, body)
+    recipient = body.recipient
+    if recipient.bank_code and session.get(Bank, recipient.bank_code) is None:
+        raise Invalid(f"Unknown bank {recipient.bank_code!r}", code="unknown_bank_code")
+    fp_key = ctx.settings.fingerprint_secret
+    digest = _digest(body, fp_key)[:64]
+    for _ in range(2):
+        existing = existing_order(session, store, body, key, digest)
+        if existing is not None:
+            if existing.kind != PAYOUT:
+                raise Conflict(
+                    "Idempotency key was used with other parameters", code="idempotency_key_reused"
+                )
+            return existing, False
+        number = recipient.number
+        order = Order(
+            kind=PAYOUT,
+            merchant_order_id=body.merchant_order_id,
+            customer_id=body.customer_id,
+            customer_ip=str(body.customer_ip) if body.customer_ip else None,
+            callback_url=body.callback_url,
+            store_id=store.id,
+            merchant_id=store.merchant_id,
+            idempotency_key=key,
+            request_hash=digest,
+            requested_amount_minor=amount,
+            amount_minor=amount,
+            currency=store.currency,
+            merchant_fee_bps=store.payout_fee_bps,
+            fee_minor=bps_of(amount, store.payout_fee_bps),
+            recipient_kind=recipient.kind.value,
+            recipient_encrypted=ctx.secrets.encrypt(number),
+            recipient_last4=number[-4:],
+            recipient_fingerprint=fingerprint(fp_key, recipient.kind, number),
+            recipient_bank_code=recipient.bank_code,
+            bank_code=recipient.bank_code,
+            payment_deadline_seconds=store.payout_take_seconds,
+            trader_deadline_seconds=store.payout_pay_seconds,
+            review_seconds=store.payout_review_seconds,
+        )
+        session.add(order)
+        try:
+            session.commit()
+            return order, True
+        except IntegrityError:
+            session.rollback()
+    raise Conflict("Concurrent create with the same key", code="idempotency_conflict")
+
+
+async def start_and_hold(
+    client: Client, *, task_queue: str, order: Order, platform: PlatformValues
+) -> None:
+    """Update-with-start: the workflow starts (or is found) and answers once held."""
+    start = WithStartWorkflowOperation(
+        PayoutWorkflow.run,
+        PayoutInput(
+            str(order.id),
+            str(order.store_id),
+            str(order.merchant_id),
+            list(platform.callback_retry_delays_s),
+            platform.dispute_sla_seconds,
+            platform.payout_unpaid_action,
+        ),
+        id=payout_workflow_id(str(order.id)),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=TypedSearchAttributes([SearchAttributePair(ORDER_KIND, PAYOUT.value)]),
+    )
+    try:
+        await client.execute_update_with_start_workflow(
+            PayoutWorkflow.instructions,
+            InstructionsRequest(str(order.id)),
+            start_workflow_operation=start,
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise Conflict("The pay-out could not be held", code="hold_failed") from exc
+
+
+async def create_payout(
+    ctx: ServiceContext,
+    client: Client,
+    *,
+    store: Store,
+    body: PayoutCreate,
+    key: str,
+    platform: PlatformValues,
+) -> tuple[PayoutPublic, bool]:
+    """The held pay-out and whether this call created it; a balance that cannot cover
+    amount + fee is 422 `insufficient_balance` (nothing held), a fraud denial 422."""
+    await asyncio.to_thread(
+        allowed_callback_url, body.callback_url, ctx.settings.callback_allow_private
+    )
+
+    def find_or_create() -> tuple[Order, bool]:
+        with Session(ctx.engine, expire_on_commit=False) as session:
+            return find_or_create_payout(session, store=store, body=body, key=key, ctx=ctx)
+
+    order, created = await asyncio.to_thread(find_or_create)
+    if order.status == PayoutStatus.created and order.expires_at is None:
+        await start_and_hold(
+            client, task_queue=ctx.settings.temporal_task_queue, order=order, platform=platform
+        )
+    payout = await asyncio.to_thread(read_payout, ctx, order.id, payout_owner(store_id=store.id))
+    if payout.status == PayoutStatus.failed and payout.failure_reason in (
+        INSUFFICIENT_BALANCE,
+        FRAUD_DENIED,
+    ):
+        error = (
+            InsufficientBalance if payout.failure_reason == INSUFFICIENT_BALANCE else FraudDenied
+        )
+        message = (
+            "The store's balance does not cover the amount and fee"
+            if error is InsufficientBalance
+            else "The pay-out was refused by a fraud rule"
+        )
+        raise error(
+            message,
+            details={
+                "order_id": str(payout.id),
+                "status": "failed",
+                "failure_reason": payout.failure_reason,
+            },
+        )
+    return payout, created
+
+
+def read_payout(
+    ctx: ServiceContext, order_id: uuid.UUID, owner: Owner, full_recipient: bool = False
+) -> PayoutPublic:
+    with Session(ctx.engine) as session:
+        order = owned_order(session, order_id, owner)
+        return payout_public(session, order, ctx.secrets.decrypt if full_recipient else None)
+
+
+def find_payout_by_merchant_order(
+    session: Session, *, store_id: uuid.UUID, merchant_order_id: str
+) -> PayoutPublic:
+    order = latest_by_merchant_order(
+        session, store_id=store_id, merchant_order_id=merchant_order_id, kind=PAYOUT
+    )
+    return payout_public(session, order)
+
+
+# -- traders ---------------------------------------------------------------------------------
+def payout_trader(session: Session, trader_id: uuid.UUID) -> Trader:
+    trader = session.get(Trader, trader_id)
+    assert trader is not None
+    if not (trader.is_active and trader.payout_enabled):
+        raise NotAllowed("Pay-outs are not enabled for this trader", code="payout_disabled")
+    if not trader.is_online:
+        raise Conflict("Go online to take pay-outs", code="trader_offline")
+    return trader
+
+
+def trader_currencies(session: Session, trader_id: uuid.UUID) -> list[str]:
+    """Currencies the trader works in: those of their approved requisites."""
+    rows = session.exec(
+        select(Requisite.currency).where(
+            Requisite.trader_id == trader_id, Requisite.status == RequisiteStatus.approved
+        )
+    ).all()
+    return sorted(set(rows))
+
+
+def available(session: Session, *, trader_id: uuid.UUID, limit: int = 50) -> list[PayoutOffer]:
+    """Pay-outs waiting for a trader, in the trader's currencies, oldest first."""
+    trader = payout_trader(session, trader_id)
+    orders = session.exec(
+        select(Order)
+        .where(
+            Order.kind == PAYOUT,
+            Order.status == PayoutStatus.created,
+            col(Order.expires_at).is_not(None),
+            col(Order.currency).in_(trader_currencies(session, trader_id)),
+        )
+        .order_by(col(Order.created_at))
+        .limit(limit)
+    ).all()
+    return [payout_offer(session, order, trader.payout_reward_bps) for order in orders]
+
+
+def mine(session: Session, *, trader_id: uuid.UUID) -> list[PayoutPublic]:
+    """The trader's pay-outs that still need them (taken, paid under review, disputed)."""
+    orders = session.exec(
+        select(Order)
+        .where(
+            Order.kind == PAYOUT,
+            Order.trader_id == trader_id,
+            col(Order.status).in_(
+                [PayoutStatus.assigned, PayoutStatus.paid, PayoutStatus.disputed]
+            ),
+        )
+        .order_by(col(Order.created_at))
+    ).all()
+    return [payout_public(session, order) for order in orders]
+
+
+async def take(
+    ctx: ServiceContext, client: Client, *, trader_id: uuid.UUID, order_id: uuid.UUID
+) -> PayoutPublic:
+    """Take a pooled pay-out; the answer shows the recipient in full (the trader pays it)."""
+
+    def check() -> Order:
+        with Session(ctx.engine, expire_on_commit=False) as session:
+            payout_trader(session, trader_id)
+            order = session.get(Order, order_id)
+            currencies = trader_currencies(session, trader_id)
+            if order is None or order.kind != PAYOUT or order.currency not in currencies:
+                raise OrderNotFound()
+            return order
+
+    order = await asyncio.to_thread(check)
+    if order.trader_id is not None and order.trader_id != trader_id:
+        raise InvalidTransition("The pay-out has already been taken", code="already_taken")
+    if order.status != PayoutStatus.created:
+        raise InvalidTransition(f"The pay-out is {order.status.value}")
+    try:
+        await send_update(
+            client, order_id, PayoutUpdate.take, TakeRequest(str(trader_id)), kind=PAYOUT
+        )
+    except InvalidTransition as exc:
+        if "already been taken" in exc.message:
+            raise InvalidTransition(exc.message, code="already_taken") from exc
+        raise
+    owner = payout_owner(trader_id=trader_id)
+    return await asyncio.to_thread(read_payout, ctx, order_id, owner, True)
+
+
+async def trader_view(
+    ctx: ServiceContext, *, trader_id: uuid.UUID, order_id: uuid.UUID
+) -> PayoutPublic:
+    """A pay-out the trader took: the recipient in full while it is still to be paid."""
+    owner = payout_owner(trader_id=trader_id)
+    order = await load_order(ctx, order_id=order_id, owner=owner)
+    full = order.status == PayoutStatus.assigned
+    return await asyncio.to_thread(read_payout, ctx, order_id, owner, full)
+
+
+async def mark_paid(
+    ctx: ServiceContext,
+    client: Client,
+    *,
+    trader_id: uuid.UUID,
+    order_id: uuid.UUID,
+    proof: bytes | None,
+) -> PayoutPublic:
+    """The trader paid the recipient; the proof (PNG, JPEG or PDF) goes to S3 first."""
+    owner = payout_owner(trader_id=trader_id)
+    order = await load_order(ctx, order_id=order_id, owner=owner)
+    if order.status != PayoutStatus.assigned:
+        raise InvalidTransition(f"The pay-out is {order.status.value}")
+    if proof is None:
+        raise Invalid("A proof of payment is required", code="proof_required")
+    proof_id = await store_receipt(
+        ctx, order_id=order.id, data=proof, actor=ActorType.trader, actor_id=str(trader_id)
+    )
+    request = PayoutPaidRequest(str(trader_id), str(proof_id))
+    await send_update(client, order.id, PayoutUpdate.mark_paid, request, kind=PAYOUT)
+    return await asyncio.to_thread(read_payout, ctx, order.id, owner)
+
+
+async def merchant_cancel(
+    ctx: ServiceContext,
+    client: Client,
+    *,
+    store_id: uuid.UUID,
+    order_id: uuid.UUID,
+    reason: str | None,
+) -> PayoutPublic:
+    """Cancel a pay-out no trader has taken yet (the held amount returns to the balance)."""
+    owner = payout_owner(store_id=store_id)
+    await load_order(ctx, order_id=order_id, owner=owner)
+    actor = ActorRequest(ActorType.merchant.value, str(store_id), reason)
+    await send_update(client, order_id, PayoutUpdate.cancel, actor, kind=PAYOUT)
+    return await asyncio.to_thread(read_payout, ctx, order_id, owner)

@@ -1,0 +1,101 @@
+"""Pay-out test building blocks: a pay-out-enabled store with a funded balance, pay-out
+traders, a recipient card, and small waits on the gateway's view of an order."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+from sqlmodel import Session, col, func, select
+
+from core.context import ServiceContext
+from models.ledger import Entry, LedgerAccount
+from models.traders import Trader
+from tests.processing.conftest import StoreKit, TraderKit, make_store, make_trader
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# Luhn-valid test card numbers.
+CARD = "4111 1111 1111 1111"
+OTHER_CARD = "5555555555554444"
+
+
+def payout_store(ctx: ServiceContext, currency: str, **overrides: Any) -> StoreKit:
+    settings = {"payout_enabled": True, "payout_fee_bps": 200, "payout_review_seconds": 0}
+    return make_store(ctx, currency, **(settings | overrides))
+
+
+async def fund_store(
+    api: httpx.AsyncClient, admin: dict[str, str], store: StoreKit, amount: str
+) -> dict[str, Any]:
+    response = await api.post(
+        f"/api/admin/stores/{store.store_id}/deposit",
+        json={"amount": amount, "currency": store.currency, "reference": uuid.uuid4().hex},
+        headers=admin,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def payout_trader(
+    api: httpx.AsyncClient, ctx: ServiceContext, currency: str, **changes: Any
+) -> TraderKit:
+    kit = await make_trader(api, ctx, currency, balance_minor=0)
+    with Session(ctx.engine) as session:
+        trader = session.get(Trader, kit.trader_id)
+        assert trader is not None
+        trader.payout_enabled, trader.payout_reward_bps = True, 100
+        trader.sqlmodel_update(changes)
+        session.add(trader)
+        session.commit()
+    return kit
+
+
+def payout_body(currency: str, amount: str = "1000.00", **extra: Any) -> dict[str, Any]:
+    return {
+        "amount": amount,
+        "currency": currency,
+        "merchant_order_id": uuid.uuid4().hex,
+        "recipient": {"card_number": CARD},
+        **extra,
+    }
+
+
+async def wait_payout(
+    api: httpx.AsyncClient, store: StoreKit, order_id: str, status: str, tries: int = 200
+) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for _ in range(tries):
+        body = (await api.get(f"/api/gateway/payouts/{order_id}", headers=store.headers)).json()
+        if body.get("status") == status:
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"pay-out {order_id} stayed {body.get('status')}, wanted {status}")
+
+
+def balance(
+    ctx: ServiceContext, owner_id: uuid.UUID | None, kind: str, currency: str
+) -> tuple[int, int]:
+    """(balance, held) of an account in minor units; (0, 0) when it does not exist yet."""
+    with Session(ctx.engine) as session:
+        query = select(LedgerAccount).where(
+            LedgerAccount.kind == kind, LedgerAccount.currency == currency
+        )
+        query = query.where(
+            LedgerAccount.owner_id == owner_id
+            if owner_id is not None
+            else col(LedgerAccount.owner_id).is_(None)
+        )
+        account = session.exec(query).first()
+        return (account.balance_minor, account.held_minor) if account else (0, 0)
+
+
+def ledger_sum(ctx: ServiceContext, currency: str) -> int:
+    with Session(ctx.engine) as session:
+        total = session.exec(
+            select(func.coalesce(func.sum(Entry.amount_minor), 0))
+            .join(LedgerAccount, col(LedgerAccount.id) == Entry.account_id)
+            .where(LedgerAccount.currency == currency)
+        ).one()
+        return int(total)
