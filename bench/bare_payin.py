@@ -42,6 +42,18 @@ async def _step(order_id: str, step: str) -> None:
     )
 
 
+def publish(status: str, trader: bool) -> None:
+    """The order's search attributes, as the platform's workflows upsert them."""
+    updates = [
+        ORDER_STATUS.value_set(status),
+        MERCHANT_ID.value_set("bench-merchant"),
+        STORE_ID.value_set("bench-store"),
+    ]
+    if trader:
+        updates.append(TRADER_ID.value_set("bench-trader"))
+    workflow.upsert_search_attributes(updates)
+
+
 @workflow.defn
 class BareCallbackWorkflow:
     @workflow.run
@@ -81,14 +93,7 @@ class BarePayinWorkflow:
         return self._status
 
     def _publish(self, trader: bool = False) -> None:
-        updates = [
-            ORDER_STATUS.value_set(self._status),
-            MERCHANT_ID.value_set("bench-merchant"),
-            STORE_ID.value_set("bench-store"),
-        ]
-        if trader:
-            updates.append(TRADER_ID.value_set("bench-trader"))
-        workflow.upsert_search_attributes(updates)
+        publish(self._status, trader)
 
     @workflow.update
     async def instructions(self, inp: BareInput) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlmodel import Session
+from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -26,10 +26,11 @@ from core.migrate import upgrade
 from core.security import create_access_token, generate_api_key, hash_api_key, hash_password
 from core.settings import Settings
 from launcher.services import SeaweedPorts, binary, seaweed_args, start_process, wait_for_port
+from models.ledger import AccountKind
 from models.merchants import Merchant, Store
 from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import Role, User
-from processing.ledger import deposit
+from processing.ledger import Leg, account_for, deposit, post
 
 Stack = tuple[httpx.AsyncClient, str, list[dict[str, str]], Client]
 
@@ -46,7 +47,8 @@ def _user(session: Session, role: Role) -> User:
 
 
 def seed(ctx: ServiceContext) -> tuple[str, list[str]]:
-    """A RUB store and two funded, online traders with roomy limits."""
+    """A RUB store (funded for pay-outs, no review window) and two funded, online traders
+    with roomy limits who take pay-outs too."""
     key, fernet = generate_api_key(), ctx.settings.fingerprint_secret
     with Session(ctx.engine) as session:
         owner = _user(session, Role.merchant)
@@ -60,12 +62,26 @@ def seed(ctx: ServiceContext) -> tuple[str, list[str]]:
                 api_key_prefix=key[:12],
                 api_key_hash=hash_api_key(key),
                 signing_secret_encrypted=ctx.secrets.encrypt("whsec_bench"),
+                payout_enabled=True,
+                payout_review_seconds=0,
             )
+        )
+        session.flush()
+        store = session.exec(select(Store).where(Store.merchant_id == merchant.id)).one()
+        funding = account_for(session, AccountKind.platform_funding, None, "RUB")
+        account = account_for(session, AccountKind.store, store.id, "RUB")
+        post(
+            session,
+            "bench:store",
+            "store_deposit",
+            [Leg(funding.id, -(10**12)), Leg(account.id, 10**12)],
         )
         tokens = []
         for n in range(2):
             user = _user(session, Role.trader)
-            trader = Trader(user_id=user.id, is_online=True)
+            trader = Trader(
+                user_id=user.id, is_online=True, payout_enabled=True, max_open_payouts=100
+            )
             session.add(trader)
             session.flush()
             number = f"22000000000000{n:02d}"

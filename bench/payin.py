@@ -147,8 +147,7 @@ async def remote_platform(
     return api, creds["store_api_key"], traders, client
 
 
-def report(payin: Run, bare: Run) -> None:
-    rows = [("pay-in (API+DB+Temporal)", payin), ("bare workflow", bare)]
+def table(rows: list[tuple[str, Run]]) -> None:
     head = ("ok", "fail", "per_s", "create p50", "create p99", "e2e p50", "e2e p99")
     widths = (5, 5, 8, 11, 11, 9, 9)
     print("\n" + " " * 26 + " " + " ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
@@ -158,6 +157,10 @@ def report(payin: Run, bare: Run) -> None:
             f"{pct(r.create_ms, 0.5):9.1f}ms {pct(r.create_ms, 0.99):9.1f}ms "
             f"{pct(r.e2e_ms, 0.5):7.1f}ms {pct(r.e2e_ms, 0.99):7.1f}ms"
         )
+
+
+def report(payin: Run, bare: Run) -> None:
+    table([("pay-in (API+DB+Temporal)", payin), ("bare workflow", bare)])
     ratio = payin.per_s() / bare.per_s() if bare.per_s() else 0.0
     print(
         f"RESULT payin_per_s={payin.per_s():.1f} bare_per_s={bare.per_s():.1f} ratio={ratio:.2f} "

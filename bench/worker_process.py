@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.bare_payin import BareCallbackWorkflow, BarePayinWorkflow, bare_step
+from bench.bare_payout import BarePayoutWorkflow
 from core.settings import Settings
 
 # A fresh interpreter: no event loop, threads or connections inherited from the benchmark.
@@ -43,7 +44,7 @@ def platform_worker(settings: Settings, ready: Event) -> None:
 
 
 def bare_worker(temporal_address: str, task_queue: str, ready: Event) -> None:
-    """A worker for the bare baseline workflow only."""
+    """A worker for the bare baseline workflows only."""
 
     from worker import WORKFLOW_RUNNER
 
@@ -53,7 +54,7 @@ def bare_worker(temporal_address: str, task_queue: str, ready: Event) -> None:
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=[BarePayinWorkflow, BareCallbackWorkflow],
+            workflows=[BarePayinWorkflow, BarePayoutWorkflow, BareCallbackWorkflow],
             activities=[bare_step],
             # The same sandbox settings as the platform's worker.
             workflow_runner=WORKFLOW_RUNNER,

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
+from pydantic import Field
 from sqlmodel import SQLModel
 
 from models.base import UtcDatetime
 from models.payins import BalancePublic, PayinPublic
+from models.payouts import PayoutPublic
 
 
 class OrdersPage(SQLModel):
-    items: list[PayinPublic]
+    # Pay-ins, or pay-outs with `kind=payout` (each item names its kind).
+    items: list[Annotated[PayinPublic | PayoutPublic, Field(discriminator="kind")]]
     # Pass as `cursor` for the next page; null on the last one.
     next_cursor: str | None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, IPvAnyAddress, StrictInt, StringConstraints
@@ -68,6 +68,7 @@ class PaymentRequisite(SQLModel):
 
 
 class PayinPublic(SQLModel):
+    kind: Literal["payin"] = "payin"
     id: uuid.UUID
     merchant_order_id: str
     status: PayinStatus

@@ -102,6 +102,7 @@ class RecipientPublic(SQLModel):
 
 
 class PayoutPublic(SQLModel):
+    kind: Literal["payout"] = "payout"
     id: uuid.UUID
     merchant_order_id: str
     status: PayoutStatus

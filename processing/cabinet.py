@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from contracts.processing import OrderKind
 from core.errors import Invalid, NotFound
 from models.amounts import to_decimal
 from models.base import as_utc
@@ -27,8 +28,9 @@ from models.ledger import AccountKind, Entry, LedgerAccount, Posting
 from models.merchants import Store
 from models.orders import CallbackDelivery, Order
 from models.payins import PayinPublic
+from models.payouts import PayoutPublic
 from processing.merchants import merchant_of
-from processing.views import minor_units, payin_public
+from processing.views import minor_units, payin_public, payout_public
 
 CSV_COLUMNS = (
     "id",
@@ -45,6 +47,7 @@ CSV_COLUMNS = (
 
 @dataclass
 class OrderFilter:
+    kind: OrderKind = OrderKind.payin
     status: str | None = None
     store_id: uuid.UUID | None = None
     created_from: datetime | None = None
@@ -77,7 +80,7 @@ def _orders_query(session: Session, user_id: uuid.UUID, f: OrderFilter) -> Selec
         if f.store_id not in stores:
             raise NotFound("Store not found", code="store_not_found")
         stores = [f.store_id]
-    query = select(Order).where(col(Order.store_id).in_(stores))
+    query = select(Order).where(col(Order.store_id).in_(stores), Order.kind == f.kind)
     if f.status is not None:
         query = query.where(Order.status == f.status)
     if f.created_from is not None:
@@ -93,7 +96,7 @@ def _orders_query(session: Session, user_id: uuid.UUID, f: OrderFilter) -> Selec
 
 def orders_page(
     session: Session, *, user_id: uuid.UUID, f: OrderFilter, cursor: str | None, limit: int
-) -> tuple[list[PayinPublic], str | None]:
+) -> tuple[list[PayinPublic | PayoutPublic], str | None]:
     """Newest first; keyset pagination on (created_at, id)."""
     query = _orders_query(session, user_id, f)
     if cursor:
@@ -112,7 +115,8 @@ def orders_page(
     following = (
         encode_cursor(as_utc(rows[-1].created_at).isoformat(), rows[-1].id) if more else None
     )
-    return [payin_public(session, row) for row in rows], following
+    view = payout_public if f.kind == OrderKind.payout else payin_public
+    return [view(session, row) for row in rows], following
 
 
 def orders_csv(session: Session, *, user_id: uuid.UUID, f: OrderFilter) -> Iterator[str]:
@@ -135,7 +139,7 @@ def _csv_pages(session: Session, user_id: uuid.UUID, f: OrderFilter) -> Iterator
         for order in page:
             writer.writerow(
                 [
-                    getattr(order, c)
+                    getattr(order, c, "")
                     if c not in ("created_at", "finished_at")
                     else (getattr(order, c).isoformat() if getattr(order, c) else "")
                     for c in CSV_COLUMNS

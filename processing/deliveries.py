@@ -8,7 +8,12 @@ import uuid
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
-from contracts.processing import DEFAULT_CALLBACK_DELAYS_S, CallbackInput, callback_workflow_id
+from contracts.processing import (
+    DEFAULT_CALLBACK_DELAYS_S,
+    CallbackInput,
+    OrderKind,
+    callback_workflow_id,
+)
 from core.context import ServiceContext
 from core.errors import NotFound
 from models.orders import CallbackAttempt, CallbackDelivery
@@ -22,10 +27,10 @@ RESEND_DELAYS_S = list(DEFAULT_CALLBACK_DELAYS_S[:3])
 
 
 def deliveries(
-    session: Session, *, store_id: uuid.UUID, order_id: uuid.UUID
+    session: Session, *, store_id: uuid.UUID, order_id: uuid.UUID, kind: OrderKind
 ) -> list[CallbackDeliveryPublic]:
     """Callback deliveries of an order, each with every attempt (status, latency, error)."""
-    order = owned_order(session, order_id, Owner(store_id=store_id))
+    order = owned_order(session, order_id, Owner(store_id=store_id, kind=kind))
     rows = session.exec(
         select(CallbackDelivery)
         .where(CallbackDelivery.order_id == order.id)
@@ -43,10 +48,10 @@ def deliveries(
 
 
 def delivery_to_resend(
-    session: Session, *, store_id: uuid.UUID, order_id: uuid.UUID, event_id: str
+    session: Session, *, store_id: uuid.UUID, order_id: uuid.UUID, event_id: str, kind: OrderKind
 ) -> CallbackInput:
     """The input of a re-send: same event id and body, attempts numbered after the last."""
-    order = owned_order(session, order_id, Owner(store_id=store_id))
+    order = owned_order(session, order_id, Owner(store_id=store_id, kind=kind))
     delivery = session.exec(
         select(CallbackDelivery).where(
             CallbackDelivery.event_id == event_id, CallbackDelivery.order_id == order.id
@@ -70,13 +75,14 @@ async def resend(
     store_id: uuid.UUID,
     order_id: uuid.UUID,
     event_id: str,
+    kind: OrderKind,
 ) -> CallbackResent:
     """Start a re-send workflow; receivers dedupe on the unchanged event id."""
 
     def read() -> CallbackInput:
         with Session(ctx.engine) as session:
             return delivery_to_resend(
-                session, store_id=store_id, order_id=order_id, event_id=event_id
+                session, store_id=store_id, order_id=order_id, event_id=event_id, kind=kind
             )
 
     inp = await asyncio.to_thread(read)

@@ -1,4 +1,4 @@
-"""A store's callback deliveries for a pay-in: every attempt, and re-sending an event."""
+"""A store's callback deliveries for a pay-in or a pay-out: every attempt, and re-sending."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from api.deps import ContextDep, CurrentStore, SessionDep, TemporalDep
+from contracts.processing import OrderKind
 from models.payins import CallbackDeliveryPublic, CallbackResent
 from processing import deliveries
 
@@ -18,7 +19,9 @@ def list_callbacks(
     order_id: uuid.UUID, store: CurrentStore, session: SessionDep
 ) -> list[CallbackDeliveryPublic]:
     """Callback deliveries of a pay-in, each with every attempt (status, latency, error)."""
-    return deliveries.deliveries(session, store_id=store.id, order_id=order_id)
+    return deliveries.deliveries(
+        session, store_id=store.id, order_id=order_id, kind=OrderKind.payin
+    )
 
 
 @router.post(
@@ -31,5 +34,29 @@ async def resend_callback(
 ) -> CallbackResent:
     """Send an event again (same id and body; receivers dedupe on the id)."""
     return await deliveries.resend(
-        ctx, client, store_id=store.id, order_id=order_id, event_id=event_id
+        ctx, client, store_id=store.id, order_id=order_id, event_id=event_id, kind=OrderKind.payin
+    )
+
+
+@router.get("/payouts/{order_id}/callbacks", response_model=list[CallbackDeliveryPublic])
+def list_payout_callbacks(
+    order_id: uuid.UUID, store: CurrentStore, session: SessionDep
+) -> list[CallbackDeliveryPublic]:
+    """Callback deliveries of a pay-out, each with every attempt."""
+    return deliveries.deliveries(
+        session, store_id=store.id, order_id=order_id, kind=OrderKind.payout
+    )
+
+
+@router.post(
+    "/payouts/{order_id}/callbacks/{event_id}/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CallbackResent,
+)
+async def resend_payout_callback(
+    order_id: uuid.UUID, event_id: str, store: CurrentStore, ctx: ContextDep, client: TemporalDep
+) -> CallbackResent:
+    """Send a pay-out event again (same id and body)."""
+    return await deliveries.resend(
+        ctx, client, store_id=store.id, order_id=order_id, event_id=event_id, kind=OrderKind.payout
     )

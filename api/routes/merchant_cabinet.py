@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentMerchant, SessionDep
-from contracts.processing import PayinStatus
+from contracts.processing import OrderKind, OrderStatus
 from models.cabinet import DeliveryRow, OrdersPage, StatementPage, StoreBalance
 from models.orders import DeliveryStatus
 from processing import cabinet
@@ -20,7 +20,8 @@ MAX_MINOR = 10**15
 
 
 def order_filter(
-    status: PayinStatus | None = None,
+    kind: OrderKind = OrderKind.payin,
+    status: OrderStatus | None = None,
     store_id: uuid.UUID | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
@@ -28,6 +29,7 @@ def order_filter(
     amount_max_minor: Annotated[int | None, Query(ge=0, le=MAX_MINOR)] = None,
 ) -> cabinet.OrderFilter:
     return cabinet.OrderFilter(
+        kind=kind,
         status=status.value if status else None,
         store_id=store_id,
         created_from=created_from,

@@ -12,7 +12,10 @@ from sqlmodel import Session, col, func, select
 
 from core.context import ServiceContext
 from models.ledger import Entry, LedgerAccount
+from models.merchants import Merchant, Store
 from models.traders import Trader
+from models.users import User
+from tests.factories import login
 from tests.processing.conftest import StoreKit, TraderKit, make_store, make_trader
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -99,3 +102,40 @@ def ledger_sum(ctx: ServiceContext, currency: str) -> int:
             .where(LedgerAccount.currency == currency)
         ).one()
         return int(total)
+
+
+async def merchant_headers(
+    api: httpx.AsyncClient, ctx: ServiceContext, store: StoreKit
+) -> dict[str, str]:
+    """The store owner's login (make_store creates the merchant user)."""
+    with Session(ctx.engine) as session:
+        row = session.get(Store, store.store_id)
+        assert row is not None
+        merchant = session.get(Merchant, row.merchant_id)
+        assert merchant is not None
+        user = session.get(User, merchant.owner_user_id)
+        assert user is not None
+        email = user.email
+    return await login(api, email)
+
+
+async def create_payout(
+    api: httpx.AsyncClient, store: StoreKit, amount: str = "1000.00", **extra: Any
+) -> dict[str, Any]:
+    response = await api.post(
+        "/api/gateway/payouts",
+        json=payout_body(store.currency, amount, **extra),
+        headers=store.headers,
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def wait_escalated(api: httpx.AsyncClient, admin: dict[str, str], order_id: str) -> None:
+    """Until the order is in the admin's queue of disputes past their SLA."""
+    for _ in range(100):
+        queue = (await api.get("/api/admin/disputes?escalated=true", headers=admin)).json()
+        if any(item["order_id"] == order_id for item in queue):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the dispute on {order_id} was not escalated")

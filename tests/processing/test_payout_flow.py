@@ -20,6 +20,7 @@ from tests.processing.payout_kit import (
     balance,
     fund_store,
     ledger_sum,
+    merchant_headers,
     payout_body,
     payout_store,
     payout_trader,
@@ -109,6 +110,20 @@ async def test_payout_create_take_paid_completed(
     assert completed["data"]["order_id"] == payout["id"]
     assert completed["data"]["kind"] == "payout"
     assert CARD.replace(" ", "") not in json.dumps(events_sent)
+    deliveries = await api.get(
+        f"/api/gateway/payouts/{payout['id']}/callbacks", headers=store.headers
+    )
+    assert [d["event_type"] for d in deliveries.json()] == ["payout.completed"]
+
+    merchant = await merchant_headers(api, ctx, store)
+    payins_only = (await api.get("/api/merchant/orders", headers=merchant)).json()
+    assert payins_only["items"] == []
+    listed = (await api.get("/api/merchant/orders?kind=payout", headers=merchant)).json()
+    assert [(o["id"], o["kind"], o["status"]) for o in listed["items"]] == [
+        (payout["id"], "payout", "completed")
+    ]
+    csv = await api.get("/api/merchant/orders.csv?kind=payout", headers=merchant)
+    assert csv.status_code == 200 and payout["id"] in csv.text
 
     by_id = await api.get(
         f"/api/gateway/payouts/by-merchant-order/{payout['merchant_order_id']}",

@@ -17,11 +17,13 @@ from tests.processing.conftest import CallbackReceiver, new_currency, verify_sig
 from tests.processing.payout_kit import (
     PNG,
     balance,
+    create_payout,
     fund_store,
     ledger_sum,
     payout_body,
     payout_store,
     payout_trader,
+    wait_escalated,
     wait_payout,
 )
 
@@ -116,9 +118,7 @@ async def test_fifty_traders_take_one_payout_one_wins(
     store = payout_store(ctx, currency)
     await fund_store(api, admin_headers, store, "2000.00")
     traders = await asyncio.gather(*(payout_trader(api, ctx, currency) for _ in range(50)))
-    payout = (
-        await api.post("/api/gateway/payouts", json=payout_body(currency), headers=store.headers)
-    ).json()
+    payout = await create_payout(api, store)
 
     async def take(headers: dict[str, str]) -> httpx.Response:
         return await api.post(f"/api/trader/payouts/{payout['id']}/take", headers=headers)
@@ -152,9 +152,7 @@ async def test_strangers_and_wrong_steps(
     owner, stranger = [await payout_trader(api, ctx, currency) for _ in range(2)]
     other_currency_trader = await payout_trader(api, ctx, new_currency(ctx))
     not_enabled = await payout_trader(api, ctx, currency, payout_enabled=False)
-    payout = (
-        await api.post("/api/gateway/payouts", json=payout_body(currency), headers=store.headers)
-    ).json()
+    payout = await create_payout(api, store)
     url = f"/api/trader/payouts/{payout['id']}"
 
     # paying a pay-out nobody has taken, or someone else's: not yours (404)
@@ -199,9 +197,7 @@ async def test_merchant_cancel_before_take_releases_the_hold(
     currency = new_currency(ctx)
     store = payout_store(ctx, currency, callback_url=receiver.url)
     await fund_store(api, admin_headers, store, "5000.00")
-    payout = (
-        await api.post("/api/gateway/payouts", json=payout_body(currency), headers=store.headers)
-    ).json()
+    payout = await create_payout(api, store)
     cancelled = await api.post(
         f"/api/gateway/payouts/{payout['id']}/cancel",
         json={"reason": "customer changed their mind"},
@@ -221,9 +217,7 @@ async def test_nobody_takes_it_expires_and_releases(
     currency = new_currency(ctx)
     store = payout_store(ctx, currency, payout_take_seconds=2)
     await fund_store(api, admin_headers, store, "5000.00")
-    payout = (
-        await api.post("/api/gateway/payouts", json=payout_body(currency), headers=store.headers)
-    ).json()
+    payout = await create_payout(api, store)
     await wait_payout(api, store, payout["id"], "expired")
     assert balance(ctx, store.store_id, "store", currency) == (500_000, 0)
     with Session(ctx.engine) as session:
@@ -246,19 +240,11 @@ async def test_unpaid_in_time_goes_to_dispute_then_escalates(
     store = payout_store(ctx, currency, payout_pay_seconds=2)
     await fund_store(api, admin_headers, store, "5000.00")
     trader = await payout_trader(api, ctx, currency)
-    payout = (
-        await api.post("/api/gateway/payouts", json=payout_body(currency), headers=store.headers)
-    ).json()
+    payout = await create_payout(api, store)
     await api.post(f"/api/trader/payouts/{payout['id']}/take", headers=trader.headers)
     disputed = await wait_payout(api, store, payout["id"], "disputed")
     assert disputed["dispute"]["opened_by"] == "system"
-    for _ in range(100):
-        queue = (await api.get("/api/admin/disputes?escalated=true", headers=admin_headers)).json()
-        if any(item["order_id"] == payout["id"] for item in queue):
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("the dispute was not escalated")
+    await wait_escalated(api, admin_headers, payout["id"])
     # escalated, never decided: still disputed, still held
     assert (await wait_payout(api, store, payout["id"], "disputed"))["dispute"]["escalated_at"]
     assert balance(ctx, store.store_id, "store", currency) == (500_000, 102_000)
@@ -279,9 +265,7 @@ async def test_unpaid_in_time_returns_to_the_pool_when_set(
     store = payout_store(ctx, currency, payout_pay_seconds=2)
     await fund_store(api, admin_headers, store, "5000.00")
     first, second = [await payout_trader(api, ctx, currency) for _ in range(2)]
-    payout = (
-        await api.post("/api/gateway/payouts", json=payout_body(currency), headers=store.headers)
-    ).json()
+    payout = await create_payout(api, store)
     await api.post(f"/api/trader/payouts/{payout['id']}/take", headers=first.headers)
     await wait_payout(api, store, payout["id"], "assigned")
     back = await wait_payout(api, store, payout["id"], "created")

@@ -16,18 +16,30 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import Session
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from contracts.analytics import RecategoriseAllInput, RefreshInput
 from core.context import ServiceContext
+from models.merchants import Store
+from models.users import Role
 from tests.connect.helpers import connect_user, onboard
+from tests.factories import create_user, login
 from tests.processing.conftest import (
     CallbackReceiver,
     make_store,
     make_trader,
     new_currency,
     payin_body,
+)
+from tests.processing.payout_kit import (
+    PNG,
+    fund_store,
+    payout_body,
+    payout_store,
+    payout_trader,
+    wait_payout,
 )
 from worker import WORKFLOW_RUNNER, WORKFLOWS
 from workflows.recategorise import RecategoriseWorkflow
@@ -37,6 +49,8 @@ HISTORIES = Path(__file__).parent / "histories"
 RECORDING = os.environ.get("RECORD_HISTORIES", "")
 KINDS = {
     "payin-completed": "PayinWorkflow",
+    "payout-completed": "PayoutWorkflow",
+    "payout-disputed-resolved": "PayoutWorkflow",
     "callback-delivered": "CallbackWorkflow",
     "onboarding-vbank": "OnboardingWorkflow",
     "sync-vbank": "SyncWorkflow",
@@ -119,6 +133,56 @@ async def _record_processing(
         temporal_client, "WorkflowType = 'CallbackWorkflow' AND ExecutionStatus = 'Completed'"
     )
     await _save(temporal_client, callback, "callback-delivered")
+    await _record_payouts(api, ctx, temporal_client, callback_url)
+
+
+async def _record_payouts(
+    api: httpx.AsyncClient, ctx: ServiceContext, temporal_client: Client, callback_url: str
+) -> None:
+    admin = await login(api, create_user(ctx.engine, Role.admin).email)
+    currency = new_currency(ctx)
+    store = payout_store(ctx, currency, callback_url=callback_url)
+    await fund_store(api, admin, store, "5000.00")
+    trader = await payout_trader(api, ctx, currency)
+    proof = {"proof": ("p.png", PNG, "image/png")}
+
+    async def taken_and_paid() -> str:
+        payout = (
+            await api.post(
+                "/api/gateway/payouts", json=payout_body(currency), headers=store.headers
+            )
+        ).json()
+        await api.post(f"/api/trader/payouts/{payout['id']}/take", headers=trader.headers)
+        await api.post(
+            f"/api/trader/payouts/{payout['id']}/paid", files=proof, headers=trader.headers
+        )
+        return str(payout["id"])
+
+    completed = await taken_and_paid()
+    await wait_payout(api, store, completed, "completed")
+    await temporal_client.get_workflow_handle(f"payout-{completed}").result()
+    await _save(temporal_client, f"payout-{completed}", "payout-completed")
+
+    with Session(ctx.engine) as session:
+        row = session.get(Store, store.store_id)
+        assert row is not None
+        row.payout_review_seconds = 600
+        session.add(row)
+        session.commit()
+    disputed = await taken_and_paid()
+    await api.post(
+        f"/api/gateway/payouts/{disputed}/dispute",
+        data={"reason": "recipient got less"},
+        headers=store.headers,
+    )
+    resolved = await api.post(
+        f"/api/admin/orders/{disputed}/resolve",
+        json={"outcome": "completed", "actual_amount": "600.00", "reason": "statement"},
+        headers=admin,
+    )
+    assert resolved.json()["status"] == "completed", resolved.text
+    await temporal_client.get_workflow_handle(f"payout-{disputed}").result()
+    await _save(temporal_client, f"payout-{disputed}", "payout-disputed-resolved")
 
 
 async def _record_connect(
