@@ -74,6 +74,7 @@ def _ensure_store(session: Session, owner: User, box: SecretBox, creds: dict[str
             api_key_prefix=api_key[:12],
             api_key_hash=hash_api_key(api_key),
             signing_secret_encrypted=box.encrypt(new_signing_secret()),
+            payout_enabled=True,
         )
     # A lost credentials file means the old key is unknown: rotate so the printed key works.
     store.api_key_prefix, store.api_key_hash = api_key[:12], hash_api_key(api_key)
@@ -105,7 +106,7 @@ def seed(
             users[key] = _ensure_user(session, email, role, password)
         store = _ensure_store(session, users["merchant"], box, creds)
         creds["store_id"] = str(store.id)
-        seed_processing(session, users, box)
+        seed_processing(session, users, box, store)
         session.commit()
         connect_user_id = users["connect"].id
     _demo_identity(engine, settings, connect_user_id)

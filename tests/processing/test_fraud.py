@@ -10,12 +10,14 @@ import secrets
 import uuid
 
 import httpx
+import pytest
 from sqlmodel import Session, select
 
 from core.context import ServiceContext
 from models.audit import AuditEntry
-from models.fraud import BlockListEntry
+from models.fraud import BlockListEntry, FraudRule
 from models.orders import Order
+from processing.fraud import Screener
 from tests.processing.conftest import (
     CallbackReceiver,
     make_store,
@@ -392,3 +394,33 @@ async def test_rule_validation_and_audit(
             "PATCH /api/admin/fraud/rules/{rule_id}",
             "POST /api/admin/fraud/rules",
         ]
+
+
+@pytest.mark.parametrize("storage", ["redis", "memory"])
+def test_velocity_windows_count_in_redis_or_in_process(ctx: ServiceContext, storage: str) -> None:
+    """Redis when REDIS_URL is set (shared by every worker), in the process otherwise."""
+    settings = ctx.settings
+    if storage == "memory":
+        settings = settings.model_copy(update={"redis_url": None})
+    elif not settings.redis_url:
+        pytest.skip("no REDIS_URL in this run")
+    screener = Screener(settings)
+    assert type(screener.limiter.storage).__name__ == (
+        "RedisStorage" if storage == "redis" else "MemoryStorage"
+    )
+    rule = FraudRule(
+        name="2 per minute",
+        kind="velocity",
+        action="deny",
+        velocity_key="customer_id",
+        velocity_limit=2,
+        window_seconds=60,
+    )
+    value = uuid.uuid4().hex
+    assert screener.allows(rule, value)
+    screener.count([(rule, value), (rule, value)])
+    assert not screener.allows(rule, value)
+    assert screener.allows(rule, uuid.uuid4().hex)
+    # another process sharing Redis sees the same count; an in-process window does not
+    other = Screener(settings)
+    assert other.allows(rule, value) is (storage == "memory")

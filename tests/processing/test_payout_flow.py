@@ -9,11 +9,19 @@ import uuid
 
 import httpx
 from sqlmodel import Session, select
+from temporalio.client import Client
 
 from core.context import ServiceContext
 from models.ledger import Hold, HoldStatus, Posting
 from models.orders import OrderEvent, Receipt
-from tests.processing.conftest import CallbackReceiver, new_currency, verify_signature
+from tests.processing.conftest import (
+    CallbackReceiver,
+    make_store,
+    make_trader,
+    new_currency,
+    payin_body,
+    verify_signature,
+)
 from tests.processing.payout_kit import (
     CARD,
     PNG,
@@ -34,6 +42,7 @@ async def test_payout_create_take_paid_completed(
     worker: None,
     admin_headers: dict[str, str],
     receiver: CallbackReceiver,
+    temporal_client: Client,
 ) -> None:
     currency = new_currency(ctx)
     store = payout_store(ctx, currency, callback_url=receiver.url)
@@ -125,6 +134,15 @@ async def test_payout_create_take_paid_completed(
     csv = await api.get("/api/merchant/orders.csv?kind=payout", headers=merchant)
     assert csv.status_code == 200 and payout["id"] in csv.text
 
+    # ops filter both kinds in the Temporal UI
+    query = f"OrderKind = 'payout' AND StoreId = '{store.store_id}' AND OrderStatus = 'completed'"
+    for _ in range(100):
+        found = [w.id async for w in temporal_client.list_workflows(query)]
+        if found:
+            break
+        await asyncio.sleep(0.1)
+    assert found == [f"payout-{payout['id']}"]
+
     by_id = await api.get(
         f"/api/gateway/payouts/by-merchant-order/{payout['merchant_order_id']}",
         headers=store.headers,
@@ -133,3 +151,21 @@ async def test_payout_create_take_paid_completed(
     # a pay-out is not a pay-in: the pay-in routes do not find it
     wrong_kind = await api.get(f"/api/gateway/payins/{payout['id']}", headers=store.headers)
     assert wrong_kind.status_code == 404
+
+
+async def test_both_kinds_filterable_by_search_attributes(
+    api: httpx.AsyncClient, ctx: ServiceContext, worker: None, temporal_client: Client
+) -> None:
+    currency = new_currency(ctx)
+    store = make_store(ctx, currency)
+    await make_trader(api, ctx, currency)
+    order = (
+        await api.post("/api/gateway/payins", json=payin_body(currency), headers=store.headers)
+    ).json()
+    query = f"OrderKind = 'payin' AND StoreId = '{store.store_id}'"
+    for _ in range(100):
+        found = [w.id async for w in temporal_client.list_workflows(query)]
+        if found:
+            break
+        await asyncio.sleep(0.1)
+    assert found == [f"payin-{order['id']}"]
