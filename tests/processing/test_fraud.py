@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from core.context import ServiceContext
 from models.audit import AuditEntry
-from models.fraud import BlockListEntry, FraudRule
+from models.fraud import BlockListEntry, FraudAction, FraudRule, FraudRuleKind, VelocityKey
 from models.orders import Order
 from processing.fraud import Screener
 from tests.processing.conftest import (
@@ -410,9 +410,9 @@ def test_velocity_windows_count_in_redis_or_in_process(ctx: ServiceContext, stor
     )
     rule = FraudRule(
         name="2 per minute",
-        kind="velocity",
-        action="deny",
-        velocity_key="customer_id",
+        kind=FraudRuleKind.velocity,
+        action=FraudAction.deny,
+        velocity_key=VelocityKey.customer_id,
         velocity_limit=2,
         window_seconds=60,
     )
