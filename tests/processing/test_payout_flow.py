@@ -62,6 +62,14 @@ async def test_payout_create_take_paid_completed(
     # amount + fee are held on the store's balance at once
     assert balance(ctx, store.store_id, "store", currency) == (500_000, 102_000)
 
+    same = await api.post(
+        "/api/gateway/payouts",
+        json={**payout_body(currency, "1000.00"), "merchant_order_id": payout["merchant_order_id"]},
+        headers={**store.headers, "Idempotency-Key": "po-1"},
+    )
+    assert (same.status_code, same.json()["id"]) == (201, payout["id"])
+    assert same.headers["Idempotent-Replayed"] == "true"
+    assert balance(ctx, store.store_id, "store", currency) == (500_000, 102_000)  # held once
     replay = await api.post(
         "/api/gateway/payouts",
         json={**payout_body(currency, "1000.00"), "merchant_order_id": "other"},

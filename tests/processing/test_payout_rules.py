@@ -54,6 +54,25 @@ async def test_malformed_recipient_is_422(
         assert session.exec(select(Order).where(Order.store_id == store.store_id)).first() is None
 
 
+async def test_phone_recipient_masked(
+    api: httpx.AsyncClient, ctx: ServiceContext, worker: None, admin_headers: dict[str, str]
+) -> None:
+    currency = new_currency(ctx)
+    store = payout_store(ctx, currency)
+    await fund_store(api, admin_headers, store, "5000.00")
+    body = {
+        **payout_body(currency),
+        "recipient": {"phone": "+7 900 123-45-67", "bank_code": "sber"},
+    }
+    response = await api.post("/api/gateway/payouts", json=body, headers=store.headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["recipient"] == {
+        "kind": "phone",
+        "number": "****4567",
+        "bank_code": "sber",
+    }
+
+
 async def test_insufficient_balance_holds_nothing_and_frees_the_order_id(
     api: httpx.AsyncClient, ctx: ServiceContext, worker: None, admin_headers: dict[str, str]
 ) -> None:
