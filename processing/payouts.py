@@ -40,7 +40,7 @@ from models.traders import Bank, Requisite, RequisiteStatus, Trader
 from processing.actions import load_order, send_update
 from processing.errors import FraudDenied, InsufficientBalance, InvalidTransition, OrderNotFound
 from processing.fraud import fingerprint
-from processing.lifecycle import bps_of
+from processing.lifecycle import bps_of, open_payouts
 from processing.merchants import allowed_callback_url
 from processing.payins import (
     Owner,
@@ -280,11 +280,17 @@ async def take(
 
     def check() -> Order:
         with Session(ctx.engine, expire_on_commit=False) as session:
-            payout_trader(session, trader_id)
+            trader = payout_trader(session, trader_id)
             order = session.get(Order, order_id)
             currencies = trader_currencies(session, trader_id)
             if order is None or order.kind != PAYOUT or order.currency not in currencies:
                 raise OrderNotFound()
+            # Checked again, under the trader's row lock, when the take is recorded.
+            if open_payouts(session, trader_id) >= trader.max_open_payouts:
+                raise Conflict(
+                    f"You have {trader.max_open_payouts} pay-outs to pay already",
+                    code="capacity_reached",
+                )
             return order
 
     order = await asyncio.to_thread(check)

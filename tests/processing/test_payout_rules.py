@@ -206,6 +206,30 @@ async def test_strangers_and_wrong_steps(
     assert balance(ctx, store.store_id, "store", currency) == (500_000, 102_000)
 
 
+async def test_trader_capacity(
+    api: httpx.AsyncClient, ctx: ServiceContext, worker: None, admin_headers: dict[str, str]
+) -> None:
+    currency = new_currency(ctx)
+    store = payout_store(ctx, currency)
+    await fund_store(api, admin_headers, store, "5000.00")
+    trader = await payout_trader(api, ctx, currency, max_open_payouts=1)
+    first, second = [await create_payout(api, store) for _ in range(2)]
+    url = "/api/trader/payouts/{}/take"
+    assert (await api.post(url.format(first["id"]), headers=trader.headers)).status_code == 200
+    full = await api.post(url.format(second["id"]), headers=trader.headers)
+    assert (full.status_code, full.json()["error"]["code"]) == (409, "capacity_reached")
+    await api.post(
+        f"/api/trader/payouts/{first['id']}/paid",
+        files={"proof": ("p.png", PNG, "image/png")},
+        headers=trader.headers,
+    )
+    assert (await api.post(url.format(second["id"]), headers=trader.headers)).status_code == 200
+    offline = await payout_trader(api, ctx, currency, is_online=False)
+    third = await create_payout(api, store)
+    away = await api.post(url.format(third["id"]), headers=offline.headers)
+    assert (away.status_code, away.json()["error"]["code"]) == (409, "trader_offline")
+
+
 async def test_merchant_cancel_before_take_releases_the_hold(
     api: httpx.AsyncClient,
     ctx: ServiceContext,
