@@ -8,6 +8,7 @@ workflow (`payout-{order_id}`); no database connection is held while a workflow 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 
 from sqlalchemy.exc import IntegrityError
@@ -68,7 +69,7 @@ def _digest(body: PayoutCreate, key: str) -> str:
         update={"recipient": body.recipient.model_copy(update={"card_number": None, "phone": None})}
     )
     recipient = fingerprint(key, body.recipient.kind, body.recipient.number)
-    return request_digest(masked) + ":" + recipient[:16]
+    return hashlib.sha256(f"{request_digest(masked)}:{recipient}".encode()).hexdigest()
 
 
 def find_or_create_payout(
@@ -81,7 +82,7 @@ def find_or_create_payout(
     if recipient.bank_code and session.get(Bank, recipient.bank_code) is None:
         raise Invalid(f"Unknown bank {recipient.bank_code!r}", code="unknown_bank_code")
     fp_key = ctx.settings.fingerprint_secret
-    digest = _digest(body, fp_key)[:64]
+    digest = _digest(body, fp_key)
     for _ in range(2):
         existing = existing_order(session, store, body, key, digest)
         if existing is not None:

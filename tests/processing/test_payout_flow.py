@@ -70,13 +70,20 @@ async def test_payout_create_take_paid_completed(
     assert (same.status_code, same.json()["id"]) == (201, payout["id"])
     assert same.headers["Idempotent-Replayed"] == "true"
     assert balance(ctx, store.store_id, "store", currency) == (500_000, 102_000)  # held once
-    replay = await api.post(
-        "/api/gateway/payouts",
-        json={**payout_body(currency, "1000.00"), "merchant_order_id": "other"},
-        headers={**store.headers, "Idempotency-Key": "po-1"},
-    )
-    assert replay.status_code == 409
-    assert replay.json()["error"]["code"] == "idempotency_key_reused"
+    for changed in (
+        {"merchant_order_id": "other"},
+        {
+            "merchant_order_id": payout["merchant_order_id"],
+            "recipient": {"card_number": "5555555555554444"},
+        },
+    ):
+        replay = await api.post(
+            "/api/gateway/payouts",
+            json={**payout_body(currency, "1000.00"), **changed},
+            headers={**store.headers, "Idempotency-Key": "po-1"},
+        )
+        assert replay.status_code == 409, changed
+        assert replay.json()["error"]["code"] == "idempotency_key_reused"
 
     offers = (await api.get("/api/trader/payouts/available", headers=trader.headers)).json()
     offer = next(o for o in offers if o["id"] == payout["id"])
