@@ -3,8 +3,10 @@ and before a pay-out is held; and the administration of rules and lists.
 
 Velocity counts live in the `limits` package's moving windows, in Redis when `REDIS_URL` is
 set (shared by every worker) and in the process otherwise. An order is counted once its
-screening has committed, so a retried activity does not count it twice (it may, rarely,
-count it once more after a crash between commit and count: the error is on the safe side).
+screening has committed, so a retried activity never counts it twice; a worker that dies
+between the commit and the count leaves that one order uncounted, and orders screened at the
+same moment may each see the count before the other's (the limit is exact for orders that
+arrive one after another, as a customer's usually do).
 Values on block lists are keyed fingerprints: a card or phone number is never stored.
 """
 
