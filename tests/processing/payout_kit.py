@@ -1,5 +1,5 @@
-"""Pay-out test building blocks: a pay-out-enabled store with a funded balance, pay-out
-traders, a recipient card, and small waits on the gateway's view of an order."""
+"""Pay-out and fraud test building blocks: a pay-out-enabled store with a funded balance,
+pay-out traders, a recipient card, fraud rules, and small waits on an order."""
 
 from __future__ import annotations
 
@@ -139,3 +139,9 @@ async def wait_escalated(api: httpx.AsyncClient, admin: dict[str, str], order_id
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"the dispute on {order_id} was not escalated")
+
+
+async def create_rule(api: httpx.AsyncClient, admin: dict[str, str], **body: object) -> dict:
+    response = await api.post("/api/admin/fraud/rules", json=body, headers=admin)
+    assert response.status_code == 201, response.text
+    return response.json()
