@@ -85,6 +85,8 @@ class ActorType(StrEnum):
     trader = "trader"
     admin = "admin"
     support = "support"
+    # The trader's own bank statement (Connect) showed the payable amount arriving.
+    bank_statement = "bank_statement"
 
 
 class HoldAction(StrEnum):

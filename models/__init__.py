@@ -9,6 +9,7 @@ from models.fraud import BlockListEntry, FraudRule
 from models.ledger import Entry, Hold, LedgerAccount, Posting
 from models.merchants import Merchant, Store
 from models.orders import CallbackAttempt, CallbackDelivery, Order, OrderEvent, Receipt
+from models.statement import StatementCredit
 from models.traders import Bank, Currency, PaymentMethod, Requisite, Trader
 from models.users import SandboxIdentity, User
 
@@ -34,3 +35,4 @@ __all__ += ["CallbackAttempt", "CallbackDelivery", "Order", "OrderEvent", "Recei
 __all__ += ["Entry", "Hold", "LedgerAccount", "Posting"]
 __all__ += ["AuditEntry", "CategoryRuleRow", "SandboxIdentity"]
 __all__ += ["BlockListEntry", "FraudRule"]
+__all__ += ["StatementCredit"]

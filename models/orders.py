@@ -87,6 +87,8 @@ class Order(SQLModel, table=True):
     actual_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
     # Transitions recorded so far: the next event's sequence number.
     events: int = 0
+    # What an admin should look at (e.g. "near_amount_credit", "unverified_confirmation").
+    flags: list[str] | None = Field(default=None, sa_type=JSON)
     merchant_fee_bps: int | None = None
     trader_reward_bps: int | None = None
     fee_minor: int | None = Field(default=None, sa_type=BigInteger)

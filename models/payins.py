@@ -139,6 +139,8 @@ class MatchReport(SQLModel):
     # Fraud screening: allow / deny / review (None before screening) and what fired.
     fraud_decision: str | None = None
     fraud_hits: list[dict[str, Any]] = Field(default_factory=list)
+    # What an admin should look at, e.g. `near_amount_credit` from the trader's statement.
+    flags: list[str] = Field(default_factory=list)
 
 
 class DepositRequest(SQLModel):

@@ -65,6 +65,9 @@ class Trader(SQLModel, table=True):
     payout_reward_bps: int = Field(default=150, ge=0, le=10_000)
     # Pay-outs a trader may have taken and not yet paid, at once.
     max_open_payouts: int = Field(default=3, ge=1, le=100)
+    # A credit on a linked account matching an open pay-in: confirm it at once ("auto"), or
+    # show the trader "money arrived: confirm?" ("suggest").
+    statement_policy: str = Field(default="auto", max_length=8)
     created_at: datetime = created_at_field()
 
 
@@ -101,6 +104,10 @@ class Requisite(RequisiteLimits, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     trader_id: uuid.UUID = Field(foreign_key="traders.id", index=True)
+    # The trader's synced bank account (Connect) this requisite receives into, once linked.
+    linked_account_id: uuid.UUID | None = Field(
+        default=None, foreign_key="bank_accounts.id", unique=True
+    )
     # Fernet ciphertext; the keyed hash makes "one number, one requisite" enforceable.
     number_encrypted: str = Field(max_length=500)
     number_last4: str = Field(max_length=4)

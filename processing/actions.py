@@ -45,6 +45,9 @@ async def load_order(ctx: ServiceContext, *, order_id: uuid.UUID, owner: Owner) 
     return await asyncio.to_thread(load)
 
 
+CLOSED_SIGNS = ("workflow execution already completed", "aborted by closing workflow")
+
+
 async def send_update(
     client: Client,
     order_id: uuid.UUID,
@@ -61,8 +64,9 @@ async def send_update(
         message = cause.message if isinstance(cause, ApplicationError) else str(exc)
         raise InvalidTransition(message) from exc
     except RPCError as exc:
-        # The workflow has already closed: the order is final and cannot change any more.
-        if "workflow execution already completed" in str(exc).lower():
+        # The workflow has closed (or is closing): the order is final and cannot change.
+        message = str(exc).lower()
+        if any(sign in message for sign in CLOSED_SIGNS):
             raise InvalidTransition("The order is already final") from exc
         raise Unavailable("Workflow engine error", code="temporal_error") from exc
     return str(result)

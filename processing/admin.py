@@ -138,6 +138,7 @@ def report_of(order: Order) -> MatchReport:
         rejections=order.match_rejections or [],
         fraud_decision=order.fraud_decision,
         fraud_hits=order.fraud_hits or [],
+        flags=order.flags or [],
     )
 
 

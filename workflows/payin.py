@@ -37,6 +37,7 @@ EVENT_TYPES = {
 # Who may do what, in which status (validators reject everything else).
 CONFIRMABLE = {
     ActorType.trader: {PayinStatus.awaiting_payment, PayinStatus.payment_claimed},
+    ActorType.bank_statement: {PayinStatus.awaiting_payment, PayinStatus.payment_claimed},
     ActorType.admin: {
         PayinStatus.awaiting_payment,
         PayinStatus.payment_claimed,
