@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlmodel import Session, select
+from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -30,7 +30,7 @@ from models.ledger import AccountKind
 from models.merchants import Merchant, Store
 from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import Role, User
-from processing.ledger import Leg, account_for, deposit, post
+from processing.ledger import deposit
 
 Stack = tuple[httpx.AsyncClient, str, list[dict[str, str]], Client]
 
@@ -55,27 +55,18 @@ def seed(ctx: ServiceContext) -> tuple[str, list[str]]:
         merchant = Merchant(owner_user_id=owner.id, name="Bench shop")
         session.add(merchant)
         session.flush()
-        session.add(
-            Store(
-                name="Bench",
-                merchant_id=merchant.id,
-                api_key_prefix=key[:12],
-                api_key_hash=hash_api_key(key),
-                signing_secret_encrypted=ctx.secrets.encrypt("whsec_bench"),
-                payout_enabled=True,
-                payout_review_seconds=0,
-            )
+        store = Store(
+            name="Bench",
+            merchant_id=merchant.id,
+            api_key_prefix=key[:12],
+            api_key_hash=hash_api_key(key),
+            signing_secret_encrypted=ctx.secrets.encrypt("whsec_bench"),
+            payout_enabled=True,
+            payout_review_seconds=0,
         )
+        session.add(store)
         session.flush()
-        store = session.exec(select(Store).where(Store.merchant_id == merchant.id)).one()
-        funding = account_for(session, AccountKind.platform_funding, None, "RUB")
-        account = account_for(session, AccountKind.store, store.id, "RUB")
-        post(
-            session,
-            "bench:store",
-            "store_deposit",
-            [Leg(funding.id, -(10**12)), Leg(account.id, 10**12)],
-        )
+        deposit(session, store.id, "RUB", 10**12, "bench", AccountKind.store)
         tokens = []
         for n in range(2):
             user = _user(session, Role.trader)

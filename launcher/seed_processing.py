@@ -12,7 +12,7 @@ from models.ledger import AccountKind
 from models.merchants import Store
 from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import User
-from processing.ledger import Leg, account_for, deposit, post
+from processing.ledger import deposit
 
 # Demo card numbers (test ranges); they only ever exist on a local demo platform.
 DEMO_REQUISITES = {
@@ -55,8 +55,5 @@ def seed_processing(session: Session, users: dict[str, User], box: SecretBox, st
             )
         # The key makes the deposit happen once, however often the launcher runs.
         deposit(session, trader.id, "RUB", DEMO_DEPOSIT_MINOR, f"seed:{name}")
-    funding = account_for(session, AccountKind.platform_funding, None, "RUB")
-    balance = account_for(session, AccountKind.store, store.id, "RUB")
-    legs = [Leg(funding.id, -DEMO_STORE_BALANCE_MINOR), Leg(balance.id, DEMO_STORE_BALANCE_MINOR)]
-    post(session, "seed:store-deposit", "store_deposit", legs)
+    deposit(session, store.id, "RUB", DEMO_STORE_BALANCE_MINOR, "seed", AccountKind.store)
     session.flush()

@@ -14,7 +14,7 @@ from models.merchants import Store
 from models.orders import Order, OrderEvent
 from models.payins import BalancePublic, DepositRequest, MatchReport
 from models.traders import Currency, Requisite, RequisiteStatus, Trader
-from processing.ledger import Leg, account_for, deposit, post
+from processing.ledger import account_for, deposit
 from processing.payins import ANY_ORDER, owned_order
 from processing.views import balance_public, minor_units, posting_public
 
@@ -155,10 +155,10 @@ def deposit_to_store(
         amount = to_minor(body.amount, units)
     except ValueError as exc:
         raise Invalid(str(exc), code="invalid_amount") from exc
-    funding = account_for(session, AccountKind.platform_funding, None, body.currency)
+    deposit(
+        session, store_id, body.currency, amount, f"{store_id}:{body.reference}", AccountKind.store
+    )
     account = account_for(session, AccountKind.store, store_id, body.currency)
-    legs = [Leg(funding.id, -amount), Leg(account.id, amount)]
-    post(session, f"store-deposit:{store_id}:{body.reference}", "store_deposit", legs)
     session.commit()
     session.refresh(account)
     return balance_public(account, units)

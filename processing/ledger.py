@@ -149,9 +149,19 @@ def post(
     return True
 
 
-def deposit(session: Session, trader_id: uuid.UUID, currency: str, amount: int, key: str) -> bool:
-    """Fund a trader from the platform funding account (liquidity for holds)."""
+def deposit(
+    session: Session,
+    owner_id: uuid.UUID,
+    currency: str,
+    amount: int,
+    key: str,
+    kind: AccountKind = AccountKind.trader,
+) -> bool:
+    """Fund a trader (liquidity for pay-in holds) or a store (balance for pay-outs) from the
+    platform funding account: money that reached the platform off-ledger."""
     funding = account_for(session, AccountKind.platform_funding, None, currency)
-    trader = account_for(session, AccountKind.trader, trader_id, currency)
-    legs = [Leg(funding.id, -amount), Leg(trader.id, amount)]
-    return post(session, f"deposit:{key}", "deposit", legs)
+    account = account_for(session, kind, owner_id, currency)
+    legs = [Leg(funding.id, -amount), Leg(account.id, amount)]
+    if kind == AccountKind.trader:
+        return post(session, f"deposit:{key}", "deposit", legs)
+    return post(session, f"{kind}-deposit:{key}", f"{kind}_deposit", legs)

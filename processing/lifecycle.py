@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -273,14 +274,14 @@ def _apply(session: Session, order: Order, to: OrderStatus, inp: TransitionInput
 
 
 def open_payouts(session: Session, trader_id: uuid.UUID) -> int:
-    rows = session.exec(
-        select(Order.id).where(
+    """Pay-outs the trader has taken and not yet marked paid."""
+    return session.exec(
+        select(func.count()).where(
             Order.trader_id == trader_id,
             Order.kind == OrderKind.payout,
             Order.status == PayoutStatus.assigned,
         )
-    ).all()
-    return len(rows)
+    ).one()
 
 
 def _take(session: Session, order: Order, inp: TransitionInput, now: datetime) -> None:

@@ -11,9 +11,11 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 from contracts import processing as p
-from contracts.processing import ActorType
+from contracts.processing import ActorType, HoldAction
+from workflows.callback import CallbackWorkflow
 
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=5)
@@ -46,3 +48,47 @@ async def escalate_after(order_id: str, sla_s: int, decided: Callable[[], bool])
             retry_policy=DB_RETRY,
         )
         workflow.logger.info("dispute on %s escalated after %s s", order_id, sla_s)
+
+
+async def wait_until(condition: Callable[[], bool], limit: timedelta) -> bool:
+    """Whether the condition holds, waiting at most `limit` for it."""
+    try:
+        await workflow.wait_condition(condition, timeout=limit)
+    except TimeoutError:
+        return condition()
+    return True
+
+
+async def record_transition(
+    order_id: str, before: str, to: str, actor: p.ActorRequest, hold: HoldAction
+) -> p.TransitionResult:
+    """Mirror one status change into the database (audit event, hold, settlement)."""
+    return await workflow.execute_activity(
+        p.ProcessingActivity.record_transition,
+        p.TransitionInput(
+            order_id,
+            before,
+            to,
+            str(actor.actor_type),
+            actor.actor_id,
+            actor.reason,
+            hold.value,
+            actor.actual_amount_minor,
+            actor.evidence_id,
+        ),
+        result_type=p.TransitionResult,
+        start_to_close_timeout=timedelta(seconds=15),
+        retry_policy=DB_RETRY,
+    )
+
+
+async def notify(order_id: str, event_type: str, delays_s: list[int]) -> None:
+    """Start the merchant callback for an event; it outlives the order's workflow and never
+    changes its outcome."""
+    event_id = "evt_" + workflow.uuid4().hex
+    await workflow.start_child_workflow(
+        CallbackWorkflow.run,
+        p.CallbackInput(event_id, order_id, event_type, delays_s),
+        id=p.callback_workflow_id(event_id),
+        parent_close_policy=ParentClosePolicy.ABANDON,
+    )

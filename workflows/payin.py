@@ -9,18 +9,23 @@ attributes (ops filter on them).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.workflow import ParentClosePolicy
 
 from contracts import processing as p
 from contracts.processing import ActorType, HoldAction, PayinStatus
 from contracts.search_attributes import MERCHANT_ID, ORDER_STATUS, STORE_ID, TRADER_ID
-from workflows.callback import CallbackWorkflow
-from workflows.orders import DB_RETRY, DISPUTERS, escalate_after, invalid, validate_review
+from workflows.orders import (
+    DISPUTERS,
+    escalate_after,
+    invalid,
+    notify,
+    record_transition,
+    validate_review,
+    wait_until,
+)
 
 MATCH_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=50),
@@ -120,7 +125,7 @@ class PayinWorkflow:
     async def _await_payment(self, expires_at: datetime | None) -> None:
         assert expires_at is not None
         timeout = max(expires_at - workflow.now(), timedelta(0))
-        if not await self._wait(
+        if not await wait_until(
             lambda: bool(self._claim or self._confirm or self._cancel or self._dispute), timeout
         ):
             await self._move(
@@ -141,7 +146,7 @@ class PayinWorkflow:
     async def _await_confirmation(self) -> None:
         assert self._trader_deadline is not None
         timeout = max(self._trader_deadline - workflow.now(), timedelta(0))
-        if not await self._wait(
+        if not await wait_until(
             lambda: bool(self._confirm or self._cancel or self._dispute), timeout
         ):
             await self._move(
@@ -175,33 +180,12 @@ class PayinWorkflow:
             return False
         return True
 
-    async def _wait(self, condition: Callable[[], bool], limit: timedelta) -> bool:
-        try:
-            await workflow.wait_condition(condition, timeout=limit)
-        except TimeoutError:
-            return condition()
-        return True
-
     async def _move(
         self, to: PayinStatus, actor: p.ActorRequest, hold: HoldAction = HoldAction.keep
     ) -> p.TransitionResult:
         assert self._input is not None
-        result = await workflow.execute_activity(
-            p.ProcessingActivity.record_transition,
-            p.TransitionInput(
-                self._input.order_id,
-                self._status.value,
-                to.value,
-                str(actor.actor_type),
-                actor.actor_id,
-                actor.reason,
-                hold.value,
-                actor.actual_amount_minor,
-                actor.evidence_id,
-            ),
-            result_type=p.TransitionResult,
-            start_to_close_timeout=timedelta(seconds=15),
-            retry_policy=DB_RETRY,
+        result = await record_transition(
+            self._input.order_id, self._status.value, to.value, actor, hold
         )
         # The workflow logger is replay-aware: a line per transition, never twice.
         workflow.logger.info(
@@ -215,16 +199,7 @@ class PayinWorkflow:
 
     async def _notify(self, event_type: str) -> None:
         assert self._input is not None
-        event_id = "evt_" + workflow.uuid4().hex
-        await workflow.start_child_workflow(
-            CallbackWorkflow.run,
-            p.CallbackInput(
-                event_id, self._input.order_id, event_type, self._input.callback_delays_s
-            ),
-            id=p.callback_workflow_id(event_id),
-            # The callback outlives the order's workflow and never changes its outcome.
-            parent_close_policy=ParentClosePolicy.ABANDON,
-        )
+        await notify(self._input.order_id, event_type, self._input.callback_delays_s)
 
     def _publish(self, trader_id: str | None = None) -> None:
         assert self._input is not None

@@ -10,18 +10,24 @@ Every transition is mirrored into the database by an activity and into search at
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.workflow import ParentClosePolicy
 
 from contracts import processing as p
 from contracts.processing import ActorType, HoldAction, PayoutStatus, UnpaidPayout
 from contracts.search_attributes import MERCHANT_ID, ORDER_STATUS, STORE_ID, TRADER_ID
-from workflows.callback import CallbackWorkflow
-from workflows.orders import DB_RETRY, DISPUTERS, escalate_after, invalid, validate_review
+from workflows.orders import (
+    DB_RETRY,
+    DISPUTERS,
+    escalate_after,
+    invalid,
+    notify,
+    record_transition,
+    validate_review,
+    wait_until,
+)
 
 EVENT_TYPES = {
     PayoutStatus.completed: "payout.completed",
@@ -116,7 +122,7 @@ class PayoutWorkflow:
         taken_or_cancelled = lambda: bool(  # noqa: E731
             self._status != PayoutStatus.created or self._cancel
         )
-        await self._wait(taken_or_cancelled, timeout)
+        await wait_until(taken_or_cancelled, timeout)
         # A take in flight when the deadline fires decides first.
         await workflow.wait_condition(lambda: not self._taking)
         if self._status != PayoutStatus.created:
@@ -133,7 +139,7 @@ class PayoutWorkflow:
     async def _await_paid(self) -> None:
         assert self._input is not None and self._pay_by is not None
         timeout = max(self._pay_by - workflow.now(), timedelta(0))
-        if not await self._wait(lambda: bool(self._paid or self._cancel or self._dispute), timeout):
+        if not await wait_until(lambda: bool(self._paid or self._cancel or self._dispute), timeout):
             system = p.ActorRequest(ActorType.system, None, "payment_deadline")
             if self._input.unpaid == UnpaidPayout.pool:
                 system.reason = "payment_deadline: back to the pool"
@@ -155,7 +161,7 @@ class PayoutWorkflow:
         assert self._review_until is not None
         timeout = max(self._review_until - workflow.now(), timedelta(0))
         if timeout > timedelta(0):
-            await self._wait(lambda: bool(self._dispute or self._cancel or self._confirm), timeout)
+            await wait_until(lambda: bool(self._dispute or self._cancel or self._confirm), timeout)
         if self._cancel is not None:
             await self._move(PayoutStatus.cancelled, self._cancel, HoldAction.void)
         elif self._dispute is not None:
@@ -174,33 +180,12 @@ class PayoutWorkflow:
         elif self._confirm is not None:
             await self._move(PayoutStatus.completed, self._confirm, HoldAction.post)
 
-    async def _wait(self, condition: Callable[[], bool], limit: timedelta) -> bool:
-        try:
-            await workflow.wait_condition(condition, timeout=limit)
-        except TimeoutError:
-            return condition()
-        return True
-
     async def _move(
         self, to: PayoutStatus, actor: p.ActorRequest, hold: HoldAction = HoldAction.keep
     ) -> p.TransitionResult:
         assert self._input is not None
-        result = await workflow.execute_activity(
-            p.ProcessingActivity.record_transition,
-            p.TransitionInput(
-                self._input.order_id,
-                self._status.value,
-                to.value,
-                str(actor.actor_type),
-                actor.actor_id,
-                actor.reason,
-                hold.value,
-                actor.actual_amount_minor,
-                actor.evidence_id,
-            ),
-            result_type=p.TransitionResult,
-            start_to_close_timeout=timedelta(seconds=15),
-            retry_policy=DB_RETRY,
+        result = await record_transition(
+            self._input.order_id, self._status.value, to.value, actor, hold
         )
         workflow.logger.info(
             "pay-out %s: %s → %s by %s", self._input.order_id, self._status, to, actor.actor_type
@@ -213,15 +198,7 @@ class PayoutWorkflow:
 
     async def _notify(self, event_type: str) -> None:
         assert self._input is not None
-        event_id = "evt_" + workflow.uuid4().hex
-        await workflow.start_child_workflow(
-            CallbackWorkflow.run,
-            p.CallbackInput(
-                event_id, self._input.order_id, event_type, self._input.callback_delays_s
-            ),
-            id=p.callback_workflow_id(event_id),
-            parent_close_policy=ParentClosePolicy.ABANDON,
-        )
+        await notify(self._input.order_id, event_type, self._input.callback_delays_s)
 
     def _publish(self) -> None:
         assert self._input is not None
