@@ -52,6 +52,17 @@ def _alive(pid: int) -> bool:
     return status.exists() and "zombie" not in status.read_text()
 
 
+def _wait_for_exec(pid: int, marker: str) -> None:
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        args = cmdline.read_bytes().split(b"\0")
+        if b"setpriv" not in args[0] and marker.encode() in b" ".join(args):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{pid} never started its command: {cmdline.read_bytes()!r}")
+
+
 def test_children_die_with_a_killed_launcher(tmp_path: Path) -> None:
     parent = textwrap.dedent(
         f"""
@@ -70,6 +81,9 @@ def test_children_die_with_a_killed_launcher(tmp_path: Path) -> None:
     assert proc.stdout is not None
     child_pid = int(proc.stdout.readline())
     assert _alive(child_pid)
+    # `setpriv` asks for the death signal and then execs the command: kill the launcher only
+    # once that has happened (before it, nothing has been asked of the kernel yet).
+    _wait_for_exec(child_pid, "time.sleep(120)")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     deadline = time.monotonic() + 10
