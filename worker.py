@@ -32,6 +32,7 @@ from workflows.payin import PayinWorkflow
 from workflows.payout import PayoutWorkflow
 from workflows.recategorise import RecategoriseWorkflow
 from workflows.refresh import RefreshWorkflow
+from workflows.statement_watch import StatementWatchWorkflow
 from workflows.sync import SyncWorkflow
 
 # Listed here, not in `workflows/__init__.py`: the sandbox re-runs the package's __init__
@@ -40,7 +41,7 @@ from workflows.sync import SyncWorkflow
 WORKFLOWS: list[type] = [OnboardingWorkflow, SyncWorkflow]
 WORKFLOWS += [PayinWorkflow, PayoutWorkflow, CallbackWorkflow]
 WORKFLOWS += [RefreshWorkflow, RecategoriseWorkflow]
-WORKFLOWS += [RevokeConsentWorkflow]
+WORKFLOWS += [RevokeConsentWorkflow, StatementWatchWorkflow]
 
 log = logging.getLogger("jivapay.worker")
 ACTIVITY_THREADS = 32

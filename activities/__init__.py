@@ -10,6 +10,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from activities.bridge import BridgeActivities
 from activities.connect import ConnectActivities
 from activities.processing import ProcessingActivities
 from core.context import ServiceContext
@@ -26,4 +27,7 @@ def activity_methods(holder: object) -> list[Callable[..., Any]]:
 
 def build_activities(ctx: ServiceContext) -> list[Callable[..., Any]]:
     """Every activity the worker registers, bound to this process's clients."""
-    return activity_methods(ProcessingActivities(ctx)) + activity_methods(ConnectActivities(ctx))
+    connect = ConnectActivities(ctx)
+    # The bridge reads bank statements through the same bank clients as Connect's sync.
+    holders = (ProcessingActivities(ctx), connect, BridgeActivities(ctx, connect.bank))
+    return [method for holder in holders for method in activity_methods(holder)]

@@ -134,7 +134,9 @@ CurrentAdmin = Annotated[User, Depends(require_roles(Role.admin))]
 CurrentStaff = Annotated[User, Depends(require_roles(Role.admin, Role.support))]
 CurrentMerchant = Annotated[User, Depends(require_roles(Role.merchant))]
 CurrentTrader = Annotated[User, Depends(require_roles(Role.trader))]
-CurrentConnectUser = Annotated[User, Depends(require_roles(Role.connect_user))]
+# Traders are Connect users too: they connect their own banks for the statement bridge.
+CONNECT_ROLES = (Role.connect_user, Role.trader)
+CurrentConnectUser = Annotated[User, Depends(require_roles(*CONNECT_ROLES))]
 
 
 async def get_current_store(

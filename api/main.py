@@ -34,6 +34,7 @@ from api.routes import (
     processing_admin,
     reference,
     settings_admin,
+    statement,
     trader,
     users_admin,
 )
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
     app.include_router(gateway.router, prefix="/api/gateway", tags=["gateway"])
     app.include_router(callbacks.router, prefix="/api/gateway", tags=["gateway"])
     app.include_router(trader.router, prefix="/api/trader", tags=["trader"])
+    app.include_router(statement.router, prefix="/api/trader", tags=["trader"])
+    app.include_router(statement.admin_router, prefix="/api/admin", tags=["admin"])
     app.include_router(
         processing_admin.router, prefix="/api/admin", tags=["admin"], dependencies=audited
     )

@@ -23,6 +23,8 @@ from models.analytics import AnalyticsSnapshot
 from models.banking import BalanceSnapshot, BankAccount, BankTransaction, ProductAgreement, SyncRun
 from models.base import utcnow
 from models.connect import BankConnection, Consent, ConsentEvent, RawApiLog
+from models.statement import StatementCredit
+from models.traders import Requisite
 from models.users import Role, SandboxIdentity, User
 
 
@@ -101,7 +103,7 @@ def assign_specific(engine: Engine, name: str, user_id: uuid.UUID) -> SandboxIde
     with Session(engine) as session:
         user = session.get(User, user_id)
         row = session.get(SandboxIdentity, name)
-    if user is None or user.role != Role.connect_user:
+    if user is None or user.role not in (Role.connect_user, Role.trader):
         raise NotFound("Connect user not found", code="user_not_found")
     if row is None:
         raise IdentityNotFound(name)
@@ -146,7 +148,16 @@ def purge_bank_data(session: Session, user_id: uuid.UUID) -> None:
     """Everything we stored from a user's bank identity (children first)."""
     accounts = select(BankAccount.id).where(BankAccount.user_id == user_id)
     consents = select(Consent.id).where(Consent.user_id == user_id)
+    transactions = select(BankTransaction.id).where(BankTransaction.user_id == user_id)
+    # A trader's requisites stop being linked; the pay-ins' timelines keep the evidence text.
+    unlink = (
+        update(Requisite)
+        .where(col(Requisite.linked_account_id).in_(accounts))
+        .values(linked_account_id=None, linked_at=None)
+    )
     for statement in (
+        unlink,
+        delete(StatementCredit).where(col(StatementCredit.transaction_id).in_(transactions)),
         delete(BalanceSnapshot).where(col(BalanceSnapshot.account_id).in_(accounts)),
         delete(BankTransaction).where(col(BankTransaction.user_id) == user_id),
         delete(ProductAgreement).where(col(ProductAgreement.user_id) == user_id),

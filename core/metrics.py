@@ -62,6 +62,24 @@ SYNC_DURATION = Histogram(
     ["bank", "status"],
     buckets=SLOW_BUCKETS,
 )
+STATEMENT_BOOKING_TO_COMPLETED = Histogram(
+    "jivapay_statement_booking_to_completed_seconds",
+    "From the bank's booking of a credit to the pay-in it completed (statement bridge)",
+    buckets=(1, 2, 5, 10, 15, 20, 30, 45, 60, 120, 300, 900),
+)
+PAYIN_CONFIRMATIONS = Counter(
+    "jivapay_payin_confirmations_total",
+    "Pay-ins completed, by who confirmed them (bank_statement / trader / admin): the"
+    " auto-confirm rate is bank_statement over the sum",
+    ["by"],
+)
+STATEMENT_CREDITS = Counter(
+    "jivapay_statement_credits_total", "Credits on linked accounts, by outcome", ["outcome"]
+)
+UNVERIFIED_CONFIRMATIONS = Counter(
+    "jivapay_unverified_confirmations_total",
+    "Pay-ins confirmed by hand that no credit on the linked account backed in time",
+)
 
 
 def registry() -> CollectorRegistry:

@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     )
     dispute_sla_seconds: int = Field(default=86_400, ge=1, le=30 * 86_400)  # new orders
     payout_unpaid_action: Literal["dispute", "pool"] = "dispute"
+    # The statement bridge: scan interval of a trader's linked accounts, and how long a hand
+    # confirmation may wait for its credit before it is flagged.
+    statement_watch_interval_seconds: int = Field(default=15, ge=1, le=3600)
+    unverified_confirmation_seconds: int = Field(default=600, ge=1, le=7 * 86_400)
     # How long a process keeps the overrides before reading them again.
     platform_settings_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 

@@ -61,6 +61,17 @@ class PlatformValues(SQLModel):
     payout_unpaid_action: Literal["dispute", "pool"] = Field(
         description="A taken pay-out not marked paid in time: dispute it, or back to the pool"
     )
+    statement_watch_interval_seconds: StrictInt = Field(
+        ge=1,
+        le=3600,
+        description="Seconds between scans of a trader's linked bank accounts (statement bridge)",
+    )
+    unverified_confirmation_seconds: StrictInt = Field(
+        ge=1,
+        le=ONE_WEEK_S,
+        description="A pay-in confirmed by hand with no matching credit after this long is"
+        " flagged unverified_confirmation",
+    )
     ip_rate_limit: RateLimit = Field(
         description="Requests to /api per client address, before authentication"
     )
@@ -78,6 +89,8 @@ class SettingKey(StrEnum):
     callback_retry_delays_s = "callback_retry_delays_s"
     dispute_sla_seconds = "dispute_sla_seconds"
     payout_unpaid_action = "payout_unpaid_action"
+    statement_watch_interval_seconds = "statement_watch_interval_seconds"
+    unverified_confirmation_seconds = "unverified_confirmation_seconds"
     ip_rate_limit = "ip_rate_limit"
     api_rate_limit = "api_rate_limit"
     user_rate_limit = "user_rate_limit"

@@ -68,6 +68,11 @@ class Trader(SQLModel, table=True):
     # A credit on a linked account matching an open pay-in: confirm it at once ("auto"), or
     # show the trader "money arrived: confirm?" ("suggest").
     statement_policy: str = Field(default="auto", max_length=8)
+    # The statement watch's last word on the trader's linked bank: ok, rate_limited,
+    # bank_unavailable or consent_required (orders stay confirmable by hand meanwhile).
+    statement_status: str | None = Field(default=None, max_length=24)
+    statement_error: str | None = Field(default=None, max_length=300)
+    statement_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = created_at_field()
 
 
@@ -108,6 +113,8 @@ class Requisite(RequisiteLimits, table=True):
     linked_account_id: uuid.UUID | None = Field(
         default=None, foreign_key="bank_accounts.id", unique=True
     )
+    # Credits booked before the link are never matched (the account's past is not scanned).
+    linked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Fernet ciphertext; the keyed hash makes "one number, one requisite" enforceable.
     number_encrypted: str = Field(max_length=500)
     number_last4: str = Field(max_length=4)
@@ -160,6 +167,8 @@ class RequisitePublic(RequisiteLimits):
     status: RequisiteStatus
     priority: int
     last_used_at: datetime | None
+    linked_account_id: uuid.UUID | None = None
+    linked_at: datetime | None = None
     created_at: datetime
 
 

@@ -22,9 +22,11 @@ from sqlmodel import Session, col, select
 from contracts.processing import CallbackInput
 from core.db import session_scope
 from models.amounts import to_decimal
+from models.banking import BankTransaction
 from models.base import as_utc, utcnow
 from models.merchants import Store
-from models.orders import CallbackAttempt, CallbackDelivery, DeliveryStatus, Order
+from models.orders import CallbackAttempt, CallbackDelivery, DeliveryStatus, Order, OrderEvent
+from models.statement import StatementCredit
 from models.traders import Currency
 from processing.webhooks import pin_target, sign
 
@@ -32,7 +34,42 @@ MAX_RESPONSE_BYTES = 16 * 1024
 TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 
 
-def event_body(event_id: str, event_type: str, order: Order, minor_units: int) -> str:
+def confirmation(session: Session, order: Order) -> dict[str, object]:
+    """Who completed a pay-in and, when its trader's bank statement did, the bank evidence
+    (bank, transaction id, booking time): the merchant sees how the money was proven."""
+    if order.status != "completed":
+        return {}
+    last = session.exec(
+        select(OrderEvent)
+        .where(OrderEvent.order_id == order.id, OrderEvent.to_status == order.status)
+        .order_by(col(OrderEvent.seq).desc())
+    ).first()
+    if last is None:
+        return {}
+    found: dict[str, object] = {"confirmed_by": last.actor_type.value}
+    if last.actor_type == "bank_statement":
+        row = session.exec(
+            select(StatementCredit, BankTransaction)
+            .join(BankTransaction, col(BankTransaction.id) == StatementCredit.transaction_id)
+            .where(StatementCredit.order_id == order.id)
+        ).first()
+        if row is not None:
+            credit, tx = row
+            found["bank_evidence"] = {
+                "bank": tx.bank_code,
+                "transaction_id": tx.external_id,
+                "booked_at": as_utc(credit.booked_at).isoformat(),
+            }
+    return found
+
+
+def event_body(
+    event_id: str,
+    event_type: str,
+    order: Order,
+    minor_units: int,
+    extra: dict[str, object] | None = None,
+) -> str:
     def iso(value: object) -> str | None:
         return as_utc(value).isoformat() if value is not None else None  # type: ignore[arg-type]
 
@@ -53,6 +90,7 @@ def event_body(event_id: str, event_type: str, order: Order, minor_units: int) -
         "created_at": iso(order.created_at),
         "updated_at": iso(order.updated_at),
         "finished_at": iso(order.finished_at),
+        **(extra or {}),
     }
     event = {"id": event_id, "type": event_type, "created_at": utcnow().isoformat(), "data": data}
     return json.dumps(event, separators=(",", ":"))
@@ -84,7 +122,13 @@ def prepare_delivery(engine: Engine, inp: CallbackInput) -> bool:
                 store_id=store.id,
                 event_type=inp.event_type,
                 url=url,
-                body=event_body(inp.event_id, inp.event_type, order, currency.minor_units),
+                body=event_body(
+                    inp.event_id,
+                    inp.event_type,
+                    order,
+                    currency.minor_units,
+                    confirmation(session, order),
+                ),
                 status=DeliveryStatus.pending if url else DeliveryStatus.skipped,
             )
         )

@@ -35,7 +35,7 @@ from contracts.processing import (
     TransitionResult,
 )
 from core.db import session_scope
-from core.metrics import MATCH_FAILURES, TIME_TO_FINISH, TIME_TO_MATCH
+from core.metrics import MATCH_FAILURES, PAYIN_CONFIRMATIONS, TIME_TO_FINISH, TIME_TO_MATCH
 from models.base import as_utc, utcnow
 from models.fraud import FraudAction, VelocityKey
 from models.ledger import AccountKind, HoldStatus
@@ -232,6 +232,8 @@ def record_transition(engine: Engine, inp: TransitionInput) -> TransitionResult:
     if applied and to in TERMINAL_STATUSES:
         age = (utcnow() - created_at).total_seconds()
         TIME_TO_FINISH.labels(kind, to.value).observe(age)
+        if kind == OrderKind.payin and to == PayinStatus.completed:
+            PAYIN_CONFIRMATIONS.labels(inp.actor_type).inc()
     return result
 
 

@@ -145,6 +145,9 @@ def settings(
         # Callbacks retried within seconds (the default ladder is checked on its own).
         callback_retry_delays_s=[1, 1, 1, 1],
         callback_allow_private=True,
+        # The statement bridge scans every second; a hand confirmation waits 4 s for its credit.
+        statement_watch_interval_seconds=1,
+        unverified_confirmation_seconds=4,
         data_dir=Path(tempfile.gettempdir()) / f"jivapay-test-{run_id}",
         bank_base_urls={bank: f"{bank_emulator}/{bank}" for bank in ("vbank", "abank", "sbank")},
     )

@@ -21,11 +21,13 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from contracts.analytics import RecategoriseAllInput, RefreshInput
+from contracts.bridge import statement_watch_id
 from core.context import ServiceContext
 from models.merchants import Store
 from models.users import Role
 from tests.connect.helpers import connect_user, onboard
 from tests.factories import create_user, login
+from tests.processing.bridge_kit import RUB, bank_credit, bridge_trader, link
 from tests.processing.conftest import (
     CallbackReceiver,
     make_store,
@@ -57,6 +59,7 @@ KINDS = {
     "revoke-consent": "RevokeConsentWorkflow",
     "refresh": "RefreshWorkflow",
     "recategorise": "RecategoriseWorkflow",
+    "statement-watch": "StatementWatchWorkflow",
 }
 
 
@@ -108,6 +111,8 @@ async def test_record_histories(
     temporal_client: Client,
     worker: None,
 ) -> None:
+    if _wanted("statement-watch"):
+        await _record_statement_watch(api, ctx, temporal_client)
     receiver = CallbackReceiver()
     try:
         await _record_processing(api, ctx, temporal_client, receiver.url)
@@ -221,3 +226,18 @@ async def _record_connect(
     workflow_id = revoked.json()["workflow_id"]
     await temporal_client.get_workflow_handle(workflow_id).result()
     await _save(temporal_client, workflow_id, "revoke-consent")
+
+
+async def _record_statement_watch(
+    api: httpx.AsyncClient, ctx: ServiceContext, temporal_client: Client
+) -> None:
+    """A trader's watch from the first match to its end: a credit completes the pay-in."""
+    kit = await bridge_trader(api, ctx, slot=8, bank="vbank", sub_type="Checking")
+    assert (await link(api, kit)).status_code == 200
+    store = make_store(ctx, RUB)
+    body = payin_body(RUB, bank_code=kit.platform_bank)
+    order = (await api.post("/api/gateway/payins", json=body, headers=store.headers)).json()
+    await bank_credit(ctx, kit, order["amount"])
+    watch = statement_watch_id(str(kit.trader_id))
+    await temporal_client.get_workflow_handle(watch).result()
+    await _save(temporal_client, watch, "statement-watch")

@@ -1,0 +1,207 @@
+"""One scan of a trader's statement watch: fetch the newest transactions of each linked
+account that has open work, decide the new credits, confirm what the statement proves, flag
+hand confirmations no credit backed in time, and record the bank's state for the trader.
+
+"Open work" on a linked requisite: its open pay-ins, and pay-ins its trader confirmed by hand
+less than `unverified_confirmation_seconds` ago that no credit has backed yet.
+
+Bank failures never fail the scan: a rate limit, an outage or a revoked consent is recorded
+on the trader (`statement_status`), orders stay confirmable by hand, and the watch backs off
+and tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from temporalio.client import Client
+
+from banks.errors import BankError, BankRateLimitedError, ConsentRequiredError
+from connect.bank_access import BankAccess
+from connect.bank_data import store_transactions
+from connect.errors import NoLiveConsent, UserNotMapped
+from connect.records import transaction_record
+from contracts.bridge import (
+    ScanInput,
+    WatchInput,
+    WatchScan,
+    WatchSignal,
+    WatchStatus,
+    statement_watch_id,
+)
+from core.db import session_scope
+from core.metrics import STATEMENT_CREDITS, UNVERIFIED_CONFIRMATIONS
+from models.banking import BankAccount
+from models.base import as_utc, utcnow
+from models.platform_settings import PlatformValues
+from models.traders import Requisite, Trader
+from processing import statement
+from processing.statement import CreditOutcome
+from workflows.statement_watch import StatementWatchWorkflow
+
+log = logging.getLogger(__name__)
+# The fetch window opens this long before the oldest open match (bank clocks drift).
+FETCH_MARGIN = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Target:
+    requisite_id: uuid.UUID
+    user_id: str
+    bank_code: str
+    account_row_id: str
+    account_external_id: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Work:
+    targets: list[Target]
+    open_work: int
+
+
+def find_work(engine: Engine, trader_id: uuid.UUID, unverified_s: int) -> Work:
+    """The trader's linked accounts with open work, and how much is open."""
+    now, targets, count = utcnow(), [], 0
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Requisite, BankAccount)
+            .join(BankAccount, BankAccount.id == Requisite.linked_account_id)  # type: ignore[arg-type]
+            .where(Requisite.trader_id == trader_id)
+        ).all()
+        for requisite, account in rows:
+            since = now - timedelta(seconds=unverified_s)
+            orders = statement.open_payins(session, requisite.id)
+            orders += statement.hand_confirmed(session, requisite.id, since)
+            orders = [o for o in orders if statement.UNVERIFIED_FLAG not in (o.flags or [])]
+            if not orders:
+                continue
+            count += len(orders)
+            matched = [as_utc(o.matched_at) for o in orders if o.matched_at]
+            start = min(matched, default=now) - FETCH_MARGIN
+            targets.append(
+                Target(
+                    requisite.id,
+                    str(account.user_id),
+                    account.bank_code,
+                    str(account.id),
+                    account.external_id,
+                    max(start, statement.scan_start(requisite, now) - FETCH_MARGIN),
+                )
+            )
+    return Work(targets, count)
+
+
+def flag_unverified(engine: Engine, trader_id: uuid.UUID, unverified_s: int) -> int:
+    """Hand confirmations older than the window with no credit behind them: flagged for
+    admin (never undone, never blocking)."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=unverified_s)
+    flagged = 0
+    with session_scope(engine) as session:
+        requisites = session.exec(
+            select(Requisite).where(
+                Requisite.trader_id == trader_id,
+                Requisite.linked_account_id != None,  # noqa: E711 - SQL IS NOT NULL
+            )
+        ).all()
+        for requisite in requisites:
+            since = max(now - statement.LOOKBACK, statement.scan_start(requisite, now))
+            for order in statement.hand_confirmed(session, requisite.id, since):
+                late = order.finished_at is not None and as_utc(order.finished_at) < cutoff
+                if late and statement.UNVERIFIED_FLAG not in (order.flags or []):
+                    statement.flag(order, statement.UNVERIFIED_FLAG)
+                    session.add(order)
+                    flagged += 1
+    if flagged:
+        UNVERIFIED_CONFIRMATIONS.inc(flagged)
+    return flagged
+
+
+def record_status(engine: Engine, trader_id: uuid.UUID, status: str, error: str | None) -> None:
+    with session_scope(engine) as session:
+        trader = session.get(Trader, trader_id)
+        if trader is not None:
+            trader.statement_status, trader.statement_error = status, error
+            trader.statement_checked_at = utcnow()
+            session.add(trader)
+
+
+async def fetch(bank: BankAccess, target: Target) -> None:
+    """The newest transactions of one linked account, stored as Connect's sync stores them."""
+    external, consent_id = await bank.accounts_consent(target.user_id, target.bank_code)
+    stream = bank.client(target.bank_code).iter_transactions(
+        target.account_external_id,
+        external_client_id=external,
+        consent_id=consent_id,
+        from_dt=target.since,
+    )
+    records = [transaction_record(tx) async for tx in stream]
+    await bank.db(
+        store_transactions, target.user_id, target.bank_code, target.account_row_id, records
+    )
+
+
+def _status_of(exc: Exception) -> tuple[str, float | None]:
+    if isinstance(exc, BankRateLimitedError):
+        return WatchStatus.rate_limited, exc.retry_after_s
+    if isinstance(exc, ConsentRequiredError | NoLiveConsent | UserNotMapped):
+        return WatchStatus.consent_required, None
+    return WatchStatus.bank_unavailable, None
+
+
+async def scan(
+    bank: BankAccess, client: Client, platform: PlatformValues, inp: ScanInput
+) -> WatchScan:
+    engine, trader_id = bank.ctx.engine, uuid.UUID(inp.trader_id)
+    unverified_s = platform.unverified_confirmation_seconds
+    work = await asyncio.to_thread(find_work, engine, trader_id, unverified_s)
+    result = WatchScan(work.open_work, platform.statement_watch_interval_seconds)
+    error: str | None = None
+    for target in work.targets:
+        try:
+            await fetch(bank, target)
+        except (BankError, NoLiveConsent, UserNotMapped) as exc:
+            result.status, result.retry_after_s = _status_of(exc)
+            error = f"{target.bank_code}: {exc}"[:300]
+            log.warning("statement watch of trader %s: %s", trader_id, result.status)
+        for decision in await asyncio.to_thread(
+            statement.decide_credits, engine, target.requisite_id
+        ):
+            STATEMENT_CREDITS.labels(decision.outcome.value).inc()
+            if decision.outcome == CreditOutcome.confirmed:
+                if await statement.confirm_by_statement(bank.ctx, client, decision):
+                    result.confirmed += 1
+            elif decision.outcome in statement.OFFERED:
+                result.suggested += 1
+    result.flagged = await asyncio.to_thread(flag_unverified, engine, trader_id, unverified_s)
+    if work.targets:
+        await asyncio.to_thread(record_status, engine, trader_id, result.status, error)
+    return result
+
+
+async def ensure_watch(client: Client, task_queue: str, trader_id: uuid.UUID) -> None:
+    """Signal-with-start: the trader's watch starts, or the running one is kicked."""
+    await client.start_workflow(
+        StatementWatchWorkflow.run,
+        WatchInput(str(trader_id)),
+        id=statement_watch_id(str(trader_id)),
+        task_queue=task_queue,
+        start_signal=WatchSignal.kick,
+    )
+
+
+def watched_trader(engine: Engine, requisite_id: str | None) -> uuid.UUID | None:
+    """The trader to watch for a match on this requisite (None when it is not linked)."""
+    if requisite_id is None:
+        return None
+    with Session(engine) as session:
+        requisite = session.get(Requisite, uuid.UUID(requisite_id))
+        linked = requisite is not None and requisite.linked_account_id is not None
+        return requisite.trader_id if linked and requisite else None
