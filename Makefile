@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench-payin bench-sync bench-dashboard clean-data
+.PHONY: install run test lint format bench-payin bench-statement bench-sync bench-dashboard clean-data
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ format: install
 
 bench-payin: install
 	$(PY) bench/payin.py $(ARGS)
+
+bench-statement: install
+	$(PY) bench/statement.py $(ARGS)
 
 bench-sync: install
 	$(PY) bench/sync.py $(ARGS)

@@ -123,7 +123,13 @@ async def _stack(database_url: str) -> AsyncIterator[Stack]:
             s3_endpoint_url=f"http://127.0.0.1:{ports.s3}",
             jwt_secret=secrets.token_urlsafe(48),
             fernet_key=Fernet.generate_key().decode(),
+            # One client address drives every request: no limit of the platform's may throttle
+            # the measurement; metrics ports free, so a `make run` beside it does not collide.
             api_rate_limit="10000000/minute",
+            ip_rate_limit="10000000/minute",
+            user_rate_limit="10000000/minute",
+            worker_sdk_metrics_port=0,
+            worker_app_metrics_port=0,
             data_dir=data,
             db_pool_size=20,
         )

@@ -59,6 +59,7 @@ class WatchScan:
     confirmed: int = 0
     suggested: int = 0
     flagged: int = 0
+    evidenced: int = 0  # pay-outs given their debit as evidence
     status: str = WatchStatus.ok
     retry_after_s: float | None = None
 

@@ -7,6 +7,7 @@ all. Running it again reuses the data folder.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -24,6 +25,7 @@ from core.context import ServiceContext
 from core.migrate import upgrade
 from core.settings import Settings, get_settings
 from launcher.seed import DEMO_USERS, seed
+from launcher.seed_bridge import BridgeDemo, seed_bridge
 from launcher.services import (
     ManagedProcess,
     SeaweedPorts,
@@ -117,7 +119,8 @@ def main() -> int:
         start_services(platform, settings, log_dir)
         credentials = prepare_data(settings)
         start_apps(platform, settings, log_dir)
-        print_banner(settings, credentials)
+        bridge = bridge_demo(settings)
+        print_banner(settings, credentials, bridge)
         platform.watch()
     except KeyboardInterrupt:
         code = 0
@@ -201,7 +204,37 @@ def start_apps(platform: Platform, settings: Settings, log_dir: Path) -> None:
     print(f"  worker: started (log {worker.log_path})")
 
 
-def print_banner(settings: Settings, credentials: dict[str, object]) -> None:
+def bridge_demo(settings: Settings) -> BridgeDemo | None:
+    """Connect the bridge trader's bank and link their requisite (needs the worker)."""
+    try:
+        demo = asyncio.run(seed_bridge(settings))
+    except Exception as exc:
+        print(f"  statement bridge demo: not ready ({type(exc).__name__}: {exc})")
+        return None
+    print("  statement bridge demo: VBank connected, requisite linked")
+    return demo
+
+
+def bridge_lines(settings: Settings, demo: BridgeDemo | None) -> list[str]:
+    if demo is None:
+        return []
+    emulator = f"http://127.0.0.1:{settings.bank_emulator_port}"
+    return [
+        "",
+        "Statement bridge demo (trader bridge@jivapay.dev, requisite ****"
+        f"{demo.number_last4} linked to VBank {demo.account_id}):",
+        '  1. POST /api/gateway/payins {"amount": "1500.00", "currency": "RUB",'
+        ' "merchant_order_id": "demo-1", "bank_code": "vtb"}  → note the payable "amount"',
+        f"  2. POST {emulator}/vbank/admin/transactions  (header X-Emulator-Admin: emulator-admin)",
+        f'     {{"client_id": "{demo.client_id}", "account_id": "{demo.account_id}",'
+        ' "transactions": [{"amount": "<payable amount>", "credit_debit_indicator": "Credit"}]}',
+        "  3. within ~2 watch intervals (15 s) the pay-in is completed by bank_statement",
+    ]
+
+
+def print_banner(
+    settings: Settings, credentials: dict[str, object], bridge: BridgeDemo | None = None
+) -> None:
     base = f"http://{settings.api_host}:{settings.api_port}"
     ui_host = _host_port(settings.temporal_address, 7233)[0]
     passwords = credentials.get("passwords", {})
@@ -221,6 +254,7 @@ def print_banner(settings: Settings, credentials: dict[str, object]) -> None:
     for key, (email, role) in DEMO_USERS.items():
         lines.append(f"  {role.value:<13} {email:<24} {passwords.get(key)}")
     lines.append(f"  store API key (X-API-Key): {credentials.get('store_api_key')}")
+    lines += bridge_lines(settings, bridge)
     lines += ["", "Ctrl-C stops everything."]
     print("\n".join(lines), flush=True)
 

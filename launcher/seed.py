@@ -35,6 +35,8 @@ DEMO_USERS = {
     "trader1": ("trader1@jivapay.dev", Role.trader),
     "trader2": ("trader2@jivapay.dev", Role.trader),
     "connect": ("connect@jivapay.dev", Role.connect_user),
+    # The statement bridge's demo trader (launcher/seed_bridge.py links their bank).
+    "bridge": ("bridge@jivapay.dev", Role.trader),
 }
 
 

@@ -19,6 +19,7 @@ class CreditOutcome(StrEnum):
     near_amount = "near_amount"  # within the store's shift step of an open order: suggest + flag
     ambiguous = "ambiguous"  # two or more open orders could take it: suggest + flag, no guess
     verified = "verified"  # the credit behind an order the trader had confirmed by hand
+    payout_debit = "payout_debit"  # not a credit: the trader's payment of a pay-out, as evidence
     orphan = "orphan"  # no open order takes it (e.g. it arrived after expiry): for admin
 
 

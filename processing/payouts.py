@@ -52,6 +52,7 @@ from processing.payins import (
     validated_amount,
 )
 from processing.receipts import store_receipt
+from processing.statement_watch import watch_if_linked
 from processing.views import payout_offer, payout_public
 from workflows.payout import PayoutWorkflow
 
@@ -307,6 +308,8 @@ async def take(
         if "already been taken" in exc.message:
             raise InvalidTransition(exc.message, code="already_taken") from exc
         raise
+    # A trader whose bank is linked has the debit read off their statement as evidence.
+    await watch_if_linked(ctx, client, trader_id, order.currency)
     owner = payout_owner(trader_id=trader_id)
     return await asyncio.to_thread(read_payout, ctx, order_id, owner, True)
 

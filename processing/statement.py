@@ -208,6 +208,35 @@ def _decide(
     )
 
 
+def unsent_confirms(engine: Engine, requisite_id: uuid.UUID) -> list[CreditDecision]:
+    """Credits decided `confirmed` whose order is still open: the confirm is (re)sent. A scan
+    that died between the decision and the confirm thus loses nothing."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(StatementCredit, BankTransaction)
+            .join(BankTransaction, col(BankTransaction.id) == StatementCredit.transaction_id)
+            .join(Order, col(Order.id) == StatementCredit.order_id)
+            .where(
+                StatementCredit.requisite_id == requisite_id,
+                StatementCredit.outcome == CreditOutcome.confirmed,
+                col(Order.status).in_(CONFIRMABLE),
+            )
+        ).all()
+        return [
+            CreditDecision(
+                tx.id,
+                credit.order_id,
+                credit.outcome,
+                f"{tx.bank_code}:{tx.external_id}",
+                as_utc(tx.booked_at),
+                tx.amount_minor,
+                tx.currency,
+                tx.counterparty or tx.description,
+            )
+            for credit, tx in rows
+        ]
+
+
 def _shift_step(session: Session, store_id: uuid.UUID) -> int:
     store = session.get(Store, store_id)
     return store.amount_shift_step_minor if store else 0
@@ -226,20 +255,33 @@ def evidence_text(decision: CreditDecision) -> str:
     return "; ".join(parts)[:500]
 
 
-def _orphaned(engine: Engine, transaction_id: uuid.UUID) -> None:
+def _not_confirmed(engine: Engine, transaction_id: uuid.UUID) -> None:
+    """The order closed before the statement's confirm reached it: if its trader confirmed
+    it meanwhile, the credit backs that confirmation; otherwise it is an orphan."""
     with session_scope(engine) as session:
         credit = session.exec(
             select(StatementCredit).where(StatementCredit.transaction_id == transaction_id)
         ).one()
-        credit.outcome, credit.order_id = CreditOutcome.orphan, None
+        order = session.get(Order, credit.order_id) if credit.order_id else None
+        if order is not None and order.status == PayinStatus.completed:
+            by = session.exec(
+                select(OrderEvent.actor_type).where(
+                    OrderEvent.order_id == order.id, OrderEvent.to_status == order.status
+                )
+            ).first()
+            # Completed by this very credit (a confirm answered, then retried): unchanged.
+            if by != ActorType.bank_statement:
+                credit.outcome = CreditOutcome.verified
+        else:
+            credit.outcome, credit.order_id = CreditOutcome.orphan, None
         session.add(credit)
 
 
 async def confirm_by_statement(
     ctx: ServiceContext, client: Client, decision: CreditDecision
 ) -> bool:
-    """Send the pay-in's workflow a confirm by `bank_statement`; False (and the credit becomes
-    an orphan) when the order can no longer be confirmed."""
+    """Send the pay-in's workflow a confirm by `bank_statement`; False when the order can no
+    longer be confirmed (the credit then verifies a confirm by hand, or is an orphan)."""
     assert decision.order_id is not None
     actor = ActorRequest(
         ActorType.bank_statement.value, decision.evidence[:64], evidence_text(decision)
@@ -247,7 +289,7 @@ async def confirm_by_statement(
     try:
         await send_update(client, decision.order_id, PayinUpdate.confirm, actor)
     except InvalidTransition:
-        await asyncio.to_thread(_orphaned, ctx.engine, decision.transaction_id)
+        await asyncio.to_thread(_not_confirmed, ctx.engine, decision.transaction_id)
         return False
     if decision.booked_at is not None:
         lag = (utcnow() - decision.booked_at).total_seconds()

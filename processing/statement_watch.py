@@ -2,8 +2,9 @@
 account that has open work, decide the new credits, confirm what the statement proves, flag
 hand confirmations no credit backed in time, and record the bank's state for the trader.
 
-"Open work" on a linked requisite: its open pay-ins, and pay-ins its trader confirmed by hand
-less than `unverified_confirmation_seconds` ago that no credit has backed yet.
+"Open work" on a linked requisite: its open pay-ins, pay-ins its trader confirmed by hand
+less than `unverified_confirmation_seconds` ago that no credit has backed yet, and the
+trader's taken pay-outs in its currency (their debits become evidence).
 
 Bank failures never fail the scan: a rate limit, an outage or a revoked consent is recorded
 on the trader (`statement_status`), orders stay confirmable by hand, and the watch backs off
@@ -21,10 +22,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from banks.errors import BankError, BankRateLimitedError, ConsentRequiredError
 from connect.bank_access import BankAccess
 from connect.bank_data import store_transactions
+from connect.consent_flow import mark_consent_required
 from connect.errors import NoLiveConsent, UserNotMapped
 from connect.records import transaction_record
 from contracts.bridge import (
@@ -35,6 +38,7 @@ from contracts.bridge import (
     WatchStatus,
     statement_watch_id,
 )
+from core.context import ServiceContext
 from core.db import session_scope
 from core.metrics import STATEMENT_CREDITS, UNVERIFIED_CONFIRMATIONS
 from models.banking import BankAccount
@@ -42,12 +46,13 @@ from models.base import as_utc, utcnow
 from models.platform_settings import PlatformValues
 from models.traders import Requisite, Trader
 from processing import statement
-from processing.statement import CreditOutcome
+from processing.statement_payouts import attach_debits, open_payouts
 from workflows.statement_watch import StatementWatchWorkflow
 
 log = logging.getLogger(__name__)
 # The fetch window opens this long before the oldest open match (bank clocks drift).
 FETCH_MARGIN = timedelta(minutes=2)
+CONFIRM_CONCURRENCY = 10
 
 
 @dataclass(frozen=True)
@@ -68,23 +73,26 @@ class Work:
 
 def find_work(engine: Engine, trader_id: uuid.UUID, unverified_s: int) -> Work:
     """The trader's linked accounts with open work, and how much is open."""
-    now, targets, count = utcnow(), [], 0
+    now, targets = utcnow(), []
     with Session(engine) as session:
         rows = session.exec(
             select(Requisite, BankAccount)
             .join(BankAccount, BankAccount.id == Requisite.linked_account_id)  # type: ignore[arg-type]
             .where(Requisite.trader_id == trader_id)
         ).all()
+        counted: set[uuid.UUID] = set()
         for requisite, account in rows:
             since = now - timedelta(seconds=unverified_s)
             orders = statement.open_payins(session, requisite.id)
             orders += statement.hand_confirmed(session, requisite.id, since)
             orders = [o for o in orders if statement.UNVERIFIED_FLAG not in (o.flags or [])]
-            if not orders:
+            payouts = open_payouts(session, trader_id, requisite.currency)
+            if not orders and not payouts:
                 continue
-            count += len(orders)
-            matched = [as_utc(o.matched_at) for o in orders if o.matched_at]
-            start = min(matched, default=now) - FETCH_MARGIN
+            counted.update(o.id for o in orders + payouts)
+            started = [as_utc(o.matched_at) for o in orders if o.matched_at]
+            started += [as_utc(p.assigned_at) for p in payouts if p.assigned_at]
+            start = min(started, default=now) - FETCH_MARGIN
             targets.append(
                 Target(
                     requisite.id,
@@ -95,7 +103,7 @@ def find_work(engine: Engine, trader_id: uuid.UUID, unverified_s: int) -> Work:
                     max(start, statement.scan_start(requisite, now) - FETCH_MARGIN),
                 )
             )
-    return Work(targets, count)
+    return Work(targets, len(counted))
 
 
 def flag_unverified(engine: Engine, trader_id: uuid.UUID, unverified_s: int) -> int:
@@ -156,6 +164,19 @@ def _status_of(exc: Exception) -> tuple[str, float | None]:
     return WatchStatus.bank_unavailable, None
 
 
+async def _confirm_all(
+    bank: BankAccess, client: Client, decisions: list[statement.CreditDecision]
+) -> int:
+    """Send the confirms side by side (each order's workflow serialises its own updates)."""
+    gate = asyncio.Semaphore(CONFIRM_CONCURRENCY)
+
+    async def one(decision: statement.CreditDecision) -> bool:
+        async with gate:
+            return await statement.confirm_by_statement(bank.ctx, client, decision)
+
+    return sum(await asyncio.gather(*(one(d) for d in decisions)))
+
+
 async def scan(
     bank: BankAccess, client: Client, platform: PlatformValues, inp: ScanInput
 ) -> WatchScan:
@@ -169,17 +190,20 @@ async def scan(
             await fetch(bank, target)
         except (BankError, NoLiveConsent, UserNotMapped) as exc:
             result.status, result.retry_after_s = _status_of(exc)
+            if isinstance(exc, ConsentRequiredError):
+                # As Connect's sync does: the stored consent is no longer valid at the bank.
+                reason = str(exc)[:300]
+                await bank.db(mark_consent_required, target.user_id, target.bank_code, reason)
             error = f"{target.bank_code}: {exc}"[:300]
             log.warning("statement watch of trader %s: %s", trader_id, result.status)
         for decision in await asyncio.to_thread(
             statement.decide_credits, engine, target.requisite_id
         ):
             STATEMENT_CREDITS.labels(decision.outcome.value).inc()
-            if decision.outcome == CreditOutcome.confirmed:
-                if await statement.confirm_by_statement(bank.ctx, client, decision):
-                    result.confirmed += 1
-            elif decision.outcome in statement.OFFERED:
-                result.suggested += 1
+            result.suggested += decision.outcome in statement.OFFERED
+        unsent = await asyncio.to_thread(statement.unsent_confirms, engine, target.requisite_id)
+        result.confirmed += await _confirm_all(bank, client, unsent)
+    result.evidenced = await asyncio.to_thread(attach_debits, engine, trader_id)
     result.flagged = await asyncio.to_thread(flag_unverified, engine, trader_id, unverified_s)
     if work.targets:
         await asyncio.to_thread(record_status, engine, trader_id, result.status, error)
@@ -205,3 +229,26 @@ def watched_trader(engine: Engine, requisite_id: str | None) -> uuid.UUID | None
         requisite = session.get(Requisite, uuid.UUID(requisite_id))
         linked = requisite is not None and requisite.linked_account_id is not None
         return requisite.trader_id if linked and requisite else None
+
+
+def _linked_in(engine: Engine, trader_id: uuid.UUID, currency: str) -> bool:
+    with Session(engine) as session:
+        query = select(Requisite.id).where(
+            Requisite.trader_id == trader_id,
+            Requisite.currency == currency,
+            Requisite.linked_account_id != None,  # noqa: E711 - SQL IS NOT NULL
+        )
+        return session.exec(query).first() is not None
+
+
+async def watch_if_linked(
+    ctx: ServiceContext, client: Client, trader_id: uuid.UUID, currency: str
+) -> None:
+    """Kick the trader's watch when they have a linked account in the currency. Evidence is a
+    nicety: a failure to reach Temporal is logged, never failing what already happened."""
+    if not await asyncio.to_thread(_linked_in, ctx.engine, trader_id, currency):
+        return
+    try:
+        await ensure_watch(client, ctx.settings.temporal_task_queue, trader_id)
+    except RPCError:
+        log.warning("statement watch of trader %s not started (Temporal unavailable)", trader_id)

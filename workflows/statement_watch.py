@@ -44,7 +44,7 @@ class StatementWatchWorkflow:
     async def run(self, inp: WatchInput) -> WatchSummary:
         delay, scans, confirmed = inp.delay_s, inp.scans, inp.confirmed
         for _ in range(SCANS_PER_RUN):
-            kicks = self._kicks
+            kicks, began = self._kicks, workflow.now()
             scan: WatchScan = await workflow.execute_activity(
                 BridgeActivity.scan_statement,
                 ScanInput(inp.trader_id),
@@ -60,5 +60,7 @@ class StatementWatchWorkflow:
             else:
                 backoff = max(delay * 2, scan.interval_s, scan.retry_after_s or 0)
                 delay = min(backoff, MAX_BACKOFF_S)
-            await workflow.sleep(delay)
+            # Scans start every `delay` seconds: a long scan does not push the next one back.
+            spent = (workflow.now() - began).total_seconds()
+            await workflow.sleep(max(delay - spent, 0.1))
         workflow.continue_as_new(WatchInput(inp.trader_id, delay, scans, confirmed))

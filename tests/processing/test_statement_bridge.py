@@ -96,7 +96,7 @@ async def test_link_checks_the_number_at_the_bank(
     unlinked = await api.delete(path, headers=kit.headers)
     assert unlinked.json()["linked_account_id"] is None
     # a requisite of another trader is not mine to link: 404, as if it did not exist
-    stranger = await bridge_trader(api, ctx, slot=8, bank="abank", sub_type="Checking")
+    stranger = await bridge_trader(api, ctx, slot=9, bank="vbank", sub_type="Loan")
     body = {"bank": "vbank", "account_id": str(kit.account_row_id)}
     taken = await api.post(path, json=body, headers=stranger.headers)
     assert (taken.status_code, taken.json()["error"]["code"]) == (404, "requisite_not_found")

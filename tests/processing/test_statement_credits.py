@@ -4,7 +4,8 @@ a trader whose policy is `suggest`); a near amount is offered and flagged, never
 credit no open order takes is an orphan; a transaction decides once, however often scanned.
 
 The synced account and its transactions are written as Connect's sync writes them (rows in
-our own database); linking through a real bank consent is the next step of the bridge."""
+our own database), and the link is written after the orders matched, so no statement watch
+runs and decides these credits first (`test_statement_bridge.py` drives the real thing)."""
 
 from __future__ import annotations
 
@@ -75,13 +76,13 @@ async def test_credits_confirm_suggest_flag_and_orphan(
     currency = new_currency(ctx)
     store = make_store(ctx, currency)
     trader = await make_trader(api, ctx, currency, requisites=1)
-    account = link_account(ctx, trader)
     orders = [
         (
             await api.post("/api/gateway/payins", json=payin_body(currency), headers=store.headers)
         ).json()
         for _ in range(2)
     ]
+    account = link_account(ctx, trader)  # after the matches: no watch races these decisions
     first, second = (int(o["amount"].replace(".", "")) for o in orders)
     assert first != second  # unique payable amounts on one requisite
 
@@ -136,10 +137,10 @@ async def test_suggest_policy_leaves_the_click_to_the_trader(
         row.statement_policy = "suggest"
         session.add(row)
         session.commit()
-    account = link_account(ctx, trader)
     order = (
         await api.post("/api/gateway/payins", json=payin_body(currency), headers=store.headers)
     ).json()
+    account = link_account(ctx, trader)
     tx = credit(ctx, account, int(order["amount"].replace(".", "")))
     (decision,) = decide_credits(ctx.engine, trader.requisite_ids[0])
     assert (decision.transaction_id, decision.outcome) == (tx, CreditOutcome.suggested)
@@ -147,3 +148,42 @@ async def test_suggest_policy_leaves_the_click_to_the_trader(
     assert still["status"] == "awaiting_payment"
     confirmed = await api.post(f"/api/trader/orders/{order['id']}/confirm", headers=trader.headers)
     assert confirmed.json()["status"] == "completed"
+
+
+async def test_two_candidates_are_ambiguous_and_a_hand_confirm_is_verified(
+    api: httpx.AsyncClient, ctx: ServiceContext, worker: None
+) -> None:
+    currency = new_currency(ctx)
+    store = make_store(ctx, currency)
+    trader = await make_trader(api, ctx, currency, requisites=1)
+
+    async def payin(amount: str) -> dict:
+        body = payin_body(currency, amount)
+        return dict(
+            (await api.post("/api/gateway/payins", json=body, headers=store.headers)).json()
+        )
+
+    async def by_hand(order: dict) -> None:
+        path = f"/api/trader/orders/{order['id']}/confirm"
+        assert (await api.post(path, headers=trader.headers)).json()["status"] == "completed"
+
+    done = await payin("1500.00")
+    await by_hand(done)
+    again = await payin("1500.00")  # the amount is free again once the first order closed
+    assert again["amount"] == done["amount"]
+    other = await payin("1600.00")
+    await by_hand(other)
+    account = link_account(ctx, trader)
+    both = credit(ctx, account, int(done["amount"].replace(".", "")))
+    backs = credit(ctx, account, int(other["amount"].replace(".", "")))
+    decisions = {d.transaction_id: d for d in decide_credits(ctx.engine, trader.requisite_ids[0])}
+    # done (confirmed by hand) and again (open) both fit: offered, flagged, nothing decided
+    assert decisions[both].outcome == CreditOutcome.ambiguous
+    assert decisions[backs].outcome == CreditOutcome.verified
+    assert decisions[backs].order_id == uuid.UUID(other["id"])
+    with Session(ctx.engine) as session:
+        for order in (done, again):
+            row = session.get(Order, uuid.UUID(order["id"]))
+            assert row is not None and row.flags == ["ambiguous_credit"]
+        still = session.get(Order, uuid.UUID(again["id"]))
+        assert still is not None and still.status == "awaiting_payment"
