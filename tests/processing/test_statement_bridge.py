@@ -100,6 +100,14 @@ async def test_link_checks_the_number_at_the_bank(
     body = {"bank": "vbank", "account_id": str(kit.account_row_id)}
     taken = await api.post(path, json=body, headers=stranger.headers)
     assert (taken.status_code, taken.json()["error"]["code"]) == (404, "requisite_not_found")
+    # nor my account theirs to link, nor my statement theirs to read, nor the admin lists
+    own = f"/api/trader/requisites/{stranger.requisite_id}/link"
+    foreign = await api.post(own, json=body, headers=stranger.headers)
+    assert (foreign.status_code, foreign.json()["error"]["code"]) == (404, "account_not_found")
+    theirs = (await api.get("/api/trader/statement", headers=stranger.headers)).json()
+    assert theirs["linked_requisites"] == [] and theirs["suggestions"] == []
+    for admin_path in ("/api/admin/statement-credits", "/api/admin/flagged-orders?flag=x"):
+        assert (await api.get(admin_path, headers=stranger.headers)).status_code == 403
 
 
 async def test_a_credit_completes_the_payin_with_no_trader_action(
