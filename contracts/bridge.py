@@ -43,6 +43,7 @@ class WatchInput:
     delay_s: float = 0
     scans: int = 0
     confirmed: int = 0
+    scans_per_run: int = SCANS_PER_RUN
 
 
 @dataclass

@@ -18,7 +18,6 @@ from temporalio.common import RetryPolicy
 
 from contracts.bridge import (
     MAX_BACKOFF_S,
-    SCANS_PER_RUN,
     BridgeActivity,
     ScanInput,
     WatchInput,
@@ -43,7 +42,7 @@ class StatementWatchWorkflow:
     @workflow.run
     async def run(self, inp: WatchInput) -> WatchSummary:
         delay, scans, confirmed = inp.delay_s, inp.scans, inp.confirmed
-        for _ in range(SCANS_PER_RUN):
+        for _ in range(inp.scans_per_run):
             kicks, began = self._kicks, workflow.now()
             scan: WatchScan = await workflow.execute_activity(
                 BridgeActivity.scan_statement,
@@ -63,4 +62,6 @@ class StatementWatchWorkflow:
             # Scans start every `delay` seconds: a long scan does not push the next one back.
             spent = (workflow.now() - began).total_seconds()
             await workflow.sleep(max(delay - spent, 0.1))
-        workflow.continue_as_new(WatchInput(inp.trader_id, delay, scans, confirmed))
+        workflow.continue_as_new(
+            WatchInput(inp.trader_id, delay, scans, confirmed, inp.scans_per_run)
+        )

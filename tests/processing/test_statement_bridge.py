@@ -145,6 +145,10 @@ async def test_a_credit_completes_the_payin_with_no_trader_action(
     data = json.loads(delivery.body)["data"]
     assert data["confirmed_by"] == "bank_statement"
     assert data["bank_evidence"]["transaction_id"] == tx_id
+    # the bridge's metrics (the suite's worker shares the API's process and registry)
+    metrics = (await api.get("/metrics")).text
+    assert 'jivapay_payin_confirmations_total{by="bank_statement"}' in metrics
+    assert "jivapay_statement_booking_to_completed_seconds_count" in metrics
 
     # the bank delivering the same transaction again (and again) confirms nothing more
     second = await _payin(api, store.headers, kit, "1700.00")

@@ -12,7 +12,10 @@ from typing import Any
 
 import httpx
 from sqlmodel import Session
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
 
+from contracts.bridge import WatchInput, WatchSummary, statement_watch_id
 from core.context import ServiceContext
 from models.traders import Trader
 from tests.connect.helpers import emulator_admin
@@ -26,6 +29,7 @@ from tests.processing.bridge_kit import (
 )
 from tests.processing.conftest import make_store, payin_body
 from tests.processing.payout_kit import fund_store, payout_body, payout_store, wait_payout
+from workflows.statement_watch import StatementWatchWorkflow
 
 
 async def _statement_status(
@@ -118,3 +122,38 @@ async def test_a_payout_debit_naming_the_recipient_is_evidence(
     # the pay-out's own lifecycle is untouched: still the trader's to mark paid
     mine = await api.get(f"/api/trader/payouts/{payout['id']}", headers=kit.headers)
     assert mine.json()["status"] == "assigned"
+
+
+async def test_a_long_watch_continues_as_new_and_keeps_its_totals(
+    api: httpx.AsyncClient, ctx: ServiceContext, worker: None, temporal_client: Client
+) -> None:
+    kit = await bridge_trader(api, ctx, slot=8, bank="abank", sub_type="Savings")
+    assert (await link(api, kit)).status_code == 200
+    store = make_store(ctx, RUB)
+    body = payin_body(RUB, bank_code=kit.platform_bank)
+    order = (await api.post("/api/gateway/payins", json=body, headers=store.headers)).json()
+    # the match started the watch; run it again with two scans per run
+    watch_id = statement_watch_id(str(kit.trader_id))
+    await temporal_client.get_workflow_handle(watch_id).terminate("test: shorter runs")
+    handle = await temporal_client.start_workflow(
+        StatementWatchWorkflow.run,
+        WatchInput(str(kit.trader_id), scans_per_run=2),
+        id=watch_id,
+        task_queue=ctx.settings.temporal_task_queue,
+    )
+    first_run = handle.result_run_id
+    for _ in range(100):
+        if (await handle.describe()).run_id != first_run:
+            break
+        await asyncio.sleep(0.1)
+    history = await temporal_client.get_workflow_handle(watch_id, run_id=first_run).fetch_history()
+    assert history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    await bank_credit(ctx, kit, order["amount"])
+    path = f"/api/gateway/payins/{order['id']}"
+    assert (await wait_for(api, path, store.headers, {"completed"}, limit_s=30))["status"] == (
+        "completed"
+    )
+    summary = await asyncio.wait_for(
+        temporal_client.get_workflow_handle(watch_id, result_type=WatchSummary).result(), 30
+    )
+    assert summary.scans > 2 and summary.confirmed == 1
