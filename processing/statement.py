@@ -100,8 +100,13 @@ def scan_start(requisite: Requisite, now: datetime) -> datetime:
     return max(start, as_utc(requisite.linked_at).replace(microsecond=0) - BOOKING_ALLOWANCE)
 
 
-def decide_credits(engine: Engine, requisite_id: uuid.UUID) -> list[CreditDecision]:
-    """Decide every new incoming credit on the requisite's linked account, once."""
+def decide_credits(
+    engine: Engine, requisite_id: uuid.UUID, verify_window_s: int = 600
+) -> list[CreditDecision]:
+    """Decide every new incoming credit on the requisite's linked account, once. Orders the
+    trader confirmed by hand within `verify_window_s` (the unverified-confirmation setting)
+    may still be backed by a credit; older ones are past it (and flagged) — they no longer
+    compete with open orders for a credit."""
     with session_scope(engine) as session:
         # One scan per requisite at a time: the row lock orders concurrent scans.
         requisite = session.exec(
@@ -129,7 +134,7 @@ def decide_credits(engine: Engine, requisite_id: uuid.UUID) -> list[CreditDecisi
             return []
         candidates = Candidates(
             open_payins(session, requisite.id),
-            hand_confirmed(session, requisite.id, now - LOOKBACK),
+            hand_confirmed(session, requisite.id, now - timedelta(seconds=verify_window_s)),
         )
         return [_decide(session, tx, candidates, requisite, trader) for tx in credits]
 

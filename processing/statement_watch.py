@@ -197,7 +197,7 @@ async def scan(
             error = f"{target.bank_code}: {exc}"[:300]
             log.warning("statement watch of trader %s: %s", trader_id, result.status)
         for decision in await asyncio.to_thread(
-            statement.decide_credits, engine, target.requisite_id
+            statement.decide_credits, engine, target.requisite_id, unverified_s
         ):
             STATEMENT_CREDITS.labels(decision.outcome.value).inc()
             result.suggested += decision.outcome in statement.OFFERED
