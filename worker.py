@@ -106,6 +106,10 @@ async def run_worker(
     with ThreadPoolExecutor(
         max_workers=ACTIVITY_THREADS, thread_name_prefix="activity"
     ) as executor:
+        # Async activities (matching, bank calls, the statement watch) run their database
+        # work with `asyncio.to_thread`: the same pool as the sync ones, not the loop's small
+        # default one (cores + 4 threads).
+        asyncio.get_running_loop().set_default_executor(executor)
         worker = build_worker(client, ctx, settings.temporal_task_queue, executor)
         log.info("worker polling task queue %s", settings.temporal_task_queue)
         async with worker:
