@@ -12,8 +12,10 @@ from api.errors import install_error_handlers
 from api.metrics import DatabaseStateCollector
 from api.middleware import RequestIdMiddleware
 from api.openapi import install_openapi
+from api.pages import admin as page_admin
 from api.pages import auth as page_auth
 from api.pages import connect_app as page_connect
+from api.pages import merchant as page_merchant
 from api.pages import trader as page_trader
 from api.pages.render import install_pages
 from api.pages.session import protect_forms
@@ -79,7 +81,7 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
     app.add_middleware(HttpMetricsMiddleware)
     app.include_router(health.router)
     install_pages(app)
-    for pages in (page_auth, page_connect, page_trader):
+    for pages in (page_auth, page_connect, page_trader, page_merchant, page_admin):
         app.include_router(pages.router)
     app.include_router(auth.router, prefix="/api/auth", tags=["auth"])
     app.include_router(merchant.router, prefix="/api/merchant", tags=["merchant"])

@@ -1,0 +1,7 @@
+"""The minimal admin (`/admin`). Same services as `/api/admin`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
