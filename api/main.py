@@ -17,6 +17,7 @@ from api.pages import auth as page_auth
 from api.pages import connect_app as page_connect
 from api.pages import merchant as page_merchant
 from api.pages import trader as page_trader
+from api.pages import trader_work as page_trader_work
 from api.pages.render import install_pages
 from api.pages.session import protect_forms
 from api.ratelimit import RateLimits, limit_by_ip
@@ -81,7 +82,8 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
     app.add_middleware(HttpMetricsMiddleware)
     app.include_router(health.router)
     install_pages(app)
-    for pages in (page_auth, page_connect, page_trader, page_merchant, page_admin):
+    pages_modules = (page_auth, page_connect, page_trader, page_trader_work)
+    for pages in (*pages_modules, page_merchant, page_admin):
         app.include_router(pages.router)
     app.include_router(auth.router, prefix="/api/auth", tags=["auth"])
     app.include_router(merchant.router, prefix="/api/merchant", tags=["merchant"])

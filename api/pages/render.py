@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -60,6 +60,16 @@ def back(path: str, *, error: str | None = None, notice: str | None = None) -> R
     message = f"error={quote(error)}" if error else f"notice={quote(notice)}" if notice else ""
     joiner = "&" if "?" in path else "?"
     return RedirectResponse(path + (joiner + message if message else ""), status_code=303)
+
+
+def back_from(
+    request: Request, path: str, *, error: str | None = None, notice: str | None = None
+) -> Response:
+    """`back()`, or for a form htmx sent (uploads), a full-page redirect it follows."""
+    redirect = back(path, error=error, notice=notice)
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": redirect.headers["location"]})
+    return redirect
 
 
 def install_pages(app: FastAPI) -> None:

@@ -7,7 +7,9 @@ API under `/api/` never reads the cookie, so it needs no CSRF protection.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -15,8 +17,8 @@ from asgi_csrf import asgi_csrf
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
-from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.security import InvalidTokenError, create_access_token, decode_access_token
 from core.settings import Settings
@@ -58,7 +60,36 @@ def protect_forms(app: ASGIApp, settings: Settings) -> ASGIApp:
         cookie_secure=settings.environment == "production",
         skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
     )
-    return protected
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if _upload_without_header_token(scope):
+            refused = PlainTextResponse(UPLOAD_NEEDS_HEADER, status_code=403)
+            await refused(scope, receive, send)
+            return
+        await protected(scope, receive, send)
+
+    return guarded
+
+
+# asgi-csrf 0.11 cannot read a token out of a multipart body with python-multipart ≥ 0.0.26
+# (simonw/asgi-csrf#38; older python-multipart has CVEs): a page upload carries the token in
+# the `x-csrftoken` header (htmx sends it), and one without it is refused here, before the
+# broken parser could turn it into a 500.
+UPLOAD_NEEDS_HEADER = "Uploads send the CSRF token in the x-csrftoken header (enable JavaScript)"
+
+
+def _upload_without_header_token(scope: Scope) -> bool:
+    if scope["type"] != "http" or scope["method"] != "POST":
+        return False
+    if scope["path"].startswith("/api/"):
+        return False
+    headers = dict(scope.get("headers") or [])
+    if not headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+        return False
+    cookie = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
+    expected = cookie["csrftoken"].value if "csrftoken" in cookie else ""
+    sent = headers.get(b"x-csrftoken", b"").decode("latin-1")
+    return not (expected and secrets.compare_digest(sent, expected))
 
 
 def csrf_token(request: Request) -> str:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from api.pages.render import back, page
 from api.pages.session import PageTrader
+from api.pages.trader_work import work
 from contracts.processing import ActorRequest, ActorType
 from core.errors import DomainError
 from models.base import utcnow
@@ -42,9 +43,9 @@ def _desk(request: Request, user_id: uuid.UUID) -> dict[str, Any]:
 @router.get("/trader", response_class=HTMLResponse)
 async def desk(request: Request, user: PageTrader) -> HTMLResponse:
     """Open orders, balances, requisites and the online switch."""
-    return page(
-        request, "trader/desk.html", user, **await run_in_threadpool(_desk, request, user.id)
-    )
+    data = await run_in_threadpool(_desk, request, user.id)
+    data |= await run_in_threadpool(work, request, user.id)
+    return page(request, "trader/desk.html", user, **data)
 
 
 @router.get("/trader/orders", response_class=HTMLResponse)
