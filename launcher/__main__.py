@@ -249,7 +249,13 @@ def print_banner(
         f"  Bank emulator:       http://127.0.0.1:{settings.bank_emulator_port}/docs",
         f"  Database:            {settings.effective_database_url.split('@')[-1]}",
         "",
-        "Demo credentials (POST /api/auth/login):",
+        "Pages (sign in with the demo logins below):",
+        f"  Trader desk:         {base}/trader     trader1@jivapay.dev (or bridge@…)",
+        f"  Merchant cabinet:    {base}/merchant   merchant@jivapay.dev",
+        f"  Connect app:         {base}/app        connect@jivapay.dev",
+        f"  Admin:               {base}/admin      admin@jivapay.dev",
+        "",
+        "Demo credentials (POST /api/auth/login, or the pages' sign-in):",
     ]
     for key, (email, role) in DEMO_USERS.items():
         lines.append(f"  {role.value:<13} {email:<24} {passwords.get(key)}")
