@@ -89,7 +89,11 @@ def _audit_flush(session: Session, _context: Any, _instances: Any) -> None:
 def action_of(request: Request) -> str:
     """ "METHOD /path/{template}" of the request, as the application declares the route."""
     path = request.url.path
-    return f"{request.method} {path_template(request.app, path) or path}"
+    # The OpenAPI's templates name API routes; a page route (not in the OpenAPI) is named by
+    # the route that matched it.
+    route = request.scope.get("route")
+    matched = getattr(route, "path", None)
+    return f"{request.method} {path_template(request.app, path) or matched or path}"
 
 
 async def audit_admin_writes(request: Request, session: SessionDep, user: CurrentUser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.async_api import BrowserContext, expect
+from playwright.async_api import BrowserContext, FilePayload, expect
 
 from core.context import ServiceContext
 from models.users import Role
@@ -55,15 +55,13 @@ async def test_a_trader_takes_and_pays_a_payout_from_the_desk(
 
     # an upload with the token only in the body (no JavaScript) is refused, never a 500
     token = await page.locator("input[name=csrftoken]").first.get_attribute("value")
-    proof = {"name": "proof.png", "mimeType": "image/png", "buffer": PNG}
+    proof: FilePayload = {"name": "proof.png", "mimeType": "image/png", "buffer": PNG}
     plain = await page.request.post(
         f"{live_url}/trader/payouts/{payout['id']}/paid",
         multipart={"csrftoken": token or "", "proof": proof},
     )
     assert plain.status == 403 and "x-csrftoken" in await plain.text()
-    await page.set_input_files(
-        "input[name=proof]", {"name": "proof.png", "mimeType": "image/png", "buffer": PNG}
-    )
+    await page.set_input_files("input[name=proof]", proof)
     await page.get_by_role("button", name=re.compile("mark paid")).click()
     await expect(page.locator(".flash.notice")).to_contain_text("Pay-out 1000.00")
     await wait_payout(api, store, payout["id"], "completed")
@@ -84,7 +82,8 @@ async def test_money_arrived_is_offered_on_the_desk_and_one_click_confirms(
     page = await sign_in(browse, live_url, me["email"], "/trader")
 
     offered = page.locator(f"li[data-suggestion='{order['id']}']")
-    await expect(offered).to_contain_text(f"Money arrived: {order['amount']}")  # refreshes itself
+    # the panel refreshes itself every 5 s: the credit shows up without a reload
+    await expect(offered).to_contain_text(f"Money arrived: {order['amount']}", timeout=20_000)
     await offered.get_by_role("button", name="Confirm").click()
     await expect(page.locator(".flash.notice")).to_contain_text("completed")
     done = await api.get(f"/api/gateway/payins/{order['id']}", headers=store.headers)
