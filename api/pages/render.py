@@ -21,6 +21,7 @@ from api.pages.session import (
     csrf_token,
     login_url,
 )
+from models.amounts import format_minor
 from models.users import User
 
 HERE = Path(__file__).resolve().parent.parent
@@ -36,6 +37,8 @@ def time_left(deadline: datetime | None) -> str:
 
 
 templates.env.filters["time_left"] = time_left
+# Minor units as the currency writes them (`{{ r.max_amount_minor|money(r.currency) }}`).
+templates.env.filters["money"] = lambda minor, currency="RUB": format_minor(minor, currency)
 
 
 def page(
