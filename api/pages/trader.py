@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from api.pages.render import back, page
 from api.pages.session import PageTrader
-from api.pages.trader_work import work
+from api.pages.trader_work import trader_id_of, work
 from contracts.processing import ActorRequest, ActorType
 from core.errors import DomainError
 from models.base import utcnow
@@ -70,21 +70,11 @@ async def switch(
     return back("/trader", notice="You are online" if online else "You are offline")
 
 
-async def _trader_id(request: Request, user_id: uuid.UUID) -> uuid.UUID:
-    ctx = request.app.state.ctx
-
-    def load() -> uuid.UUID:
-        with Session(ctx.engine) as session:
-            return traders.trader_of(session, user_id=user_id).id
-
-    return await run_in_threadpool(load)
-
-
 @router.post("/trader/orders/{order_id}/confirm")
 async def confirm(request: Request, user: PageTrader, order_id: uuid.UUID) -> Response:
     """The money arrived: complete the order."""
     ctx = request.app.state.ctx
-    trader_id = await _trader_id(request, user.id)
+    trader_id = await trader_id_of(request, user.id)
     try:
         client = await ctx.temporal.get()
         done = await actions.trader_confirm(
@@ -104,7 +94,7 @@ async def cancel(
 ) -> Response:
     """Cancel an order before confirming it, with a reason."""
     ctx = request.app.state.ctx
-    trader_id = await _trader_id(request, user.id)
+    trader_id = await trader_id_of(request, user.id)
     actor = ActorRequest(ActorType.trader.value, str(trader_id), reason)
     try:
         client = await ctx.temporal.get()

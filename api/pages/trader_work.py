@@ -34,7 +34,7 @@ def work(request: Request, user_id: uuid.UUID) -> dict[str, Any]:
         }
 
 
-async def _trader_id(request: Request, user_id: uuid.UUID) -> uuid.UUID:
+async def trader_id_of(request: Request, user_id: uuid.UUID) -> uuid.UUID:
     ctx = request.app.state.ctx
 
     def load() -> uuid.UUID:
@@ -55,7 +55,7 @@ async def statement(request: Request, user: PageTrader) -> HTMLResponse:
 async def take(request: Request, user: PageTrader, order_id: uuid.UUID) -> Response:
     """Take a pay-out from the pool (one trader wins); then pay it from its page."""
     ctx = request.app.state.ctx
-    trader_id = await _trader_id(request, user.id)
+    trader_id = await trader_id_of(request, user.id)
     try:
         client = await ctx.temporal.get()
         await payouts.take(ctx, client, trader_id=trader_id, order_id=order_id)
@@ -68,7 +68,7 @@ async def take(request: Request, user: PageTrader, order_id: uuid.UUID) -> Respo
 async def payout(request: Request, user: PageTrader, order_id: uuid.UUID) -> HTMLResponse:
     """A pay-out I took: while it is mine to pay, the recipient in full and the paid form."""
     ctx = request.app.state.ctx
-    trader_id = await _trader_id(request, user.id)
+    trader_id = await trader_id_of(request, user.id)
     shown = await payouts.trader_view(ctx, trader_id=trader_id, order_id=order_id)
     return page(request, "trader/payout.html", user, payout=shown)
 
@@ -82,7 +82,7 @@ async def paid(
 ) -> Response:
     """I paid the recipient: the proof (PNG, JPEG or PDF, ≤ 5 MiB) is required."""
     ctx = request.app.state.ctx
-    trader_id = await _trader_id(request, user.id)
+    trader_id = await trader_id_of(request, user.id)
     data = await read_upload(proof)
     try:
         client = await ctx.temporal.get()

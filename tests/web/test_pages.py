@@ -185,6 +185,7 @@ async def test_no_page_answers_5xx_for_any_role(
     ctx: ServiceContext, live_url: str, browse: BrowserContext
 ) -> None:
     pages = ["/", "/login", "/register", "/app", "/app/banks", "/trader", "/trader/orders"]
+    pages += ["/trader/statement", "/merchant", "/merchant/orders", "/admin", "/admin/orders"]
     for role in (Role.trader, Role.connect_user, Role.merchant, Role.admin):
         user = create_user(ctx.engine, role)
         context_page = await sign_in(browse, live_url, user.email, "/")
