@@ -57,7 +57,7 @@ def protect_forms(app: ASGIApp, settings: Settings) -> ASGIApp:
     protected: ASGIApp = asgi_csrf(
         app,
         signing_secret=settings.jwt_secrets[0],
-        cookie_secure=settings.environment == "production",
+        cookie_secure=settings.environment != "development",
         skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
     )
 
@@ -104,7 +104,7 @@ def sign_in(response: Response, settings: Settings, user: User) -> None:
         max_age=settings.jwt_ttl_seconds,
         httponly=True,
         samesite="lax",
-        secure=settings.environment == "production",
+        secure=settings.environment != "development",
     )
 
 
