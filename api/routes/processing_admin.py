@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
 
+from api.audit import record
 from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep, TemporalDep
 from contracts.processing import ActorRequest, ActorType
 from models.ledger import PostingPublic
 from models.merchants import Store, StorePublic
-from models.orders import OrderEvent
+from models.orders import Order, OrderEvent
 from models.payins import (
     BalancePublic,
     CancelRequest,
@@ -124,13 +128,39 @@ def match_report(order_id: uuid.UUID, session: SessionDep, _: CurrentStaff) -> M
     return admin.match_report(session, order_id=order_id)
 
 
+def _status_now(ctx: ContextDep, order_id: uuid.UUID) -> str | None:
+    with Session(ctx.engine) as session:
+        order = session.get(Order, order_id)
+        return order.status.value if order else None
+
+
+async def _audited(
+    request: Request, ctx: ContextDep, user_id: uuid.UUID, order_id: uuid.UUID, act: Any
+) -> PayinPublic:
+    """Run an admin action on the order's workflow; audit it once applied (the change
+    happens in the workflow, outside the request's session)."""
+    before = await run_in_threadpool(_status_now, ctx, order_id)
+    done: PayinPublic = await act
+    record(
+        request,
+        ctx.engine,
+        actor=user_id,
+        target_type="Order",
+        target_id=str(order_id),
+        before={"status": before},
+        after={"status": done.status.value},
+    )
+    return done
+
+
 @router.post("/orders/{order_id}/confirm", response_model=PayinPublic)
 async def admin_confirm(
-    order_id: uuid.UUID, ctx: ContextDep, client: TemporalDep, user: CurrentAdmin
+    order_id: uuid.UUID, request: Request, ctx: ContextDep, client: TemporalDep, user: CurrentAdmin
 ) -> PayinPublic:
     """Complete an order (e.g. resolve a dispute in the customer's favour)."""
     actor = ActorRequest(ActorType.admin.value, str(user.id))
-    return await actions.confirm(ctx, client, order_id=order_id, actor=actor)
+    act = actions.confirm(ctx, client, order_id=order_id, actor=actor)
+    return await _audited(request, ctx, user.id, order_id, act)
 
 
 @router.post("/orders/{order_id}/cancel", response_model=PayinPublic)
@@ -139,8 +169,10 @@ async def admin_cancel(
     ctx: ContextDep,
     client: TemporalDep,
     user: CurrentAdmin,
+    request: Request,
     body: CancelRequest | None = None,
 ) -> PayinPublic:
     """Cancel any open order (the trader's hold is released)."""
     actor = ActorRequest(ActorType.admin.value, str(user.id), body.reason if body else None)
-    return await actions.cancel(ctx, client, order_id=order_id, actor=actor)
+    act = actions.cancel(ctx, client, order_id=order_id, actor=actor)
+    return await _audited(request, ctx, user.id, order_id, act)

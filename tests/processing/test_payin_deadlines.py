@@ -88,6 +88,17 @@ async def test_trader_deadline_disputes_then_admin_resolves(
     resolved = await api.post(f"/api/admin/orders/{order['id']}/confirm", headers=admin_headers)
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["status"] == "completed"
+    # a staff write like any other: in the audit log, with the status before and after
+    audit = (await api.get("/api/admin/audit", headers=admin_headers)).json()
+    entries = audit["items"] if isinstance(audit, dict) else audit
+    mine = [e for e in entries if e["target_id"] == order["id"]]
+    assert [(e["action"], e["before"], e["after"]) for e in mine] == [
+        (
+            "POST /api/admin/orders/{order_id}/confirm",
+            {"status": "disputed"},
+            {"status": "completed"},
+        )
+    ]
     timeline = await api.get(f"/api/admin/orders/{order['id']}/timeline", headers=admin_headers)
     assert [e["to_status"] for e in timeline.json()] == [
         "awaiting_payment",
