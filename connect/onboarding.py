@@ -62,6 +62,7 @@ async def _onboard(
         OnboardingInput(user_id=str(user_id), banks=banks, allow_sandbox_sign=sign),
         id=workflow_id,
         task_queue=ctx.settings.temporal_task_queue,
+        static_summary=f"onboarding {user_id} · {', '.join(banks)}",
         id_conflict_policy=ATTACH,
         id_reuse_policy=RERUN,
     )
@@ -127,6 +128,7 @@ async def sync_now(
         SyncInput(str(user_id), bank),
         id=workflow_id,
         task_queue=ctx.settings.temporal_task_queue,
+        static_summary=f"sync {user_id} · {bank}",
         id_conflict_policy=ATTACH,
         id_reuse_policy=RERUN,
     )

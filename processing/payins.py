@@ -40,7 +40,7 @@ from models.platform_settings import PlatformValues
 from models.traders import Currency
 from processing.errors import FraudDenied, NoRequisite, OrderNotFound
 from processing.merchants import allowed_callback_url
-from processing.views import payin_public
+from processing.views import order_summary, payin_public
 from workflows.payin import PayinWorkflow
 
 
@@ -153,6 +153,7 @@ async def start_and_match(
         id=payin_workflow_id(str(order.id)),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=order_summary(order),
         search_attributes=TypedSearchAttributes(
             [SearchAttributePair(ORDER_KIND, OrderKind.payin.value)]
         ),

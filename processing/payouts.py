@@ -53,7 +53,7 @@ from processing.payins import (
 )
 from processing.receipts import store_receipt
 from processing.statement_watch import watch_if_linked
-from processing.views import payout_offer, payout_public
+from processing.views import order_summary, payout_offer, payout_public
 from workflows.payout import PayoutWorkflow
 
 PAYOUT = OrderKind.payout
@@ -144,6 +144,7 @@ async def start_and_hold(
         id=payout_workflow_id(str(order.id)),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=order_summary(order),
         search_attributes=TypedSearchAttributes([SearchAttributePair(ORDER_KIND, PAYOUT.value)]),
     )
     try:

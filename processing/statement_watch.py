@@ -217,6 +217,7 @@ async def ensure_watch(client: Client, task_queue: str, trader_id: uuid.UUID) ->
         WatchInput(str(trader_id)),
         id=statement_watch_id(str(trader_id)),
         task_queue=task_queue,
+        static_summary=f"statement watch · trader {trader_id}",
         start_signal=WatchSignal.kick,
     )
 

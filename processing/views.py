@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from contracts.processing import ActorType
 from core.security import mask_number
-from models.amounts import to_decimal
+from models.amounts import format_minor, to_decimal
 from models.base import as_utc
 from models.ledger import Entry, EntryPublic, LedgerAccount, Posting, PostingPublic
 from models.orders import CallbackAttempt, CallbackDelivery, Order
@@ -190,3 +190,13 @@ def posting_public(session: Session, posting: Posting, units: int) -> PostingPub
         for entry, account in rows
     ]
     return PostingPublic(**posting.model_dump(), entries=entries)
+
+
+def order_summary(order: Order) -> str:
+    """What ops read in the Temporal UI's list: `payin 1500.00 RUB · store 1a2b3c4d ·
+    order-1001` (no customer or recipient data)."""
+    amount = format_minor(order.requested_amount_minor, order.currency)
+    store = str(order.store_id)[:8]
+    return (
+        f"{order.kind.value} {amount} {order.currency} · store {store} · {order.merchant_order_id}"
+    )

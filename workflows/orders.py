@@ -62,8 +62,9 @@ async def wait_until(condition: Callable[[], bool], limit: timedelta) -> bool:
 async def record_transition(
     order_id: str, before: str, to: str, actor: p.ActorRequest, hold: HoldAction
 ) -> p.TransitionResult:
-    """Mirror one status change into the database (audit event, hold, settlement)."""
-    return await workflow.execute_activity(
+    """Mirror one status change into the database (audit event, hold, settlement), and
+    show it as the run's current details in the Temporal UI."""
+    result: p.TransitionResult = await workflow.execute_activity(
         p.ProcessingActivity.record_transition,
         p.TransitionInput(
             order_id,
@@ -80,6 +81,20 @@ async def record_transition(
         start_to_close_timeout=timedelta(seconds=15),
         retry_policy=DB_RETRY,
     )
+    # Not a command: the UI reads it through the metadata query (replays are unaffected).
+    workflow.set_current_details(current_details(result, actor))
+    return result
+
+
+def current_details(result: p.TransitionResult, actor: p.ActorRequest) -> str:
+    """`**payment_claimed** by customer · until 2026-11-29T12:00:00+00:00`: where the order
+    is, who moved it there, and the deadline it now waits for."""
+    who = str(actor.actor_type) + (f" {actor.actor_id}" if actor.actor_type == "trader" else "")
+    parts = [f"**{result.status}** by {who}"]
+    deadline = result.trader_deadline_at or result.review_until or result.expires_at
+    if deadline is not None:
+        parts.append(f"until {deadline.isoformat(timespec='seconds')}")
+    return " · ".join(parts)
 
 
 async def notify(order_id: str, event_type: str, delays_s: list[int]) -> None:

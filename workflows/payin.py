@@ -120,6 +120,12 @@ class PayinWorkflow:
         )
         self._outcome, self._status = outcome, PayinStatus(outcome.status)
         workflow.logger.info("pay-in %s matched: %s", self._input.order_id, outcome.status)
+        details = f"**{outcome.status}**"
+        if outcome.trader_id:
+            details += f" · trader {outcome.trader_id}"
+        if outcome.expires_at:
+            details += f" · until {outcome.expires_at.isoformat(timespec='seconds')}"
+        workflow.set_current_details(details)
         return outcome
 
     async def _await_payment(self, expires_at: datetime | None) -> None:
