@@ -125,3 +125,26 @@ def record(
                 after={k: _plain(v) for k, v in after.items()},
             )
         )
+
+
+def record_order(
+    request: Request,
+    engine: Engine,
+    *,
+    actor: uuid.UUID,
+    order_id: uuid.UUID,
+    before: str | None,
+    after: str,
+    **extra: object,
+) -> None:
+    """An audit entry for a staff action on an order: its status before and after (and what
+    else the action carried, e.g. the actual amount and reason of a resolved dispute)."""
+    record(
+        request,
+        engine,
+        actor=actor,
+        target_type="Order",
+        target_id=str(order_id),
+        before={"status": before},
+        after={"status": after, **extra},
+    )

@@ -201,12 +201,18 @@ def _decide(
             booked_at=booked,
         )
     )
+    return decision_of(tx, order.id if order else None, outcome)
+
+
+def decision_of(
+    tx: BankTransaction, order_id: uuid.UUID | None, outcome: CreditOutcome
+) -> CreditDecision:
     return CreditDecision(
         tx.id,
-        order.id if order else None,
+        order_id,
         outcome,
         f"{tx.bank_code}:{tx.external_id}",
-        booked,
+        as_utc(tx.booked_at),
         tx.amount_minor,
         tx.currency,
         tx.counterparty or tx.description,
@@ -227,19 +233,7 @@ def unsent_confirms(engine: Engine, requisite_id: uuid.UUID) -> list[CreditDecis
                 col(Order.status).in_(CONFIRMABLE),
             )
         ).all()
-        return [
-            CreditDecision(
-                tx.id,
-                credit.order_id,
-                credit.outcome,
-                f"{tx.bank_code}:{tx.external_id}",
-                as_utc(tx.booked_at),
-                tx.amount_minor,
-                tx.currency,
-                tx.counterparty or tx.description,
-            )
-            for credit, tx in rows
-        ]
+        return [decision_of(tx, credit.order_id, credit.outcome) for credit, tx in rows]
 
 
 def _shift_step(session: Session, store_id: uuid.UUID) -> int:

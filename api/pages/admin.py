@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api.audit import action_of, record
+from api.audit import action_of, record_order
 from api.pages import admin_orders
 from api.pages.auth import form_errors
 from api.pages.render import back, page
@@ -117,18 +117,15 @@ async def resolve(
     except DomainError as exc:
         return back("/admin/disputes", error=exc.message)
     await run_in_threadpool(
-        lambda: record(
+        lambda: record_order(
             request,
             ctx.engine,
             actor=user.id,
-            target_type="Order",
-            target_id=str(order_id),
-            before={"status": "disputed"},
-            after={
-                "status": after.status.value,
-                "actual_amount": body.actual_amount,
-                "reason": body.reason,
-            },
+            order_id=order_id,
+            before="disputed",
+            after=after.status.value,
+            actual_amount=body.actual_amount,
+            reason=body.reason,
         )
     )
     return back("/admin/disputes", notice=f"Order {after.id}: {after.status.value}")

@@ -16,6 +16,7 @@ from api.pages.render import back, back_from, page
 from api.pages.session import PageTrader
 from api.uploads import read_upload
 from core.errors import DomainError
+from models.statement import StatementView
 from processing import payouts, statement_links, traders
 
 router = APIRouter(include_in_schema=False)
@@ -46,9 +47,14 @@ async def trader_id_of(request: Request, user_id: uuid.UUID) -> uuid.UUID:
 
 @router.get("/trader/statement", response_class=HTMLResponse)
 async def statement(request: Request, user: PageTrader) -> HTMLResponse:
-    """The statement panel alone (refreshed by the desk every few seconds)."""
-    data = await run_in_threadpool(work, request, user.id)
-    return page(request, "trader/_statement.html", user, statement=data["statement"])
+    """The statement panel alone (refreshed by the desk every few seconds: reads only it)."""
+    ctx = request.app.state.ctx
+
+    def read() -> StatementView:
+        with Session(ctx.engine) as session:
+            return statement_links.view(session, traders.trader_of(session, user_id=user.id))
+
+    return page(request, "trader/_statement.html", user, statement=await run_in_threadpool(read))
 
 
 @router.post("/trader/payouts/{order_id}/take")

@@ -11,7 +11,7 @@ import uuid
 
 from fastapi import APIRouter, Request
 
-from api.audit import record
+from api.audit import record_order
 from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep, TemporalDep
 from contracts.processing import ActorType
 from models.payins import BalancePublic, DepositRequest, MatchReport, PayinPublic
@@ -39,14 +39,14 @@ def _audit(
     after: OrderPublic,
     **extra: object,
 ) -> None:
-    record(
+    record_order(
         request,
         ctx.engine,
         actor=user_id,
-        target_type="Order",
-        target_id=str(order_id),
-        before={"status": before},
-        after={"status": after.status.value, **extra},
+        order_id=order_id,
+        before=before,
+        after=after.status.value,
+        **extra,
     )
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
-from api.audit import record
+from api.audit import record_order
 from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep, TemporalDep
 from contracts.processing import ActorRequest, ActorType
 from models.ledger import PostingPublic
@@ -141,14 +141,13 @@ async def _audited(
     happens in the workflow, outside the request's session)."""
     before = await run_in_threadpool(_status_now, ctx, order_id)
     done: PayinPublic = await act
-    record(
+    record_order(
         request,
         ctx.engine,
         actor=user_id,
-        target_type="Order",
-        target_id=str(order_id),
-        before={"status": before},
-        after={"status": done.status.value},
+        order_id=order_id,
+        before=before,
+        after=done.status.value,
     )
     return done
 
