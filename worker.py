@@ -25,12 +25,14 @@ from core.logging import configure_logging
 from core.observability import SentryInterceptor, init_sentry
 from core.settings import Settings, get_settings
 from core.tracing import TracingInterceptor
+from processing.reconcile_schedule import ensure_reconcile_schedule
 from workflows.callback import CallbackWorkflow
 from workflows.consents import RevokeConsentWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.payin import PayinWorkflow
 from workflows.payout import PayoutWorkflow
 from workflows.recategorise import RecategoriseWorkflow
+from workflows.reconcile import ReconcileWorkflow
 from workflows.refresh import RefreshWorkflow
 from workflows.statement_watch import StatementWatchWorkflow
 from workflows.sync import SyncWorkflow
@@ -41,7 +43,7 @@ from workflows.sync import SyncWorkflow
 WORKFLOWS: list[type] = [OnboardingWorkflow, SyncWorkflow]
 WORKFLOWS += [PayinWorkflow, PayoutWorkflow, CallbackWorkflow]
 WORKFLOWS += [RefreshWorkflow, RecategoriseWorkflow]
-WORKFLOWS += [RevokeConsentWorkflow, StatementWatchWorkflow]
+WORKFLOWS += [RevokeConsentWorkflow, StatementWatchWorkflow, ReconcileWorkflow]
 
 log = logging.getLogger("jivapay.worker")
 ACTIVITY_THREADS = 32
@@ -112,6 +114,10 @@ async def run_worker(
         asyncio.get_running_loop().set_default_executor(executor)
         worker = build_worker(client, ctx, settings.temporal_task_queue, executor)
         log.info("worker polling task queue %s", settings.temporal_task_queue)
+        # Orders created while Temporal was down: failed as not_started after the grace.
+        await ensure_reconcile_schedule(
+            client, settings.temporal_task_queue, settings.orphan_grace_seconds
+        )
         async with worker:
             if on_ready is not None:
                 on_ready()

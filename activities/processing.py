@@ -18,10 +18,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from contracts import processing as p
+from contracts.reconcile import ReconcileInput, ReconcileResult
 from core.context import ServiceContext
 from core.metrics import CALLBACK_ATTEMPTS
 from models.orders import CallbackAttempt
-from processing import callbacks, lifecycle
+from processing import callbacks, lifecycle, reconcile
 from processing.errors import InvalidTransition, OrderNotFound
 from processing.fraud import Screener
 from processing.statement_watch import ensure_watch, watched_trader
@@ -140,3 +141,11 @@ class ProcessingActivities:
         """After the last rung: a delivery that never succeeded is marked failed."""
         if not inp.delivered:
             callbacks.mark_failed(self.ctx.engine, inp.event_id)
+
+    @activity.defn(name=p.ProcessingActivity.fail_orphans)
+    async def fail_orphans(self, inp: ReconcileInput) -> ReconcileResult:
+        """Fail `created` orders no workflow owns (the engine was down at create)."""
+        result = await reconcile.fail_orphans(self.ctx.engine, activity.client(), inp)
+        if result.failed:
+            log.warning("failed %d orphan order(s) as not_started", len(result.failed))
+        return result

@@ -8,11 +8,13 @@ that do not go through the request's session call `record` themselves.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from fastapi import Request
 from sqlalchemy import event, inspect
@@ -21,6 +23,7 @@ from sqlmodel import Session, SQLModel
 
 from api.deps import CurrentUser, SessionDep
 from core.db import session_scope
+from core.errors import Pending
 from core.metrics import path_template
 from models.audit import AuditEntry
 from models.users import Role
@@ -148,3 +151,23 @@ def record_order(
         before={"status": before},
         after={"status": after, **extra},
     )
+
+
+class HasStatus(Protocol):
+    @property
+    def status(self) -> Enum: ...
+
+
+V = TypeVar("V", bound=HasStatus)
+
+
+async def audit_action(act: Awaitable[V], audit: Callable[[str], None]) -> V:
+    """Await a staff action on an order and audit it with the status it led to, or `pending`
+    when its workflow has not applied it within the wait bound (the 202 answer goes on)."""
+    try:
+        done = await act
+    except Pending:
+        await asyncio.to_thread(audit, "pending")
+        raise
+    await asyncio.to_thread(audit, done.status.value)
+    return done

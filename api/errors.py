@@ -6,15 +6,21 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError
 
 from contracts.tracing import request_id_var
 from core import errors as domain
+from models.payouts import PayoutPublic
 
 log = logging.getLogger(__name__)
+# A dependency that is down is worth a retry: how long to wait first (seconds).
+RETRY_AFTER_S = "5"
 
 
 class AppError(Exception):
@@ -98,7 +104,10 @@ def error_response(
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+    headers = exc.headers
+    if exc.status_code == 503 and not headers:
+        headers = {"Retry-After": RETRY_AFTER_S}
+    return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
 
 
 # The one place where a domain refusal becomes an HTTP status.
@@ -119,7 +128,53 @@ def domain_status(exc: domain.DomainError) -> int:
 
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, domain.DomainError)
-    return error_response(domain_status(exc), exc.code, exc.message, exc.details)
+    status = domain_status(exc)
+    headers = {"Retry-After": RETRY_AFTER_S} if status == 503 else None
+    return error_response(status, exc.code, exc.message, exc.details, headers)
+
+
+def _poll_location(path: str, body: object) -> str:
+    """Where to read the order an action was sent to: the action's path without the action
+    (`/api/gateway/payins/{id}/paid` → `/api/gateway/payins/{id}`); staff read pay-outs at
+    `/api/admin/payouts/{id}`."""
+    location = path.rsplit("/", 1)[0]
+    if location.startswith("/api/admin/orders/") and isinstance(body, PayoutPublic):
+        location = location.replace("/api/admin/orders/", "/api/admin/payouts/", 1)
+    return location
+
+
+async def _pending(request: Request, exc: Exception) -> JSONResponse:
+    # Not an error: the action is with the workflow and not applied yet. The body is the
+    # order as it is now; poll the Location until its status moves.
+    assert isinstance(exc, domain.Pending)
+    headers = {"Location": _poll_location(request.url.path, exc.body), "Retry-After": "1"}
+    return JSONResponse(jsonable_encoder(exc.body), status_code=202, headers=headers)
+
+
+def _unavailable(code: str, what: str) -> JSONResponse:
+    return error_response(
+        503, code, f"{what} is unavailable; retry later", headers={"Retry-After": RETRY_AFTER_S}
+    )
+
+
+async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+    # A lost connection, a full pool, a database restarting: nothing was half-written (the
+    # transaction rolled back), so the caller may retry the same request.
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return _unavailable("database_unavailable", "The database")
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated:
+        return await _database_down(request, exc)
+    return await _unhandled(request, exc)
+
+
+async def _temporal_down(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RPCError)
+    log.warning("workflow engine unavailable: %s", exc.status.name if exc.status else "?")
+    return _unavailable("temporal_unavailable", "The workflow engine")
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -173,4 +228,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(PoolTimeout, _database_down)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(RPCError, _temporal_down)
+    app.add_exception_handler(domain.Pending, _pending)
     app.add_exception_handler(Exception, _unhandled)

@@ -55,6 +55,25 @@ def _error_responses(operation: dict[str, Any], method: str, path: str) -> dict[
     return wanted
 
 
+# Actions sent to an order's workflow: past the wait bound, 202 with the order as it is.
+ORDER_ACTIONS = ("/paid", "/confirm", "/cancel", "/take", "/dispute", "/resolve", "/review")
+ACCEPTED_HEADERS = {
+    "Location": {"description": "Where to poll the order", "schema": {"type": "string"}},
+    **RETRY_AFTER,
+}
+
+
+def _accepted(path: str, method: str, responses: dict[str, Any]) -> None:
+    if method != "post" or "{order_id}" not in path or not path.endswith(ORDER_ACTIONS):
+        return
+    done = responses.get("200", {})
+    responses["202"] = {
+        "description": "Accepted, not applied yet: the order as it is now; poll `Location`",
+        "headers": ACCEPTED_HEADERS,
+        "content": done.get("content", {}),
+    }
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -83,6 +102,7 @@ def install_openapi(app: FastAPI) -> None:
                     if status in ("429", "503"):
                         answer["headers"] = RETRY_AFTER
                     responses[status] = answer
+                _accepted(path, method, responses)
         app.openapi_schema = schema
         return schema
 

@@ -14,14 +14,11 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
     ScheduleState,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
@@ -34,6 +31,7 @@ from contracts.analytics import (
     refresh_schedule_id,
 )
 from contracts.search_attributes import CONNECT_USER_ID
+from core.temporal import ensure_schedule
 
 ACTIVE_NOTE = "Refreshing bank data periodically."
 
@@ -71,14 +69,7 @@ async def ensure_refresh_schedule(
     """Create the user's refresh schedule, or bring an existing one to this definition."""
     schedule_id = refresh_schedule_id(user_id)
     schedule = build_schedule(user_id, task_queue, interval, paused, note)
-    try:
-        await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
-
-        def replace_definition(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(schedule_id).update(replace_definition)
+    await ensure_schedule(client, schedule_id, schedule)
     return RefreshScheduleState(schedule_id, paused, int(interval.total_seconds()))
 
 

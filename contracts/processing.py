@@ -15,7 +15,10 @@ from enum import StrEnum
 NO_REQUISITE = "no_requisite"
 # A pay-out the store's balance could not cover: nothing was held, the id may be used again.
 INSUFFICIENT_BALANCE = "insufficient_balance"
-RETRYABLE_FAILURES = (NO_REQUISITE, INSUFFICIENT_BALANCE)
+# An order whose workflow never started (the workflow engine was down at create and the
+# merchant did not retry): failed by the orphan reconciler; nothing was held.
+NOT_STARTED = "not_started"
+RETRYABLE_FAILURES = (NO_REQUISITE, INSUFFICIENT_BALANCE, NOT_STARTED)
 # Fraud outcomes as failure reasons: a block-list or rule denial, an admin's review rejection.
 FRAUD_DENIED = "fraud_denied"
 FRAUD_REJECTED = "fraud_rejected"
@@ -105,6 +108,7 @@ class ProcessingActivity(StrEnum):
     prepare_callback = "prepare_callback"
     deliver_callback = "deliver_callback"
     finish_callback = "finish_callback"
+    fail_orphans = "fail_orphans"
 
 
 class PayinUpdate(StrEnum):

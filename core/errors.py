@@ -55,3 +55,12 @@ class Unavailable(DomainError):
     """A dependency (workflow engine, bank, storage) cannot be reached right now."""
 
     code = "service_unavailable"
+
+
+class Pending(Exception):
+    """An action was handed to its workflow but not applied within the wait bound: the API
+    answers 202 with the object as it is now (`body`) and where to poll. Not a refusal."""
+
+    def __init__(self, body: Any) -> None:
+        super().__init__("The action is accepted and not applied yet")
+        self.body = body

@@ -53,6 +53,11 @@ TIME_TO_FINISH = Histogram(
     ["kind", "status"],
     buckets=SLOW_BUCKETS,
 )
+ORPHANS_FAILED = Counter(
+    "jivapay_orphan_orders_failed_total",
+    "Orders created while the workflow engine was down and failed as not_started",
+    ["kind"],
+)
 CALLBACK_ATTEMPTS = Counter(
     "jivapay_callback_attempts_total", "Merchant callback attempts by outcome", ["outcome"]
 )

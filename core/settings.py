@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     # confirmation may wait for its credit before it is flagged.
     statement_watch_interval_seconds: int = Field(default=15, ge=1, le=3600)
     unverified_confirmation_seconds: int = Field(default=600, ge=1, le=7 * 86_400)
+    # How long an API request waits for a workflow to apply an action (confirm, paid, take,
+    # cancel, dispute); past it: 202 with the order as it is and a Location to poll.
+    update_wait_seconds: float = Field(default=10.0, gt=0, le=120)
+    # A `created` order with no workflow this long after its create (Temporal was down) is
+    # failed by the orphan reconciler (`not_started`); a pay-out's hold is voided.
+    orphan_grace_seconds: int = Field(default=120, ge=5, le=86_400)
     # How long a process keeps the overrides before reading them again.
     platform_settings_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 

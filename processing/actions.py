@@ -2,17 +2,26 @@
 
 Each action is an update to the order's workflow, whose validator decides (status × actor);
 a refusal comes back as `InvalidTransition`. The answer is the order as it now is. No
-database connection is held while the workflow is awaited.
+database connection is held while the workflow is awaited, and the wait is bounded
+(`update_wait_seconds`): past it the API answers 202 with the order as it is (`Pending`) and
+the update stays with Temporal, applied when a worker takes it. The same actor repeating an
+action already applied (a retry after a timeout) gets the order, not a refusal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlmodel import Session
-from temporalio.client import Client, WorkflowUpdateFailedError
+from sqlmodel import Session, col, select
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
@@ -22,15 +31,17 @@ from contracts.processing import (
     ActorType,
     ClaimRequest,
     OrderKind,
+    OrderStatus,
     PayinStatus,
     PayinUpdate,
     order_workflow_id,
 )
 from core.context import ServiceContext
-from core.errors import Unavailable
-from models.orders import Order
+from core.errors import Pending, Unavailable
+from models.orders import Order, OrderEvent
 from models.payins import PayinPublic
-from processing.errors import InvalidTransition
+from processing.engine import engine_answers
+from processing.errors import InvalidTransition, StillRunning
 from processing.payins import STAFF, Owner, owned_order, read_payin
 from processing.receipts import store_receipt
 
@@ -45,6 +56,10 @@ async def load_order(ctx: ServiceContext, *, order_id: uuid.UUID, owner: Owner) 
     return await asyncio.to_thread(load)
 
 
+async def read_owned(ctx: ServiceContext, *, order_id: uuid.UUID, owner: Owner) -> PayinPublic:
+    return await asyncio.to_thread(read_payin, ctx, order_id=order_id, owner=owner)
+
+
 CLOSED_SIGNS = ("workflow execution already completed", "aborted by closing workflow")
 
 
@@ -54,11 +69,24 @@ async def send_update(
     update: str,
     request: Any,
     kind: OrderKind | str = OrderKind.payin,
+    wait_s: float | None = None,
+    update_id: str | None = None,
 ) -> str:
-    """Run an update on the order's workflow; a validator's refusal is InvalidTransition."""
+    """Run an update on the order's workflow; a validator's refusal is InvalidTransition.
+    With `wait_s`, not answered by then → StillRunning (the update stays with the server)."""
     handle = client.get_workflow_handle(order_workflow_id(kind, str(order_id)))
     try:
-        result = await handle.execute_update(update, request, result_type=str)
+        async with asyncio.timeout(wait_s):
+            result = await handle.execute_update(update, request, id=update_id, result_type=str)
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        # (The SDK turns the bound's cancellation into its own error.) 202 only when the
+        # engine holds the update (it applies it when a worker takes the workflow); an
+        # engine that does not answer never received it: 503, send it again.
+        if not await engine_answers(client, handle.id):
+            raise Unavailable(
+                "The workflow engine is unavailable; retry later", code="temporal_unavailable"
+            ) from exc
+        raise StillRunning(str(order_id)) from exc
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(exc)
@@ -72,25 +100,102 @@ async def send_update(
     return str(result)
 
 
+@dataclass(frozen=True)
+class Repeat:
+    """What an action leads to and who asks: a repeat is the same actor asking again after
+    the order reached `target` by their earlier request."""
+
+    order_id: uuid.UUID
+    target: str  # a PayinStatus, PayoutStatus or OrderStatus
+    actor_type: ActorType
+    actor_id: str | None
+
+
+def applied_already(ctx: ServiceContext, repeat: Repeat) -> bool:
+    """Did the order's latest move into `target` come from this very actor?"""
+    order_id = repeat.order_id
+    with Session(ctx.engine) as session:
+        event = session.exec(
+            select(OrderEvent)
+            .where(
+                OrderEvent.order_id == order_id, OrderEvent.to_status == OrderStatus(repeat.target)
+            )
+            .order_by(col(OrderEvent.seq).desc())
+            .limit(1)
+        ).first()
+    return (
+        event is not None
+        and event.actor_type == repeat.actor_type
+        and event.actor_id == repeat.actor_id
+    )
+
+
+View = TypeVar("View")
+
+
+async def respond(
+    ctx: ServiceContext,
+    sending: Callable[[], Awaitable[object]],
+    read: Callable[[], View],
+    repeat: Repeat | None = None,
+) -> View:
+    """Send, then answer with the order as it now is: 202 (`Pending`) when the workflow did
+    not answer within the bound; the order when the refusal is this actor's own repeat."""
+    try:
+        await sending()
+    except InvalidTransition:
+        if repeat is None or not await asyncio.to_thread(applied_already, ctx, repeat):
+            raise
+    except StillRunning:
+        raise Pending(await asyncio.to_thread(read)) from None
+    return await asyncio.to_thread(read)
+
+
+async def repeated(
+    ctx: ServiceContext, order: Order, allowed: set[Any] | frozenset[Any], repeat: Repeat
+) -> bool:
+    """Checked before anything is stored (a refused action leaves no orphan file): False =
+    go on; True = this actor's action is already applied (answer with the order); otherwise
+    InvalidTransition."""
+    if order.status in allowed:
+        return False
+    if await asyncio.to_thread(applied_already, ctx, repeat):
+        return True
+    raise InvalidTransition(f"The order is {order.status.value}")
+
+
+def update_sender(
+    ctx: ServiceContext, client: Client, order: Order, update: str, request: Any, actor: str
+) -> Callable[[], Awaitable[str]]:
+    """The update as the API sends it: bounded by `update_wait_seconds`, with an id naming
+    the action, the actor and how far the order had got (its event count). The same actor
+    sending it again before the order moved on (a retry after a 202, a 503 or a lost answer)
+    joins the first update, which Temporal keeps by id, instead of being refused by it."""
+    wait = ctx.settings.update_wait_seconds
+    update_id = f"{update}:{actor}:{order.events}"
+    return lambda: send_update(client, order.id, update, request, order.kind, wait, update_id)
+
+
 async def act(
     ctx: ServiceContext,
     client: Client,
     *,
     order_id: uuid.UUID,
     update: str,
-    request: Any,
+    request: ActorRequest,
+    target: PayinStatus,
     owner: Owner = STAFF,
 ) -> PayinPublic:
     """Send an action to an owned order's workflow; the order as it now is."""
-    await load_order(ctx, order_id=order_id, owner=owner)
-    await send_update(client, order_id, update, request)
-    return await asyncio.to_thread(read_payin, ctx, order_id=order_id, owner=owner)
-
-
-def _require_status(order: Order, allowed: set[PayinStatus] | frozenset[PayinStatus]) -> None:
-    # Checked before a receipt is stored, so a refused action leaves no orphan file.
-    if order.status not in allowed:
-        raise InvalidTransition(f"The order is {order.status.value}")
+    order = await load_order(ctx, order_id=order_id, owner=owner)
+    repeat = Repeat(order_id, target, ActorType(request.actor_type), request.actor_id)
+    actor = f"{request.actor_type}:{request.actor_id}"
+    return await respond(
+        ctx,
+        update_sender(ctx, client, order, update, request, actor),
+        lambda: read_payin(ctx, order_id=order_id, owner=owner),
+        repeat,
+    )
 
 
 async def mark_paid(
@@ -104,15 +209,21 @@ async def mark_paid(
     """The customer says they paid, optionally with a receipt."""
     owner = Owner(store_id=store_id)
     order = await load_order(ctx, order_id=order_id, owner=owner)
-    _require_status(order, {PayinStatus.awaiting_payment})
+    repeat = Repeat(order.id, PayinStatus.payment_claimed, ActorType.customer, None)
+
+    def read() -> PayinPublic:
+        return read_payin(ctx, order_id=order.id, owner=owner)
+
+    if await repeated(ctx, order, {PayinStatus.awaiting_payment}, repeat):
+        return await asyncio.to_thread(read)
     receipt_id = None
     if receipt is not None:
         receipt_id = await store_receipt(
             ctx, order_id=order.id, data=receipt, actor=ActorType.customer, actor_id=None
         )
     claim = ClaimRequest(str(receipt_id) if receipt_id else None)
-    await send_update(client, order.id, PayinUpdate.mark_paid, claim)
-    return await asyncio.to_thread(read_payin, ctx, order_id=order.id, owner=owner)
+    send = update_sender(ctx, client, order, PayinUpdate.mark_paid, claim, "customer")
+    return await respond(ctx, send, read, repeat)
 
 
 async def trader_confirm(
@@ -126,21 +237,35 @@ async def trader_confirm(
     """The money arrived on the trader's requisite; optionally with the trader's receipt."""
     owner = Owner(trader_id=trader_id)
     order = await load_order(ctx, order_id=order_id, owner=owner)
-    _require_status(order, OPEN_STATUSES)
+    repeat = Repeat(order.id, PayinStatus.completed, ActorType.trader, str(trader_id))
+
+    def read() -> PayinPublic:
+        return read_payin(ctx, order_id=order.id, owner=owner)
+
+    if await repeated(ctx, order, OPEN_STATUSES, repeat):
+        return await asyncio.to_thread(read)
     if receipt is not None:
         await store_receipt(
             ctx, order_id=order.id, data=receipt, actor=ActorType.trader, actor_id=str(trader_id)
         )
     request = ActorRequest(ActorType.trader.value, str(trader_id), None)
-    await send_update(client, order.id, PayinUpdate.confirm, request)
-    return await asyncio.to_thread(read_payin, ctx, order_id=order.id, owner=owner)
+    actor = f"trader:{trader_id}"
+    send = update_sender(ctx, client, order, PayinUpdate.confirm, request, actor)
+    return await respond(ctx, send, read, repeat)
 
 
 async def confirm(
     ctx: ServiceContext, client: Client, *, order_id: uuid.UUID, actor: ActorRequest
 ) -> PayinPublic:
     """An admin completes the order (e.g. resolves a dispute in the customer's favour)."""
-    return await act(ctx, client, order_id=order_id, update=PayinUpdate.confirm, request=actor)
+    return await act(
+        ctx,
+        client,
+        order_id=order_id,
+        update=PayinUpdate.confirm,
+        request=actor,
+        target=PayinStatus.completed,
+    )
 
 
 async def cancel(
@@ -153,5 +278,11 @@ async def cancel(
 ) -> PayinPublic:
     """Cancel an owned order; the workflow decides whether this actor may, now."""
     return await act(
-        ctx, client, order_id=order_id, update=PayinUpdate.cancel, request=actor, owner=owner
+        ctx,
+        client,
+        order_id=order_id,
+        update=PayinUpdate.cancel,
+        request=actor,
+        target=PayinStatus.cancelled,
+        owner=owner,
     )

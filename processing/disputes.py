@@ -29,7 +29,7 @@ from models.base import as_utc, utcnow
 from models.orders import Order
 from models.payins import PayinPublic
 from models.payouts import DisputeListItem, DisputeResolve, PayoutPublic
-from processing.actions import load_order, send_update
+from processing.actions import Repeat, load_order, repeated, respond, update_sender
 from processing.errors import InvalidTransition
 from processing.payins import ANY_ORDER, Owner, owned_order
 from processing.receipts import receipt_type, store_receipt
@@ -65,8 +65,13 @@ async def open_dispute(
     evidence: bytes | None,
 ) -> PayinPublic | PayoutPublic:
     order = await load_order(ctx, order_id=order_id, owner=owner)
-    if order.status not in DISPUTABLE[order.kind]:
-        raise InvalidTransition(f"The order cannot be disputed while it is {order.status.value}")
+    repeat = Repeat(order.id, OrderStatus.disputed, actor, actor_id)
+    try:
+        if await repeated(ctx, order, DISPUTABLE[order.kind], repeat):
+            return await asyncio.to_thread(order_view, ctx, order.id, owner)
+    except InvalidTransition as exc:
+        message = f"The order cannot be disputed while it is {order.status.value}"
+        raise InvalidTransition(message) from exc
     evidence_id = None
     if evidence is not None:
         receipt_type(evidence)  # refused before anything is stored
@@ -76,8 +81,12 @@ async def open_dispute(
     request = ActorRequest(
         actor.value, actor_id, reason, evidence_id=str(evidence_id) if evidence_id else None
     )
-    await send_update(client, order.id, PayinUpdate.dispute, request, kind=order.kind)
-    return await asyncio.to_thread(order_view, ctx, order.id, owner)
+    return await respond(
+        ctx,
+        update_sender(ctx, client, order, PayinUpdate.dispute, request, f"{actor}:{actor_id}"),
+        lambda: order_view(ctx, order.id, owner),
+        repeat,
+    )
 
 
 async def resolve(
@@ -109,8 +118,11 @@ async def resolve(
             actual = None
     request = ActorRequest(ActorType.admin.value, str(admin_id), body.reason, actual)
     update = PayinUpdate.confirm if body.outcome == "completed" else PayinUpdate.cancel
-    await send_update(client, order.id, update, request, kind=order.kind)
-    return await asyncio.to_thread(order_view, ctx, order.id, ANY_ORDER)
+    return await respond(
+        ctx,
+        update_sender(ctx, client, order, update, request, f"admin:{admin_id}"),
+        lambda: order_view(ctx, order.id, ANY_ORDER),
+    )
 
 
 def _units(ctx: ServiceContext, currency: str) -> int:
@@ -132,8 +144,11 @@ async def review(
     if order.status != OrderStatus.on_review:
         raise InvalidTransition(f"The order is {order.status.value}, not on review")
     request = ReviewRequest(str(admin_id), approve, reason)
-    await send_update(client, order.id, PayinUpdate.review, request, kind=order.kind)
-    return await asyncio.to_thread(order_view, ctx, order.id, ANY_ORDER)
+    return await respond(
+        ctx,
+        update_sender(ctx, client, order, PayinUpdate.review, request, f"admin:{admin_id}"),
+        lambda: order_view(ctx, order.id, ANY_ORDER),
+    )
 
 
 def queue(session: Session, *, escalated_only: bool = False) -> list[DisputeListItem]:

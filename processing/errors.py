@@ -36,3 +36,7 @@ class UnknownReference(Invalid):
 
     def __init__(self, field: str, value: str) -> None:
         super().__init__(f"Unknown {field} {value!r}", code=f"unknown_{field}")
+
+
+class StillRunning(Exception):
+    """The workflow did not answer an update within the wait bound (it may still apply it)."""

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 
 from contracts.processing import (
     FRAUD_DENIED,
+    NOT_STARTED,
     RETRYABLE_FAILURES,
     InstructionsRequest,
     OrderKind,
@@ -38,6 +39,7 @@ from models.payins import PayinCreate, PayinPublic
 from models.payouts import PayoutCreate
 from models.platform_settings import PlatformValues
 from models.traders import Currency
+from processing.engine import start_bounded
 from processing.errors import FraudDenied, NoRequisite, OrderNotFound
 from processing.merchants import allowed_callback_url
 from processing.views import order_summary, payin_public
@@ -137,8 +139,18 @@ def find_or_create_order(
     raise Conflict("Concurrent create with the same key", code="idempotency_conflict")
 
 
+def not_started(order_id: uuid.UUID) -> Conflict:
+    """A replay of a create whose order the reconciler failed (Temporal was down then)."""
+    return Conflict(
+        "The order was never started (the platform was unavailable when it was created); "
+        "create it again, with a new Idempotency-Key",
+        code=NOT_STARTED,
+        details={"order_id": str(order_id), "status": "failed", "failure_reason": NOT_STARTED},
+    )
+
+
 async def start_and_match(
-    client: Client, *, task_queue: str, order: Order, platform: PlatformValues
+    client: Client, *, task_queue: str, order: Order, platform: PlatformValues, wait_s: float
 ) -> None:
     """Update-with-start: the workflow starts (or is found) and answers once matched."""
     start = WithStartWorkflowOperation(
@@ -158,14 +170,17 @@ async def start_and_match(
             [SearchAttributePair(ORDER_KIND, OrderKind.payin.value)]
         ),
     )
-    try:
-        await client.execute_update_with_start_workflow(
-            PayinWorkflow.instructions,
-            InstructionsRequest(str(order.id)),
-            start_workflow_operation=start,
-        )
-    except WorkflowUpdateFailedError as exc:
-        raise Conflict("The order could not be matched", code="match_failed") from exc
+    refused = Conflict("The order could not be matched", code="match_failed")
+    request = InstructionsRequest(str(order.id))
+    await start_bounded(
+        client,
+        PayinWorkflow.instructions,
+        request,
+        start,
+        wait_s,
+        refused,
+        payin_workflow_id(str(order.id)),
+    )
 
 
 async def create_payin(
@@ -192,10 +207,13 @@ async def create_payin(
             task_queue=ctx.settings.temporal_task_queue,
             order=order,
             platform=platform,
+            wait_s=ctx.settings.update_wait_seconds,
         )
     payin = await asyncio.to_thread(
         read_payin, ctx, order_id=order.id, owner=Owner(store_id=store.id), full_number=True
     )
+    if payin.failure_reason == NOT_STARTED:
+        raise not_started(payin.id)
     if payin.status == PayinStatus.failed:
         error = FraudDenied if payin.failure_reason == FRAUD_DENIED else NoRequisite
         raise error(

@@ -13,16 +13,18 @@ import uuid
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 
 from contracts.processing import (
     FRAUD_DENIED,
     INSUFFICIENT_BALANCE,
+    NOT_STARTED,
     ActorRequest,
     ActorType,
     InstructionsRequest,
     OrderKind,
+    OrderStatus,
     PayoutInput,
     PayoutPaidRequest,
     PayoutStatus,
@@ -38,7 +40,8 @@ from models.orders import Order
 from models.payouts import PayoutCreate, PayoutOffer, PayoutPublic
 from models.platform_settings import PlatformValues
 from models.traders import Bank, Requisite, RequisiteStatus, Trader
-from processing.actions import load_order, send_update
+from processing.actions import Repeat, load_order, repeated, respond, update_sender
+from processing.engine import start_bounded
 from processing.errors import FraudDenied, InsufficientBalance, InvalidTransition, OrderNotFound
 from processing.fraud import fingerprint
 from processing.lifecycle import bps_of, open_payouts
@@ -47,6 +50,7 @@ from processing.payins import (
     Owner,
     existing_order,
     latest_by_merchant_order,
+    not_started,
     owned_order,
     request_digest,
     validated_amount,
@@ -128,7 +132,7 @@ def find_or_create_payout(
 
 
 async def start_and_hold(
-    client: Client, *, task_queue: str, order: Order, platform: PlatformValues
+    client: Client, *, task_queue: str, order: Order, platform: PlatformValues, wait_s: float
 ) -> None:
     """Update-with-start: the workflow starts (or is found) and answers once held."""
     start = WithStartWorkflowOperation(
@@ -147,14 +151,17 @@ async def start_and_hold(
         static_summary=order_summary(order),
         search_attributes=TypedSearchAttributes([SearchAttributePair(ORDER_KIND, PAYOUT.value)]),
     )
-    try:
-        await client.execute_update_with_start_workflow(
-            PayoutWorkflow.instructions,
-            InstructionsRequest(str(order.id)),
-            start_workflow_operation=start,
-        )
-    except WorkflowUpdateFailedError as exc:
-        raise Conflict("The pay-out could not be held", code="hold_failed") from exc
+    refused = Conflict("The pay-out could not be held", code="hold_failed")
+    request = InstructionsRequest(str(order.id))
+    await start_bounded(
+        client,
+        PayoutWorkflow.instructions,
+        request,
+        start,
+        wait_s,
+        refused,
+        payout_workflow_id(str(order.id)),
+    )
 
 
 async def create_payout(
@@ -179,9 +186,15 @@ async def create_payout(
     order, created = await asyncio.to_thread(find_or_create)
     if order.status == PayoutStatus.created and order.expires_at is None:
         await start_and_hold(
-            client, task_queue=ctx.settings.temporal_task_queue, order=order, platform=platform
+            client,
+            task_queue=ctx.settings.temporal_task_queue,
+            order=order,
+            platform=platform,
+            wait_s=ctx.settings.update_wait_seconds,
         )
     payout = await asyncio.to_thread(read_payout, ctx, order.id, payout_owner(store_id=store.id))
+    if payout.failure_reason == NOT_STARTED:
+        raise not_started(payout.id)
     if payout.status == PayoutStatus.failed and payout.failure_reason in (
         INSUFFICIENT_BALANCE,
         FRAUD_DENIED,
@@ -289,7 +302,8 @@ async def take(
             if order is None or order.kind != PAYOUT or order.currency not in currencies:
                 raise OrderNotFound()
             # Checked again, under the trader's row lock, when the take is recorded.
-            if open_payouts(session, trader_id) >= trader.max_open_payouts:
+            mine = order.trader_id == trader_id
+            if not mine and open_payouts(session, trader_id) >= trader.max_open_payouts:
                 raise Conflict(
                     f"You have {trader.max_open_payouts} pay-outs to pay already",
                     code="capacity_reached",
@@ -297,13 +311,23 @@ async def take(
             return order
 
     order = await asyncio.to_thread(check)
+    owner = payout_owner(trader_id=trader_id)
+    repeat = Repeat(order.id, OrderStatus.assigned, ActorType.trader, str(trader_id))
+
+    def read() -> PayoutPublic:
+        return read_payout(ctx, order_id, owner, True)
+
     if order.trader_id is not None and order.trader_id != trader_id:
         raise InvalidTransition("The pay-out has already been taken", code="already_taken")
-    if order.status != PayoutStatus.created:
-        raise InvalidTransition(f"The pay-out is {order.status.value}")
+    if await repeated(ctx, order, {PayoutStatus.created}, repeat):
+        return await asyncio.to_thread(read)
+    request = TakeRequest(str(trader_id))
     try:
-        await send_update(
-            client, order_id, PayoutUpdate.take, TakeRequest(str(trader_id)), kind=PAYOUT
+        taken = await respond(
+            ctx,
+            update_sender(ctx, client, order, PayoutUpdate.take, request, f"trader:{trader_id}"),
+            read,
+            repeat,
         )
     except InvalidTransition as exc:
         if "already been taken" in exc.message:
@@ -311,8 +335,7 @@ async def take(
         raise
     # A trader whose bank is linked has the debit read off their statement as evidence.
     await watch_if_linked(ctx, client, trader_id, order.currency)
-    owner = payout_owner(trader_id=trader_id)
-    return await asyncio.to_thread(read_payout, ctx, order_id, owner, True)
+    return taken
 
 
 async def trader_view(
@@ -336,16 +359,22 @@ async def mark_paid(
     """The trader paid the recipient; the proof (PNG, JPEG or PDF) goes to S3 first."""
     owner = payout_owner(trader_id=trader_id)
     order = await load_order(ctx, order_id=order_id, owner=owner)
-    if order.status != PayoutStatus.assigned:
-        raise InvalidTransition(f"The pay-out is {order.status.value}")
+    repeat = Repeat(order.id, OrderStatus.paid, ActorType.trader, str(trader_id))
+
+    def read() -> PayoutPublic:
+        return read_payout(ctx, order.id, owner)
+
+    if await repeated(ctx, order, {PayoutStatus.assigned}, repeat):
+        return await asyncio.to_thread(read)
     if proof is None:
         raise Invalid("A proof of payment is required", code="proof_required")
     proof_id = await store_receipt(
         ctx, order_id=order.id, data=proof, actor=ActorType.trader, actor_id=str(trader_id)
     )
     request = PayoutPaidRequest(str(trader_id), str(proof_id))
-    await send_update(client, order.id, PayoutUpdate.mark_paid, request, kind=PAYOUT)
-    return await asyncio.to_thread(read_payout, ctx, order.id, owner)
+    actor = f"trader:{trader_id}"
+    send = update_sender(ctx, client, order, PayoutUpdate.mark_paid, request, actor)
+    return await respond(ctx, send, read, repeat)
 
 
 async def merchant_cancel(
@@ -358,7 +387,12 @@ async def merchant_cancel(
 ) -> PayoutPublic:
     """Cancel a pay-out no trader has taken yet (the held amount returns to the balance)."""
     owner = payout_owner(store_id=store_id)
-    await load_order(ctx, order_id=order_id, owner=owner)
+    order = await load_order(ctx, order_id=order_id, owner=owner)
     actor = ActorRequest(ActorType.merchant.value, str(store_id), reason)
-    await send_update(client, order_id, PayoutUpdate.cancel, actor, kind=PAYOUT)
-    return await asyncio.to_thread(read_payout, ctx, order_id, owner)
+    repeat = Repeat(order_id, OrderStatus.cancelled, ActorType.merchant, str(store_id))
+    return await respond(
+        ctx,
+        update_sender(ctx, client, order, PayoutUpdate.cancel, actor, f"merchant:{store_id}"),
+        lambda: read_payout(ctx, order_id, owner),
+        repeat,
+    )

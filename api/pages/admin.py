@@ -14,12 +14,12 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api.audit import action_of, record_order
+from api.audit import action_of, audit_action, record_order
 from api.pages import admin_orders
 from api.pages.auth import form_errors
-from api.pages.render import back, page
+from api.pages.render import QUEUED, back, page
 from api.pages.session import PageStaff, page_role
-from core.errors import DomainError
+from core.errors import DomainError, Pending
 from models.payouts import DisputeResolve
 from models.traders import RequisiteStatus
 from models.users import Role, StaffRole, User, UserCreate, UserCreated
@@ -111,23 +111,27 @@ async def resolve(
         )
     except ValidationError as exc:
         return back("/admin/disputes", error=form_errors(exc))
-    try:
-        client = await ctx.temporal.get()
-        after = await disputes.resolve(ctx, client, order_id=order_id, body=body, admin_id=user.id)
-    except DomainError as exc:
-        return back("/admin/disputes", error=exc.message)
-    await run_in_threadpool(
-        lambda: record_order(
+
+    def audit(after: str) -> None:
+        record_order(
             request,
             ctx.engine,
             actor=user.id,
             order_id=order_id,
             before="disputed",
-            after=after.status.value,
+            after=after,
             actual_amount=body.actual_amount,
             reason=body.reason,
         )
-    )
+
+    try:
+        client = await ctx.temporal.get()
+        act = disputes.resolve(ctx, client, order_id=order_id, body=body, admin_id=user.id)
+        after = await audit_action(act, audit)
+    except Pending:
+        return back("/admin/disputes", notice=QUEUED)
+    except DomainError as exc:
+        return back("/admin/disputes", error=exc.message)
     return back("/admin/disputes", notice=f"Order {after.id}: {after.status.value}")
 
 

@@ -58,6 +58,10 @@ def page(
     )
 
 
+# The notice after an action its workflow has not applied yet (answered 202 by the API).
+QUEUED = "Sent: the order will show it in a moment (refresh the page)"
+
+
 def back(path: str, *, error: str | None = None, notice: str | None = None) -> RedirectResponse:
     """Post/redirect/get, with a one-line message for the next page."""
     message = f"error={quote(error)}" if error else f"notice={quote(notice)}" if notice else ""

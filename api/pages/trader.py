@@ -11,11 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from api.pages.render import back, page
+from api.pages.render import QUEUED, back, page
 from api.pages.session import PageTrader
 from api.pages.trader_work import trader_id_of, work
 from contracts.processing import ActorRequest, ActorType
-from core.errors import DomainError
+from core.errors import DomainError, Pending
 from models.base import utcnow
 from processing import actions, traders
 from processing.matching import usage_of
@@ -80,6 +80,8 @@ async def confirm(request: Request, user: PageTrader, order_id: uuid.UUID) -> Re
         done = await actions.trader_confirm(
             ctx, client, trader_id=trader_id, order_id=order_id, receipt=None
         )
+    except Pending:
+        return back("/trader", notice=QUEUED)
     except DomainError as exc:
         return back("/trader", error=exc.message)
     return back("/trader", notice=f"Order {done.amount} {done.currency}: {done.status.value}")
@@ -101,6 +103,8 @@ async def cancel(
         await actions.cancel(
             ctx, client, order_id=order_id, actor=actor, owner=Owner(trader_id=trader_id)
         )
+    except Pending:
+        return back("/trader", notice=QUEUED)
     except DomainError as exc:
         return back("/trader", error=exc.message)
     return back("/trader", notice="Order cancelled")

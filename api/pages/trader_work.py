@@ -12,10 +12,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from api.pages.render import back, back_from, page
+from api.pages.render import QUEUED, back, back_from, page
 from api.pages.session import PageTrader
 from api.uploads import read_upload
-from core.errors import DomainError
+from core.errors import DomainError, Pending
 from models.statement import StatementView
 from processing import payouts, statement_links, traders
 
@@ -65,6 +65,8 @@ async def take(request: Request, user: PageTrader, order_id: uuid.UUID) -> Respo
     try:
         client = await ctx.temporal.get()
         await payouts.take(ctx, client, trader_id=trader_id, order_id=order_id)
+    except Pending:
+        return back("/trader", notice=QUEUED)
     except DomainError as exc:
         return back("/trader", error=exc.message)
     return back(f"/trader/payouts/{order_id}", notice="Taken: pay the recipient, then mark it paid")
@@ -95,6 +97,8 @@ async def paid(
         done = await payouts.mark_paid(
             ctx, client, trader_id=trader_id, order_id=order_id, proof=data
         )
+    except Pending:
+        return back_from(request, "/trader", notice=QUEUED)
     except DomainError as exc:
         return back_from(request, f"/trader/payouts/{order_id}", error=exc.message)
     notice = f"Pay-out {done.amount} {done.currency}: {done.status.value}"

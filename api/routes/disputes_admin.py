@@ -8,10 +8,11 @@ each is written to the audit log here (who, what, the order's status before and 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 
-from api.audit import record_order
+from api.audit import audit_action, record_order
 from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep, TemporalDep
 from contracts.processing import ActorType
 from models.payins import BalancePublic, DepositRequest, MatchReport, PayinPublic
@@ -36,18 +37,22 @@ def _audit(
     user_id: uuid.UUID,
     order_id: uuid.UUID,
     before: str,
-    after: OrderPublic,
     **extra: object,
-) -> None:
-    record_order(
-        request,
-        ctx.engine,
-        actor=user_id,
-        order_id=order_id,
-        before=before,
-        after=after.status.value,
-        **extra,
-    )
+) -> Callable[[str], None]:
+    """The audit entry of a staff action, written once its outcome (or `pending`) is known."""
+
+    def write(after: str) -> None:
+        record_order(
+            request,
+            ctx.engine,
+            actor=user_id,
+            order_id=order_id,
+            before=before,
+            after=after,
+            **extra,
+        )
+
+    return write
 
 
 @router.get("/disputes", response_model=list[DisputeListItem])
@@ -70,7 +75,7 @@ async def open_dispute(
     """Support opens a dispute on an order of either kind (statuses as for merchants)."""
     actor = ActorType.support if user.role == Role.support else ActorType.admin
     before = await disputes.load_order(ctx, order_id=order_id, owner=ANY_ORDER)
-    after = await disputes.open_dispute(
+    act = disputes.open_dispute(
         ctx,
         client,
         order_id=order_id,
@@ -80,8 +85,8 @@ async def open_dispute(
         reason=body.reason,
         evidence=None,
     )
-    _audit(request, ctx, user.id, order_id, before.status.value, after, reason=body.reason)
-    return after
+    audit = _audit(request, ctx, user.id, order_id, before.status.value, reason=body.reason)
+    return await audit_action(act, audit)
 
 
 @router.post("/orders/{order_id}/resolve", response_model=OrderPublic)
@@ -95,18 +100,17 @@ async def resolve_dispute(
 ) -> OrderPublic:
     """End a dispute: `completed` (with `actual_amount` when less moved than the order's
     amount: the difference is a correction posting) or `cancelled` (the hold is released)."""
-    after = await disputes.resolve(ctx, client, order_id=order_id, body=body, admin_id=user.id)
-    _audit(
+    act = disputes.resolve(ctx, client, order_id=order_id, body=body, admin_id=user.id)
+    audit = _audit(
         request,
         ctx,
         user.id,
         order_id,
         "disputed",
-        after,
         actual_amount=body.actual_amount,
         reason=body.reason,
     )
-    return after
+    return await audit_action(act, audit)
 
 
 @router.get("/reviews", response_model=list[MatchReport])
@@ -125,7 +129,7 @@ async def decide_review(
     user: CurrentAdmin,
 ) -> OrderPublic:
     """Approve an order on review (matching / holding goes on) or reject it (`failed`)."""
-    after = await disputes.review(
+    act = disputes.review(
         ctx,
         client,
         order_id=order_id,
@@ -133,8 +137,8 @@ async def decide_review(
         reason=body.reason,
         admin_id=user.id,
     )
-    _audit(request, ctx, user.id, order_id, "on_review", after, decision=body.decision)
-    return after
+    audit = _audit(request, ctx, user.id, order_id, "on_review", decision=body.decision)
+    return await audit_action(act, audit)
 
 
 @router.get("/payouts/{order_id}", response_model=PayoutPublic)

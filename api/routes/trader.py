@@ -44,6 +44,14 @@ def my_open_orders(session: SessionDep, trader: CurrentTraderProfile) -> list[Pa
     return traders.open_orders(session, trader_id=trader.id)
 
 
+@router.get("/orders/{order_id}", response_model=PayinPublic)
+async def my_order(
+    order_id: uuid.UUID, ctx: ContextDep, trader: CurrentTraderProfile
+) -> PayinPublic:
+    """One of my pay-ins, whatever its status (where a 202 action answer says to poll)."""
+    return await actions.read_owned(ctx, order_id=order_id, owner=Owner(trader_id=trader.id))
+
+
 @router.post("/orders/{order_id}/confirm", response_model=PayinPublic)
 async def confirm_received(
     order_id: uuid.UUID,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from pathlib import Path
+from functools import partial
 
 import httpx
 import pytest
@@ -15,15 +15,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from api.main import create_app
-from contracts.search_attributes import dev_server_flags
 from core.context import ServiceContext
-from launcher.services import ManagedProcess, free_port, start_process, temporal_args, wait_for_port
 from models.ledger import AccountKind, Hold, HoldStatus, Posting
 from models.orders import CallbackAttempt, CallbackDelivery, Order, OrderEvent
 from processing.ledger import account_for
-from tests.factories import worker_env
-from tests.operations.conftest import WorkerProcess
+from tests.operations.conftest import PrivateTemporal, WorkerProcess, drill_app
 from tests.operations.test_drills import assert_ledger_sound
 from tests.processing.conftest import (
     CallbackReceiver,
@@ -66,6 +62,10 @@ def status_of(ctx: ServiceContext, order_id: str) -> str:
         return order.status.value
 
 
+def reached(ctx: ServiceContext, order_id: str, status: str) -> bool:
+    return status_of(ctx, order_id) == status
+
+
 def assert_settled_once(ctx: ServiceContext, order_id: str, currency: str) -> None:
     oid = uuid.UUID(order_id)
     with Session(ctx.engine) as session:
@@ -93,15 +93,17 @@ async def test_worker_killed_at_a_step_boundary(
         await until(lambda: status_of(ctx, order_id) == "awaiting_payment")
         drill_worker.kill()
         drill_worker.start()
+    # A restarted worker may take longer than the API's wait bound to pick the workflow up:
+    # then the action is answered 202 and applied when it does.
     paid = await api.post(f"/api/gateway/payins/{order_id}/paid", headers=store.headers)
-    assert paid.status_code == 200, paid.text
+    assert paid.status_code in (200, 202), paid.text
+    await until(lambda: status_of(ctx, order_id) == "payment_claimed")
     if boundary == "after_claim":
-        await until(lambda: status_of(ctx, order_id) == "payment_claimed")
         drill_worker.kill()
         drill_worker.start()
     done = await api.post(f"/api/trader/orders/{order_id}/confirm", headers=trader.headers)
-    assert done.status_code == 200, done.text
-    assert done.json()["status"] == "completed"
+    assert done.status_code in (200, 202), done.text
+    await until(lambda: status_of(ctx, order_id) == "completed")
     assert_settled_once(ctx, order_id, currency)
 
 
@@ -144,8 +146,9 @@ async def test_worker_killed_during_settlement(
         holder.rollback()
     drill_worker.start()
     done = await asyncio.wait_for(confirm, timeout=120)
-    assert done.status_code == 200, done.text
-    assert done.json()["status"] == "completed"
+    # Answered 202 when the restarted worker took longer than the wait bound; applied anyway.
+    assert done.status_code in (200, 202), done.text
+    await until(partial(reached, ctx, order_id, "completed"))
     assert_settled_once(ctx, order_id, currency)
 
 
@@ -184,56 +187,34 @@ def _delivery_status(ctx: ServiceContext, event_id: str) -> tuple[str, int]:
 
 
 async def test_orders_waiting_survive_a_temporal_server_restart(
-    ctx: ServiceContext, tmp_path: Path
+    ctx: ServiceContext,
+    drill_queue: str,
+    private_temporal: PrivateTemporal,
+    private_worker: WorkerProcess,
 ) -> None:
-    host, port = "127.0.0.1", free_port()
-    args = temporal_args(tmp_path / "temporal.db", host, port, free_port(), dev_server_flags())
-
-    def server() -> ManagedProcess:
-        proc = start_process("temporal", args, tmp_path / "temporal.log")
-        wait_for_port(proc, host, port)
-        return proc
-
-    temporal = server()
-    queue = f"restart-{uuid.uuid4().hex[:8]}"
-    settings = ctx.settings.model_copy(
-        update={"temporal_address": f"{host}:{port}", "temporal_task_queue": queue}
-    )
-    worker = WorkerProcess({**worker_env(ctx, queue), "TEMPORAL_ADDRESS": f"{host}:{port}"})
-    worker.start()
-    other = ServiceContext.build(settings)
-    app = create_app(settings, context=other)
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://t", timeout=120
-            ) as api,
-        ):
-            currency = new_currency(ctx)
-            store = make_store(ctx, currency)
-            trader = await make_trader(api, ctx, currency, requisites=3)
-            orders = [
-                (
-                    await api.post(
-                        "/api/gateway/payins",
-                        json=payin_body(currency, amount=a),
-                        headers=store.headers,
-                    )
-                ).json()["id"]
-                for a in ("1500.00", "1600.00", "1700.00")
-            ]
-            temporal.stop()
-            temporal = server()
-            for order_id in orders:
-                paid = await api.post(f"/api/gateway/payins/{order_id}/paid", headers=store.headers)
-                assert paid.status_code == 200, paid.text
-                done = await api.post(
-                    f"/api/trader/orders/{order_id}/confirm", headers=trader.headers
+    address = private_temporal.address
+    async with drill_app(ctx, temporal_address=address, temporal_task_queue=drill_queue) as api:
+        currency = new_currency(ctx)
+        store = make_store(ctx, currency)
+        trader = await make_trader(api, ctx, currency, requisites=3)
+        orders = [
+            (
+                await api.post(
+                    "/api/gateway/payins",
+                    json=payin_body(currency, amount=a),
+                    headers=store.headers,
                 )
-                assert done.json()["status"] == "completed", done.text
-                assert_settled_once(ctx, order_id, currency)
-    finally:
-        worker.kill()
-        temporal.stop()
-        await other.close()
+            ).json()["id"]
+            for a in ("1500.00", "1600.00", "1700.00")
+        ]
+        private_temporal.stop()
+        private_temporal.start()
+        for order_id in orders:
+            # 202 while the worker reconnects; applied once it does.
+            paid = await api.post(f"/api/gateway/payins/{order_id}/paid", headers=store.headers)
+            assert paid.status_code in (200, 202), paid.text
+            await until(partial(reached, ctx, order_id, "payment_claimed"))
+            done = await api.post(f"/api/trader/orders/{order_id}/confirm", headers=trader.headers)
+            assert done.status_code in (200, 202), done.text
+            await until(partial(reached, ctx, order_id, "completed"))
+            assert_settled_once(ctx, order_id, currency)

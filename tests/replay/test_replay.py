@@ -22,6 +22,7 @@ from temporalio.worker import Replayer
 
 from contracts.analytics import RecategoriseAllInput, RefreshInput
 from contracts.bridge import statement_watch_id
+from contracts.reconcile import RECONCILE_WORKFLOW, ReconcileInput, ReconcileResult
 from core.context import ServiceContext
 from models.merchants import Store
 from models.users import Role
@@ -60,6 +61,7 @@ KINDS = {
     "refresh": "RefreshWorkflow",
     "recategorise": "RecategoriseWorkflow",
     "statement-watch": "StatementWatchWorkflow",
+    "reconcile": "ReconcileWorkflow",
 }
 
 
@@ -119,6 +121,21 @@ async def test_record_histories(
     finally:
         receiver.close()
     await _record_connect(api, ctx, temporal_client)
+    if _wanted("reconcile"):
+        await _record_reconcile(ctx, temporal_client)
+
+
+async def _record_reconcile(ctx: ServiceContext, temporal_client: Client) -> None:
+    """One pass of the orphan reconciler, as its schedule starts it."""
+    workflow_id = f"reconcile-{uuid.uuid4().hex[:8]}"
+    await temporal_client.execute_workflow(
+        RECONCILE_WORKFLOW,
+        ReconcileInput(grace_seconds=3600),
+        id=workflow_id,
+        task_queue=ctx.settings.temporal_task_queue,
+        result_type=ReconcileResult,
+    )
+    await _save(temporal_client, workflow_id, "reconcile")
 
 
 async def _record_processing(

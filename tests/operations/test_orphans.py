@@ -1,0 +1,121 @@
+"""Creates while Temporal is down: 503 with Retry-After, and no orphan — a retry with the same
+Idempotency-Key starts the workflow, an order nobody retried is failed `not_started` by the
+reconciler (its merchant_order_id free again). The reconciler runs on a Temporal schedule
+every worker ensures."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlmodel import Session, select
+from temporalio.client import Client, ScheduleActionStartWorkflow
+
+from contracts.reconcile import RECONCILE_WORKFLOW, ReconcileInput, ReconcileResult
+from core.context import ServiceContext
+from models.orders import Order
+from processing.reconcile import fail_orphans
+from processing.reconcile_schedule import ensure_reconcile_schedule
+from tests.operations.conftest import PrivateTemporal, WorkerProcess, drill_app
+from tests.operations.test_drills import assert_ledger_sound
+from tests.operations.test_worker_drills import status_of
+from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
+
+
+def order_id_of(ctx: ServiceContext, store_id: uuid.UUID, merchant_order_id: str) -> str:
+    with Session(ctx.engine) as session:
+        order = session.exec(
+            select(Order).where(
+                Order.store_id == store_id, Order.merchant_order_id == merchant_order_id
+            )
+        ).one()
+    assert order.status.value == "created"
+    return str(order.id)
+
+
+async def test_creates_while_temporal_is_down_leave_no_orphan(
+    ctx: ServiceContext,
+    drill_queue: str,
+    private_temporal: PrivateTemporal,
+    private_worker: WorkerProcess,
+) -> None:
+    address = private_temporal.address
+    async with drill_app(ctx, temporal_address=address, temporal_task_queue=drill_queue) as api:
+        client = await Client.connect(address)
+        currency = new_currency(ctx)
+        store = make_store(ctx, currency)
+        await make_trader(api, ctx, currency, requisites=2)
+        # One pay-in through the worker first: it is polling before the engine goes.
+        warm = await api.post(
+            "/api/gateway/payins", json=payin_body(currency, "1400.00"), headers=store.headers
+        )
+        assert warm.status_code == 201, warm.text
+        private_temporal.stop()
+
+        retried, abandoned = payin_body(currency, "1500.00"), payin_body(currency, "1600.00")
+        keys = {"retried": "key-retried", "abandoned": "key-abandoned"}
+        for name, body in (("retried", retried), ("abandoned", abandoned)):
+            headers = store.headers | {"Idempotency-Key": keys[name]}
+            down = await api.post("/api/gateway/payins", json=body, headers=headers)
+            assert down.status_code == 503, down.text
+            assert down.json()["error"]["code"] == "temporal_unavailable"
+            assert down.headers["Retry-After"] == "5"
+
+        private_temporal.start()
+        # The merchant retries one with the same key: the workflow starts, it is matched.
+        headers = store.headers | {"Idempotency-Key": keys["retried"]}
+        again = await api.post("/api/gateway/payins", json=retried, headers=headers)
+        assert again.status_code == 201, again.text
+        assert again.json()["status"] == "awaiting_payment"
+
+        # The reconciler fails the other one (no workflow), and leaves the live one be.
+        abandoned_id = order_id_of(ctx, store.store_id, abandoned["merchant_order_id"])
+        young = await fail_orphans(ctx.engine, client, ReconcileInput(grace_seconds=3600))
+        assert abandoned_id not in young.failed
+        result = await fail_orphans(ctx.engine, client, ReconcileInput(grace_seconds=0))
+        assert abandoned_id in result.failed and again.json()["id"] not in result.failed
+        assert status_of(ctx, abandoned_id) == "failed"
+        assert status_of(ctx, again.json()["id"]) == "awaiting_payment"
+        twice = await fail_orphans(ctx.engine, client, ReconcileInput(grace_seconds=0))
+        assert abandoned_id not in twice.failed
+
+        # Its replay says what happened; its merchant_order_id may be used again.
+        headers = store.headers | {"Idempotency-Key": keys["abandoned"]}
+        replay = await api.post("/api/gateway/payins", json=abandoned, headers=headers)
+        assert (replay.status_code, replay.json()["error"]["code"]) == (409, "not_started")
+        assert replay.json()["error"]["details"]["order_id"] == abandoned_id
+        headers = store.headers | {"Idempotency-Key": "key-new"}
+        fresh = await api.post("/api/gateway/payins", json=abandoned, headers=headers)
+        assert fresh.status_code == 201, fresh.text
+        timeline = await api.get(f"/api/gateway/payins/{abandoned_id}", headers=store.headers)
+        assert timeline.json()["failure_reason"] == "not_started"
+        assert_ledger_sound(ctx, currency)
+
+
+async def test_every_worker_ensures_the_reconcile_schedule(
+    temporal_client: Client, ctx: ServiceContext, worker: None
+) -> None:
+    queue = ctx.settings.temporal_task_queue
+    schedule_id = await ensure_reconcile_schedule(temporal_client, queue, grace_seconds=120)
+    # Ensuring again (a second worker, a restart) replaces the definition, no error.
+    assert await ensure_reconcile_schedule(temporal_client, queue, grace_seconds=300) == (
+        schedule_id
+    )
+    handle = temporal_client.get_schedule_handle(schedule_id)
+    try:
+        described = await handle.describe()
+        action = described.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        assert action.workflow == RECONCILE_WORKFLOW and action.task_queue == queue
+        assert described.schedule.spec.intervals[0].every == timedelta(seconds=60)
+        # One pass through the real workflow and activity (grace: nothing here is an orphan).
+        result = await temporal_client.execute_workflow(
+            RECONCILE_WORKFLOW,
+            ReconcileInput(grace_seconds=86_400),
+            id=f"reconcile-test-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+            result_type=ReconcileResult,
+        )
+        assert result.failed == []
+    finally:
+        await handle.delete()
