@@ -1,12 +1,17 @@
-"""Benchmark GET /api/dashboard: 20 concurrent clients against a real uvicorn on loopback.
+"""Benchmark GET /api/dashboard against its floor: 20 concurrent clients, a real uvicorn.
 
     .venv/bin/python bench/dashboard.py [--quick] [--workers N] [--clients 20]
 
-Uses DATABASE_URL when set (it is migrated, and a bench user is added), else a scratch
-PostgreSQL database from TEST_PG_ADMIN_URL, dropped afterwards. Prepares one user with
-3 banks × 12 months of data, computes the snapshot, starts uvicorn, then measures. The
-load generator speaks plain HTTP/1.1 keep-alive over asyncio streams so that its own cost
-stays small next to the server's. Last line: RESULT dashboard_p50_ms=… p99 … rps=…
+Uses DATABASE_URL when set (it is migrated, and bench users are added), else a scratch
+PostgreSQL database from TEST_PG_ADMIN_URL, dropped afterwards. Prepares two users — 3 banks
+× 12 months of data, and 3 banks × 5 years (five times the history) — computes their
+snapshots, starts uvicorn, then measures, in the same run and the same server:
+`GET /api/auth/me` (the authenticated floor: token check and one user row), `GET
+/api/dashboard` for the first user, then for the second. The load generator speaks plain
+HTTP/1.1 keep-alive over asyncio streams so that its own cost stays small next to the
+server's. Last line:
+RESULT dashboard_rps=… me_rps=… ratio=… dashboard_p99_ms=… history_ratio=…
+(ratio = dashboard rps / me rps; history_ratio = dashboard rps with 5× history / with 1×).
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ import asyncio
 import contextlib
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,19 +43,19 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway user in a scratch database
 
 
-def prepare(database_url: str) -> str:
-    """Migrate, add the user and a year of data at 3 banks, compute the snapshot."""
+def prepare(database_url: str, years: int) -> str:
+    """Migrate, add a user with `years` of data at 3 banks, compute the snapshot."""
     upgrade(sqlalchemy_url(database_url))
     engine = create_engine(sqlalchemy_url(database_url))
     email = f"bench-{secrets.token_hex(4)}@example.com"
     user_id = create_user(engine, email, PASSWORD)
     started = time.perf_counter()
-    count = insert_year_of_data(engine, user_id)
+    count = insert_year_of_data(engine, user_id, years=years)
     inserted = time.perf_counter()
     compute_and_store(engine, str(user_id), datetime.now(UTC))
     computed = time.perf_counter()
     engine.dispose()
-    print(f"data: {count} transactions in {inserted - started:.1f}s; ", end="")
+    print(f"data ({years} year(s)): {count} transactions in {inserted - started:.1f}s; ", end="")
     print(f"snapshot computed in {(computed - inserted) * 1000:.0f} ms")
     return email
 
@@ -61,7 +66,10 @@ def start_api(database_url: str, port: int, workers: int) -> subprocess.Popen[by
         "DATABASE_URL": database_url,
         "ENVIRONMENT": "development",
         "JWT_SECRET": secrets.token_urlsafe(48),
+        # Throughput, not the limits: every limit far above what 20 clients can send.
         "API_RATE_LIMIT": "100000000/minute",
+        "IP_RATE_LIMIT": "100000000/minute",
+        "USER_RATE_LIMIT": "100000000/minute",
         "LOG_LEVEL": "WARNING",
         "DB_POOL_SIZE": "25",
     }
@@ -134,15 +142,41 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
 
 
-def run_against(
-    database_url: str, opts: argparse.Namespace, requests: int
-) -> tuple[list[float], float]:
+@dataclass
+class Measured:
+    path: str
+    latencies: list[float]
+    elapsed: float
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+    def line(self) -> str:
+        p50, p99 = percentile(self.latencies, 50) * 1000, percentile(self.latencies, 99) * 1000
+        return f"{self.label:<28} {self.rps:>8.0f} rps  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms"
+
+    label: str = ""
+
+
+def run_against(database_url: str, opts: argparse.Namespace, requests: int) -> list[Measured]:
     port, server = free_port(), None
     try:
-        email = prepare(database_url)
+        base_email, long_email = prepare(database_url, 1), prepare(database_url, 5)
         server = start_api(database_url, port, opts.workers)
-        token = asyncio.run(wait_and_login(f"http://127.0.0.1:{port}", email))
-        return asyncio.run(measure(port, token, opts.clients, requests, opts.path))
+        base = f"http://127.0.0.1:{port}"
+        base_token = asyncio.run(wait_and_login(base, base_email))
+        long_token = asyncio.run(wait_and_login(base, long_email))
+        runs = (
+            ("/api/auth/me", base_token, "me (floor)"),
+            ("/api/dashboard", base_token, "dashboard, 1 year"),
+            ("/api/dashboard", long_token, "dashboard, 5 years"),
+        )
+        results = []
+        for path, token, label in runs:
+            latencies, elapsed = asyncio.run(measure(port, token, opts.clients, requests, path))
+            results.append(Measured(path, latencies, elapsed, label))
+        return results
     finally:
         if server is not None:
             server.terminate()
@@ -154,8 +188,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer requests (< 2 minutes)")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--requests", type=int, default=None)
-    parser.add_argument("--path", default="/api/dashboard", help="compare with another GET")
+    parser.add_argument("--requests", type=int, default=None, help="per measured endpoint")
     opts = parser.parse_args()
     requests = opts.requests or (3_000 if opts.quick else 20_000)
     given = os.environ.get("DATABASE_URL", "")
@@ -163,12 +196,16 @@ def main() -> None:
         database_url = (
             given if given.startswith("postgres") else stack.enter_context(scratch_database())
         )
-        latencies, elapsed = run_against(database_url, opts, requests)
-    p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
-    rps = len(latencies) / elapsed
-    print(f"{len(latencies)} requests, {opts.clients} clients, {opts.workers} uvicorn worker(s)")
-    print(f"mean {statistics.mean(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")
-    print(f"RESULT dashboard_p50_ms={p50:.1f} dashboard_p99_ms={p99:.1f} rps={rps:.0f}")
+        me, dashboard, history = run_against(database_url, opts, requests)
+    print(f"{requests} requests each, {opts.clients} clients, {opts.workers} uvicorn worker(s)")
+    for measured in (me, dashboard, history):
+        print(measured.line())
+    p99 = percentile(dashboard.latencies, 99) * 1000
+    print(
+        f"RESULT dashboard_rps={dashboard.rps:.0f} me_rps={me.rps:.0f} "
+        f"ratio={dashboard.rps / me.rps:.2f} dashboard_p99_ms={p99:.1f} "
+        f"history_ratio={history.rps / dashboard.rps:.2f}"
+    )
 
 
 if __name__ == "__main__":

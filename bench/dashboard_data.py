@@ -129,8 +129,8 @@ class BankYear:
             acc = rng.choice((chk, self.card))
             self.tx(acc, day, -rng.randint(low, high), text, mcc=mcc, merchant_name=merchant)
 
-    def rows(self) -> list[object]:
-        start = date(self.today.year - 1, self.today.month, 1)
+    def rows(self, years: int = 1) -> list[object]:
+        start = date(self.today.year - years, self.today.month, 1)
         month = start
         while month <= self.today.replace(day=1):
             self.month(month)
@@ -168,14 +168,15 @@ def connection_rows(user_id: uuid.UUID, bank: str) -> list[object]:
     ]
 
 
-def insert_year_of_data(engine: Engine, user_id: uuid.UUID, seed: int = 42) -> int:
-    """Insert three banks' year for the user; returns the number of transactions."""
+def insert_year_of_data(engine: Engine, user_id: uuid.UUID, seed: int = 42, years: int = 1) -> int:
+    """Insert three banks' history (a year, or `years`) for the user; returns the number of
+    transactions."""
     rng, today = random.Random(seed), datetime.now(UTC).date()
     count = 0
     with Session(engine) as session:
         for bank in BANKS:
             year = BankYear(user_id, bank, rng, today)
-            parents = connection_rows(user_id, bank) + year.rows()
+            parents = connection_rows(user_id, bank) + year.rows(years)
             session.add_all(parents)
             session.flush()
             session.add_all(year.txs)

@@ -9,7 +9,7 @@ workflow id, run id, type and attempt, for every log line it writes.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
 import temporalio.activity
@@ -43,7 +43,10 @@ def _taken_from(headers: Mapping[str, Payload] | MutableMapping[str, Payload]) -
         yield
     finally:
         if token is not None:
-            request_id_var.reset(token)
+            # A workflow evicted from the worker's cache has its coroutine closed from another
+            # context, which is being discarded anyway: nothing to restore there.
+            with suppress(ValueError):
+                request_id_var.reset(token)
 
 
 class TracingInterceptor(temporalio.client.Interceptor, temporalio.worker.Interceptor):

@@ -4,25 +4,30 @@ and on the worker's endpoints, Sentry events scrubbed of secrets."""
 
 from __future__ import annotations
 
+import contextvars
 import io
 import json
 import logging
 import subprocess
 import sys
 import time
+import types
 import uuid
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sentry_sdk
+from temporalio import converter
 
-from contracts.tracing import activity_context_var, request_id_var
+from contracts.tracing import REQUEST_ID_HEADER, activity_context_var, request_id_var
 from core.context import ServiceContext
 from core.logging import configure_logging, json_formatter
 from core.observability import before_send
 from core.settings import ROOT_DIR
+from core.tracing import _taken_from
 from launcher.services import free_port
 from tests.factories import worker_env
 from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
@@ -151,3 +156,24 @@ def test_sentry_events_leave_without_secrets_or_card_numbers() -> None:
     assert sent, "no event was sent"
     assert card not in text and "****" + card[-4:] in text
     assert token not in text and api_key not in text and secret not in text
+
+
+@types.coroutine
+def _suspend() -> Generator[None, None, None]:
+    yield
+
+
+def test_a_workflow_closed_from_another_context_restores_nothing_and_raises_nothing() -> None:
+    # What the worker does to a cached workflow on eviction or shutdown: the coroutine that
+    # took the request id from its headers is closed from a context of its own.
+    headers = {REQUEST_ID_HEADER: converter.default().payload_converter.to_payload("req-evict")}
+
+    async def workflow_body() -> None:
+        with _taken_from(headers):
+            assert request_id_var.get() == "req-evict"
+            await _suspend()
+
+    running = workflow_body()
+    contextvars.copy_context().run(running.send, None)  # runs up to the sleep
+    contextvars.copy_context().run(running.close)  # GeneratorExit; must not raise
+    assert request_id_var.get() == "-"
