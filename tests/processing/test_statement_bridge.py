@@ -193,7 +193,10 @@ async def test_a_credit_completes_the_payin_with_no_trader_action(
         statement_watch_id(str(kit.trader_id)), result_type=WatchSummary
     )
     summary = await asyncio.wait_for(handle.result(), timeout=20)
-    assert summary.confirmed >= 1
+    # A watch that found nothing open between two of these orders ended, and the next match
+    # started it afresh: this last run's counts need not include the first confirmation
+    # (asserted above from the timeline and the callback); it scanned, and it ended.
+    assert summary.scans >= 1
     status = (await api.get("/api/trader/statement", headers=kit.headers)).json()
     assert status["status"] == "ok" and status["checked_at"] is not None
 
