@@ -110,6 +110,11 @@ class Repeat:
     actor_type: ActorType
     actor_id: str | None
 
+    @property
+    def actor(self) -> str:
+        """Who asks, as the action's update id names them."""
+        return f"{self.actor_type.value}:{self.actor_id}"
+
 
 def applied_already(ctx: ServiceContext, repeat: Repeat) -> bool:
     """Did the order's latest move into `target` come from this very actor?"""
@@ -189,10 +194,9 @@ async def act(
     """Send an action to an owned order's workflow; the order as it now is."""
     order = await load_order(ctx, order_id=order_id, owner=owner)
     repeat = Repeat(order_id, target, ActorType(request.actor_type), request.actor_id)
-    actor = f"{request.actor_type}:{request.actor_id}"
     return await respond(
         ctx,
-        update_sender(ctx, client, order, update, request, actor),
+        update_sender(ctx, client, order, update, request, repeat.actor),
         lambda: read_payin(ctx, order_id=order_id, owner=owner),
         repeat,
     )
@@ -222,7 +226,7 @@ async def mark_paid(
             ctx, order_id=order.id, data=receipt, actor=ActorType.customer, actor_id=None
         )
     claim = ClaimRequest(str(receipt_id) if receipt_id else None)
-    send = update_sender(ctx, client, order, PayinUpdate.mark_paid, claim, "customer")
+    send = update_sender(ctx, client, order, PayinUpdate.mark_paid, claim, repeat.actor)
     return await respond(ctx, send, read, repeat)
 
 
@@ -249,8 +253,7 @@ async def trader_confirm(
             ctx, order_id=order.id, data=receipt, actor=ActorType.trader, actor_id=str(trader_id)
         )
     request = ActorRequest(ActorType.trader.value, str(trader_id), None)
-    actor = f"trader:{trader_id}"
-    send = update_sender(ctx, client, order, PayinUpdate.confirm, request, actor)
+    send = update_sender(ctx, client, order, PayinUpdate.confirm, request, repeat.actor)
     return await respond(ctx, send, read, repeat)
 
 

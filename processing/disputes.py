@@ -83,7 +83,7 @@ async def open_dispute(
     )
     return await respond(
         ctx,
-        update_sender(ctx, client, order, PayinUpdate.dispute, request, f"{actor}:{actor_id}"),
+        update_sender(ctx, client, order, PayinUpdate.dispute, request, repeat.actor),
         lambda: order_view(ctx, order.id, owner),
         repeat,
     )

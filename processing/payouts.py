@@ -325,7 +325,7 @@ async def take(
     try:
         taken = await respond(
             ctx,
-            update_sender(ctx, client, order, PayoutUpdate.take, request, f"trader:{trader_id}"),
+            update_sender(ctx, client, order, PayoutUpdate.take, request, repeat.actor),
             read,
             repeat,
         )
@@ -372,8 +372,7 @@ async def mark_paid(
         ctx, order_id=order.id, data=proof, actor=ActorType.trader, actor_id=str(trader_id)
     )
     request = PayoutPaidRequest(str(trader_id), str(proof_id))
-    actor = f"trader:{trader_id}"
-    send = update_sender(ctx, client, order, PayoutUpdate.mark_paid, request, actor)
+    send = update_sender(ctx, client, order, PayoutUpdate.mark_paid, request, repeat.actor)
     return await respond(ctx, send, read, repeat)
 
 
@@ -392,7 +391,7 @@ async def merchant_cancel(
     repeat = Repeat(order_id, OrderStatus.cancelled, ActorType.merchant, str(store_id))
     return await respond(
         ctx,
-        update_sender(ctx, client, order, PayoutUpdate.cancel, actor, f"merchant:{store_id}"),
+        update_sender(ctx, client, order, PayoutUpdate.cancel, actor, repeat.actor),
         lambda: read_payout(ctx, order_id, owner),
         repeat,
     )
