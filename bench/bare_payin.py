@@ -111,3 +111,33 @@ class BarePayinWorkflow:
         self._confirmed = True
         await workflow.wait_condition(lambda: self._status == "completed")
         return self._status
+
+
+@workflow.defn
+class FloorPayinWorkflow:
+    """The floor: the least Temporal work any pay-in needs. Update-with-start that answers at
+    once, two updates (paid, confirm), completion; no activities, timers, search attributes
+    or children."""
+
+    def __init__(self) -> None:
+        self._status = "awaiting_payment"
+
+    @workflow.run
+    async def run(self, inp: BareInput) -> str:
+        await workflow.wait_condition(lambda: self._status == "completed")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status
+
+    @workflow.update
+    async def instructions(self, inp: BareInput) -> str:
+        return self._status
+
+    @workflow.update
+    async def mark_paid(self, inp: BareInput) -> str:
+        self._status = "payment_claimed"
+        return self._status
+
+    @workflow.update
+    async def confirm(self, inp: BareInput) -> str:
+        self._status = "completed"
+        return self._status

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 from cryptography.fernet import Fernet
@@ -19,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from bench.common import scratch_database
+from bench.receiver import callback_receiver
 from bench.worker_process import platform_worker, worker_process
 from contracts.search_attributes import ALL as SEARCH_ATTRIBUTES
 from core.context import ServiceContext
@@ -31,8 +33,15 @@ from models.merchants import Merchant, Store
 from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import Role, User
 from processing.ledger import deposit
+from processing.webhooks import new_signing_secret
 
-Stack = tuple[httpx.AsyncClient, str, list[dict[str, str]], Client]
+
+class Stack(NamedTuple):
+    api: httpx.AsyncClient
+    store_key: str
+    traders: list[dict[str, str]]
+    client: Client
+    database_url: str  # what the benchmark checks afterwards (the ledger)
 
 
 def _user(session: Session, role: Role) -> User:
@@ -46,9 +55,9 @@ def _user(session: Session, role: Role) -> User:
     return user
 
 
-def seed(ctx: ServiceContext) -> tuple[str, list[str]]:
-    """A RUB store (funded for pay-outs, no review window) and two funded, online traders
-    with roomy limits who take pay-outs too."""
+def seed(ctx: ServiceContext, callback_url: str) -> tuple[str, list[str]]:
+    """A RUB store (funded for pay-outs, no review window, callbacks to `callback_url`) and
+    two funded, online traders with roomy limits who take pay-outs too."""
     key, fernet = generate_api_key(), ctx.settings.fingerprint_secret
     with Session(ctx.engine) as session:
         owner = _user(session, Role.merchant)
@@ -60,9 +69,10 @@ def seed(ctx: ServiceContext) -> tuple[str, list[str]]:
             merchant_id=merchant.id,
             api_key_prefix=key[:12],
             api_key_hash=hash_api_key(key),
-            signing_secret_encrypted=ctx.secrets.encrypt("whsec_bench"),
+            signing_secret_encrypted=ctx.secrets.encrypt(new_signing_secret()),
             payout_enabled=True,
             payout_review_seconds=0,
+            callback_url=callback_url,
         )
         session.add(store)
         session.flush()
@@ -98,13 +108,13 @@ def seed(ctx: ServiceContext) -> tuple[str, list[str]]:
 
 @asynccontextmanager
 async def local_stack() -> AsyncIterator[Stack]:
-    with scratch_database() as database_url:
-        async with _stack(database_url) as stack:
+    with scratch_database() as database_url, callback_receiver() as callback_url:
+        async with _stack(database_url, callback_url) as stack:
             yield stack
 
 
 @asynccontextmanager
-async def _stack(database_url: str) -> AsyncIterator[Stack]:
+async def _stack(database_url: str, callback_url: str) -> AsyncIterator[Stack]:
     data = Path(tempfile.mkdtemp(prefix="jivapay-bench-"))
     ports = SeaweedPorts.free()
     s3 = start_process("seaweedfs", seaweed_args(data, "127.0.0.1", ports), data / "seaweed.log")
@@ -132,11 +142,12 @@ async def _stack(database_url: str) -> AsyncIterator[Stack]:
             worker_app_metrics_port=0,
             data_dir=data,
             db_pool_size=20,
+            callback_allow_private=True,  # the receiver listens on 127.0.0.1
         )
         upgrade(settings.effective_database_url)
         ctx = ServiceContext.build(settings)
         ctx.storage.ensure_bucket()
-        key, tokens = seed(ctx)
+        key, tokens = seed(ctx, callback_url)
         app = create_app(settings, context=ctx)
         traders = [{"Authorization": f"Bearer {t}"} for t in tokens]
         async with (
@@ -147,7 +158,7 @@ async def _stack(database_url: str) -> AsyncIterator[Stack]:
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://bench", timeout=60
             ) as api:
-                yield api, key, traders, env.client
+                yield Stack(api, key, traders, env.client, settings.effective_database_url)
         await ctx.close()
     finally:
         await env.shutdown()

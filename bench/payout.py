@@ -133,7 +133,7 @@ async def main() -> None:
     m = args.m or (60 if args.quick else 200)
     from bench.local_stack import local_stack
 
-    async with local_stack() as (api, key, traders, client):
+    async with local_stack() as (api, key, traders, client, _db):
         print(f"warming up, then {m} pay-outs at concurrency {CONCURRENCY}…", flush=True)
         await bench_payouts(api, key, traders, min(10, m))
         payout = await bench_payouts(api, key, traders, m)

@@ -288,7 +288,7 @@ async def run(m: int, interval: int | None, batches: int) -> None:
     emulator, url = start_emulator(1, log_dir)
     try:
         configure_platform(url, interval)
-        async with local_stack() as (api, key, _traders, _client):
+        async with local_stack() as (api, key, _traders, _client, _db):
             ctx: ServiceContext = api._transport.app.state.ctx  # type: ignore[attr-defined]
             scan_s = ctx.settings.statement_watch_interval_seconds
             admin = (await actor(api, ctx.engine, Role.admin)).headers

@@ -18,7 +18,12 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.bare_payin import BareCallbackWorkflow, BarePayinWorkflow, bare_step
+from bench.bare_payin import (
+    BareCallbackWorkflow,
+    BarePayinWorkflow,
+    FloorPayinWorkflow,
+    bare_step,
+)
 from bench.bare_payout import BarePayoutWorkflow
 from core.settings import Settings
 
@@ -54,7 +59,12 @@ def bare_worker(temporal_address: str, task_queue: str, ready: Event) -> None:
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=[BarePayinWorkflow, BarePayoutWorkflow, BareCallbackWorkflow],
+            workflows=[
+                BarePayinWorkflow,
+                FloorPayinWorkflow,
+                BarePayoutWorkflow,
+                BareCallbackWorkflow,
+            ],
             activities=[bare_step],
             # The same sandbox settings as the platform's worker.
             workflow_runner=WORKFLOW_RUNNER,

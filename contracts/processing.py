@@ -312,6 +312,9 @@ class CallbackInput:
     delays_s: list[int] = field(default_factory=lambda: list(DEFAULT_CALLBACK_DELAYS_S))
     # A re-send numbers its attempts after those already recorded for the event.
     first_attempt_no: int = 1
+    # The order's workflow made the first attempt itself and it failed: the ladder goes on
+    # from its first delay (no immediate attempt).
+    after_first_attempt: bool = False
 
 
 @dataclass

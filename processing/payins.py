@@ -29,7 +29,7 @@ from contracts.processing import (
     PayinStatus,
     payin_workflow_id,
 )
-from contracts.search_attributes import ORDER_KIND
+from contracts.search_attributes import MERCHANT_ID, ORDER_KIND, ORDER_STATUS, STORE_ID
 from core.context import ServiceContext
 from core.errors import Conflict, Invalid, NotAllowed
 from models.amounts import to_minor
@@ -166,8 +166,14 @@ async def start_and_match(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         static_summary=order_summary(order),
+        # Set at start, so the workflow's first task upserts nothing.
         search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(ORDER_KIND, OrderKind.payin.value)]
+            [
+                SearchAttributePair(ORDER_KIND, OrderKind.payin.value),
+                SearchAttributePair(ORDER_STATUS, PayinStatus.created.value),
+                SearchAttributePair(MERCHANT_ID, str(order.merchant_id)),
+                SearchAttributePair(STORE_ID, str(order.store_id)),
+            ]
         ),
     )
     refused = Conflict("The order could not be matched", code="match_failed")

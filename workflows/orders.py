@@ -6,6 +6,7 @@ Standard library and Temporal only (workflow code): activities are called by nam
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from temporalio import workflow
@@ -15,7 +16,7 @@ from temporalio.workflow import ParentClosePolicy
 
 from contracts import processing as p
 from contracts.processing import ActorType, HoldAction
-from workflows.callback import CallbackWorkflow
+from workflows.callback import CallbackWorkflow, attempt, finish, prepare
 
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=5)
@@ -60,23 +61,33 @@ async def wait_until(condition: Callable[[], bool], limit: timedelta) -> bool:
 
 
 async def record_transition(
-    order_id: str, before: str, to: str, actor: p.ActorRequest, hold: HoldAction
+    order_id: str,
+    before: str,
+    to: str,
+    actor: p.ActorRequest,
+    hold: HoldAction,
+    local: bool = False,
 ) -> p.TransitionResult:
     """Mirror one status change into the database (audit event, hold, settlement), and
-    show it as the run's current details in the Temporal UI."""
-    result: p.TransitionResult = await workflow.execute_activity(
+    show it as the run's current details in the Temporal UI.
+
+    `local`: run it as a local activity, inside the workflow task that decided it (one
+    database transaction, no activity task round trip through the server)."""
+    inp = p.TransitionInput(
+        order_id,
+        before,
+        to,
+        str(actor.actor_type),
+        actor.actor_id,
+        actor.reason,
+        hold.value,
+        actor.actual_amount_minor,
+        actor.evidence_id,
+    )
+    run = workflow.execute_local_activity if local else workflow.execute_activity
+    result: p.TransitionResult = await run(
         p.ProcessingActivity.record_transition,
-        p.TransitionInput(
-            order_id,
-            before,
-            to,
-            str(actor.actor_type),
-            actor.actor_id,
-            actor.reason,
-            hold.value,
-            actor.actual_amount_minor,
-            actor.evidence_id,
-        ),
+        inp,
         result_type=p.TransitionResult,
         start_to_close_timeout=timedelta(seconds=15),
         retry_policy=DB_RETRY,
@@ -104,6 +115,32 @@ async def notify(order_id: str, event_type: str, delays_s: list[int]) -> None:
     await workflow.start_child_workflow(
         CallbackWorkflow.run,
         p.CallbackInput(event_id, order_id, event_type, delays_s),
+        id=p.callback_workflow_id(event_id),
+        parent_close_policy=ParentClosePolicy.ABANDON,
+    )
+
+
+async def deliver(order_id: str, event_type: str, delays_s: list[int]) -> None:
+    """Deliver a merchant event from the order's own workflow (lean runs).
+
+    The delivery row with its frozen body is written by a local activity; the first signed
+    POST is an activity of this workflow. Only when it fails does a CallbackWorkflow (a
+    child, abandoned like before) take the ladder's remaining rungs, with the same event id
+    and attempt numbers. The caller runs this beside the order's flow, never in its way."""
+    event_id = "evt_" + workflow.uuid4().hex
+    inp = p.CallbackInput(event_id, order_id, event_type, delays_s)
+    prepared = await prepare(inp, local=True)
+    if not prepared.has_url:
+        return
+    outcome = await attempt(event_id, 1)
+    if outcome:
+        return
+    if outcome is None:  # refused by the SSRF guard: no rung can succeed
+        await finish(p.CallbackFinished(event_id, False, 1), local=True)
+        return
+    await workflow.start_child_workflow(
+        CallbackWorkflow.run,
+        replace(inp, first_attempt_no=2, after_first_attempt=True),
         id=p.callback_workflow_id(event_id),
         parent_close_policy=ParentClosePolicy.ABANDON,
     )

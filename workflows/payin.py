@@ -9,6 +9,7 @@ attributes (ops filter on them).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -19,6 +20,7 @@ from contracts.processing import ActorType, HoldAction, PayinStatus
 from contracts.search_attributes import MERCHANT_ID, ORDER_STATUS, STORE_ID, TRADER_ID
 from workflows.orders import (
     DISPUTERS,
+    deliver,
     escalate_after,
     invalid,
     notify,
@@ -27,6 +29,8 @@ from workflows.orders import (
     wait_until,
 )
 
+# The patch behind which runs got lean (see PayinWorkflow.__init__).
+LEAN = "lean-v1"
 MATCH_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=50),
     backoff_coefficient=1.3,
@@ -78,11 +82,17 @@ class PayinWorkflow:
         self._dispute: p.ActorRequest | None = None
         self._review: p.ReviewRequest | None = None
         self._trader_deadline: datetime | None = None
+        # Lean runs (every run started since): matching and transitions are local
+        # activities, and the API sets the first search attributes at start.
+        self._lean = False
+        self._deliveries: list[asyncio.Task[None]] = []  # lean runs: callbacks in flight
 
     @workflow.run
     async def run(self, inp: p.PayinInput) -> p.PayinResult:
         self._input = inp
-        self._publish()
+        self._lean = workflow.patched(LEAN)
+        if not self._lean:
+            self._publish()
         outcome = await self._match()
         while outcome.status == PayinStatus.on_review:
             # A fraud rule asked for a human: an admin approves (matching goes on) or rejects.
@@ -92,7 +102,7 @@ class PayinWorkflow:
             actor = p.ActorRequest(ActorType.admin.value, review.actor_id, review.reason)
             if not review.approve:
                 await self._move(PayinStatus.failed, actor)
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._finish()
                 return p.PayinResult(inp.order_id, self._status.value, p.FRAUD_REJECTED)
             await self._move(PayinStatus.created, actor)
             outcome = await self._match()
@@ -106,12 +116,19 @@ class PayinWorkflow:
             await self._await_confirmation()
         if self._status == PayinStatus.disputed:
             await self._await_resolution()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._finish()
         return p.PayinResult(inp.order_id, self._status.value, outcome.failure_reason)
+
+    async def _finish(self) -> None:
+        """Before the run ends: its callbacks' first attempts, and every update handler."""
+        if self._deliveries:
+            await asyncio.gather(*self._deliveries)
+        await workflow.wait_condition(workflow.all_handlers_finished)
 
     async def _match(self) -> p.MatchOutcome:
         assert self._input is not None
-        outcome = await workflow.execute_activity(
+        run = workflow.execute_local_activity if self._lean else workflow.execute_activity
+        outcome = await run(
             p.ProcessingActivity.match_requisite,
             p.MatchInput(self._input.order_id),
             result_type=p.MatchOutcome,
@@ -191,7 +208,7 @@ class PayinWorkflow:
     ) -> p.TransitionResult:
         assert self._input is not None
         result = await record_transition(
-            self._input.order_id, self._status.value, to.value, actor, hold
+            self._input.order_id, self._status.value, to.value, actor, hold, local=self._lean
         )
         # The workflow logger is replay-aware: a line per transition, never twice.
         workflow.logger.info(
@@ -205,7 +222,12 @@ class PayinWorkflow:
 
     async def _notify(self, event_type: str) -> None:
         assert self._input is not None
-        await notify(self._input.order_id, event_type, self._input.callback_delays_s)
+        inp = self._input
+        if self._lean:  # delivered beside the order's flow; awaited before the run ends
+            delivery = deliver(inp.order_id, event_type, inp.callback_delays_s)
+            self._deliveries.append(asyncio.create_task(delivery))
+        else:
+            await notify(inp.order_id, event_type, inp.callback_delays_s)
 
     def _publish(self, trader_id: str | None = None) -> None:
         assert self._input is not None

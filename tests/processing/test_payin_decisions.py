@@ -16,7 +16,13 @@ from typing import Any
 
 import pytest
 from temporalio import activity
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from contracts import processing as p
@@ -93,14 +99,20 @@ async def queue(temporal_client: Client) -> AsyncIterator[str]:
 async def start(client: Client, queue: str, script: Script) -> tuple[str, WorkflowHandle]:
     order_id = uuid.uuid4().hex
     SCRIPTS[order_id] = script
-    handle = await client.start_workflow(
+    # As the API starts it: update-with-start (a lean run may finish in its first task).
+    start = WithStartWorkflowOperation(
         PayinWorkflow.run,
         p.PayinInput(order_id, "store-1", "merchant-1", [1]),
         id=p.payin_workflow_id(order_id),
         task_queue=queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
-    await handle.execute_update(PayinWorkflow.instructions, p.InstructionsRequest(order_id))
-    return order_id, handle
+    await client.execute_update_with_start_workflow(
+        PayinWorkflow.instructions,
+        p.InstructionsRequest(order_id),
+        start_workflow_operation=start,
+    )
+    return order_id, await start.workflow_handle()
 
 
 async def reach(client: Client, queue: str, status: str) -> tuple[str, WorkflowHandle]:
