@@ -22,7 +22,7 @@ from banks import BankAuthError, BankError, BankRateLimitedError, ConsentRequire
 from connect import consent_flow, snapshots
 from connect import sync as sync_steps
 from connect.bank_access import BankAccess
-from connect.connections import update_connection
+from connect.connection_updates import update_connection
 from connect.consent_flow import mark_consent_required
 from connect.consents import live_banks
 from connect.errors import NoLiveConsent, UserNotMapped

@@ -86,12 +86,13 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
     for pages in (*pages_modules, page_merchant, page_admin):
         app.include_router(pages.router)
     app.include_router(auth.router, prefix="/api/auth", tags=["auth"])
+    # Early: routes are matched in order, and the dashboard is the Connect app's hottest read.
+    app.include_router(dashboard.router, prefix="/api", tags=["connect"])
     app.include_router(merchant.router, prefix="/api/merchant", tags=["merchant"])
     app.include_router(merchant_cabinet.router, prefix="/api/merchant", tags=["merchant"])
     app.include_router(reference.router, prefix="/api/reference", tags=["reference"])
     # Before connect's routes: /transactions/summary must not be taken for a transaction id.
     app.include_router(insights.router, prefix="/api", tags=["connect"])
-    app.include_router(dashboard.router, prefix="/api", tags=["connect"])
     # Staff writes under /api/admin are audited (who, what, before and after).
     audited = [Depends(audit_admin_writes)]
     app.include_router(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 from sqlmodel import Session
@@ -45,6 +46,10 @@ class BankAccess:
                 log_sink=self._sink,
             )
         return self._clients[bank_code]
+
+    def batched_logs(self) -> AbstractAsyncContextManager[None]:
+        """Inside: the raw API log is written in the background, in batches (paging)."""
+        return self._sink.batched()
 
     async def close(self) -> None:
         for client in self._clients.values():

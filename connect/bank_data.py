@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
-from connect.connections import apply_connection_update
+from connect.bulk_rows import insert_missing, stored_versions
+from connect.connection_updates import apply_connection_update
+from connect.dashboard import mark_stale
 from contracts import connect as c
 from core.db import session_scope
 from models.banking import (
@@ -27,11 +30,13 @@ from models.banking import (
     SyncRun,
     TransactionStatus,
 )
-from models.base import as_utc, utcnow
+from models.base import as_utc, new_id, utcnow
 
 # Re-read this far back from the newest stored booking, so late-booked entries are not missed.
 OVERLAP = timedelta(days=7)
 FIRST_SYNC_HISTORY = timedelta(days=400)
+# What identifies a stored transaction (the unique constraint `uq_bank_transactions_external`).
+TRANSACTION_KEY = ["bank_code", "account_id", "external_id"]
 
 
 @dataclass
@@ -118,6 +123,7 @@ def upsert_accounts(
 ) -> list[c.AccountRef]:
     with session_scope(engine) as session:
         rows = _upsert(session, BankAccount, uuid.UUID(user_id), bank_code, "external_id", records)
+        mark_stale(session, uuid.UUID(user_id))
         return [c.AccountRef(str(row.id), row.external_id) for row in rows]
 
 
@@ -139,6 +145,7 @@ def save_balances(engine: Engine, account_row_id: str, balances: Sequence[Balanc
         if account.available_minor is None and account.booked_minor is not None:
             account.available_minor = account.booked_minor
         session.add(account)
+        mark_stale(session, account.user_id)
 
 
 def sync_window_start(engine: Engine, account_row_id: str, now: datetime) -> datetime:
@@ -164,6 +171,23 @@ def sync_window_start(engine: Engine, account_row_id: str, now: datetime) -> dat
     return min(start, as_utc(oldest_pending)) if oldest_pending else start
 
 
+_TRANSACTIONS: Table = BankTransaction.__table__  # type: ignore[attr-defined]
+_UPDATE_TRANSACTION = (
+    update(_TRANSACTIONS)
+    .where(
+        _TRANSACTIONS.c.bank_code == bindparam("row_bank_code"),
+        _TRANSACTIONS.c.account_id == bindparam("row_account_id"),
+        _TRANSACTIONS.c.external_id == bindparam("row_external_id"),
+    )
+    .values(
+        status=bindparam("status"),
+        amount_minor=bindparam("amount_minor"),
+        booked_at=bindparam("booked_at"),
+        value_at=bindparam("value_at"),
+    )
+)
+
+
 def store_transactions(
     engine: Engine,
     user_id: str,
@@ -171,38 +195,48 @@ def store_transactions(
     account_row_id: str,
     records: Sequence[TransactionRecord],
 ) -> c.TransactionsSynced:
-    """Insert new transactions, update ones whose status or amount changed, skip the rest."""
+    """Insert new transactions, update ones whose status or amount changed, skip the rest.
+
+    One batch (a few pages) in one transaction, without an ORM object per row: the stored
+    status and amount of the batch's ids are read (never the whole history), the new rows go
+    in as one bulk insert that skips ids stored meanwhile, and the changed ones are updated.
+    """
     account_id = uuid.UUID(account_row_id)
     unique = {record.external_id: record for record in records}
     result = c.TransactionsSynced(seen=len(unique))
-    with session_scope(engine) as session:
-        stored = {
-            row.external_id: row
-            for row in session.exec(
-                select(BankTransaction).where(
-                    BankTransaction.account_id == account_id,
-                    col(BankTransaction.external_id).in_(list(unique)),
-                )
-            )
-        }
-        for external_id, record in unique.items():
-            row = stored.get(external_id)
-            if row is None:
-                session.add(
-                    BankTransaction(
-                        user_id=uuid.UUID(user_id),
-                        account_id=account_id,
-                        bank_code=bank_code,
-                        **record.__dict__,
-                    )
-                )
-                result.added += 1
-            elif row.status != record.status or row.amount_minor != record.amount_minor:
-                # Pending → booked (or a corrected amount) replaces the row in place.
-                row.status, row.amount_minor = record.status, record.amount_minor
-                row.booked_at, row.value_at = record.booked_at, record.value_at
-                session.add(row)
-                result.updated += 1
+    if not unique:
+        return result
+    table, scope = _TRANSACTIONS, {"bank_code": bank_code, "account_id": account_id}
+    with engine.begin() as conn:
+        stored = stored_versions(
+            conn, table, scope, "external_id", list(unique), ["status", "amount_minor"]
+        )
+        new = [
+            {**record.__dict__, "id": new_id(), "status": record.status.value}
+            for external_id, record in unique.items()
+            if external_id not in stored
+        ]
+        constants = {**scope, "user_id": uuid.UUID(user_id), "is_own_transfer": False}
+        result.added = insert_missing(
+            conn, table, {**constants, "created_at": utcnow()}, new, TRANSACTION_KEY
+        )
+        # Pending → booked (or a corrected amount) replaces the row in place.
+        changed = [
+            {
+                "row_bank_code": bank_code,
+                "row_account_id": account_id,
+                "row_external_id": record.external_id,
+                "status": record.status,
+                "amount_minor": record.amount_minor,
+                "booked_at": record.booked_at,
+                "value_at": record.value_at,
+            }
+            for external_id, record in unique.items()
+            if external_id in stored and stored[external_id] != (record.status, record.amount_minor)
+        ]
+        if changed:
+            conn.execute(_UPDATE_TRANSACTION, changed)
+            result.updated = len(changed)
     return result
 
 

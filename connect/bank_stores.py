@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -18,6 +21,8 @@ from core.db import session_scope
 from core.security import SecretBox
 from models.base import as_utc, utcnow
 from models.connect import BankToken, RawApiLog
+
+log = logging.getLogger(__name__)
 
 # The user an activity is working for; raw log rows are attributed to them.
 current_user_id: ContextVar[uuid.UUID | None] = ContextVar("current_user_id", default=None)
@@ -61,29 +66,92 @@ class DbTokenStore:
             session.add(row)
 
 
+# One exchange to log, and the user it was made for.
+LogLine = tuple[RawApiLogEntry, uuid.UUID | None]
+
+
 class DbRawLogSink:
-    """Writes each exchange as a request row and a response row (bodies already redacted)."""
+    """Writes each exchange as a request row and a response row (bodies already redacted).
+
+    Written before `record` returns, except inside `batched()`: there lines are written a
+    few at a time in the background, off the bank calls' path, and all of them by the time
+    the block ends.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     async def record(self, entry: RawApiLogEntry) -> None:
-        await asyncio.to_thread(self._write, entry, current_user_id.get())
+        line = (entry, current_user_id.get())
+        batch = _log_batch.get()
+        if batch is None:
+            await asyncio.to_thread(self._write, [line])
+        else:
+            batch.add(line)
 
-    def _write(self, entry: RawApiLogEntry, user_id: uuid.UUID | None) -> None:
-        def row(direction: str, body: str | None, status: int | None = None) -> RawApiLog:
-            return RawApiLog(
-                user_id=user_id,
-                bank_code=entry.bank_code,
-                method=entry.method,
-                endpoint=entry.endpoint[:500],
-                direction=direction,
-                status_code=status,
-                body=body,
-                correlation_id=entry.correlation_id,
-                duration_ms=entry.duration_ms if direction == "response" else None,
-            )
+    @asynccontextmanager
+    async def batched(self) -> AsyncIterator[None]:
+        """Log lines recorded inside the block (this task and the ones it starts) are
+        written in batches, in the background; the block ends once every one is written."""
+        batch = _LogBatch(self)
+        token = _log_batch.set(batch)
+        try:
+            yield
+        finally:
+            _log_batch.reset(token)
+            await batch.close()
 
-        with session_scope(self._engine) as session:
-            session.add(row("request", entry.request_body))
-            session.add(row("response", entry.response_body or entry.error, entry.status_code))
+    def _write(self, lines: list[LogLine]) -> None:
+        # One statement for every row, no ORM objects: this runs for every page of a sync.
+        rows = []
+        for entry, user_id in lines:
+            common: dict[str, Any] = {
+                "user_id": user_id,
+                "bank_code": entry.bank_code,
+                "method": entry.method,
+                "endpoint": entry.endpoint[:500],
+                "correlation_id": entry.correlation_id,
+                "created_at": utcnow(),
+            }
+            request = {"direction": "request", "status_code": None, "duration_ms": None}
+            response = {
+                "direction": "response",
+                "status_code": entry.status_code,
+                "duration_ms": entry.duration_ms,
+            }
+            rows.append({**common, **request, "body": entry.request_body})
+            rows.append({**common, **response, "body": entry.response_body or entry.error})
+        with self._engine.begin() as conn:
+            conn.execute(insert(RawApiLog), rows)
+
+
+class _LogBatch:
+    """Log lines waiting to be written; at most one write in flight, so memory stays small."""
+
+    def __init__(self, sink: DbRawLogSink) -> None:
+        self._sink = sink
+        self._lines: list[LogLine] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    def add(self, line: LogLine) -> None:
+        self._lines.append(line)
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._lines:
+            lines, self._lines = self._lines, []
+            try:
+                await asyncio.to_thread(self._sink._write, lines)
+            except Exception:
+                # Losing log lines must never fail a bank call (as `BankTransport._record`).
+                log.warning("raw log sink failed to write %d exchange(s)", len(lines))
+
+    async def close(self) -> None:
+        while self._writing is not None and not self._writing.done():
+            await self._writing
+        if self._lines:
+            await self._drain()
+
+
+_log_batch: ContextVar[_LogBatch | None] = ContextVar("raw_log_batch", default=None)

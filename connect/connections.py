@@ -1,4 +1,6 @@
-"""A user's banks as they see them: status, step, progress, consent expiry (sync code)."""
+"""A user's banks as they see them: status, step, progress, consent expiry (sync code).
+
+Written by `connect.connection_updates`."""
 
 from __future__ import annotations
 
@@ -9,40 +11,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from connect.consents import authorization_ends
-from contracts import connect as c
 from contracts.connect import BANK_CODES, ConnectionStatus
-from core.db import session_scope
 from models.base import utcnow
 from models.connect import BankConnection, ConnectionPublic
 
 BANK_NAMES = {"vbank": "VBank", "abank": "ABank", "sbank": "SBank"}
 CONSENT_EXPIRY_WARNING = timedelta(days=7)
-
-
-def update_connection(engine: Engine, update: c.ConnectionUpdate) -> None:
-    with session_scope(engine) as session:
-        apply_connection_update(session, update)
-
-
-def apply_connection_update(session: Session, update: c.ConnectionUpdate) -> None:
-    row = _connection(session, uuid.UUID(update.user_id), update.bank_code)
-    row.status = ConnectionStatus(update.status)
-    row.step, row.progress_pct = update.step, update.progress_pct
-    row.last_error = update.last_error
-    row.updated_at = utcnow()
-    if update.synced:
-        row.last_sync_at = utcnow()
-    if update.warnings is not None:
-        row.warnings = [{"code": w.code, "message": w.message} for w in update.warnings]
-    session.add(row)
-
-
-def _connection(session: Session, user_id: uuid.UUID, bank_code: str) -> BankConnection:
-    query = select(BankConnection).where(
-        BankConnection.user_id == user_id, BankConnection.bank_code == bank_code
-    )
-    row = session.exec(query.with_for_update()).first()
-    return row or BankConnection(user_id=user_id, bank_code=bank_code)
 
 
 def connections_of(session: Session, *, user_id: uuid.UUID) -> list[ConnectionPublic]:

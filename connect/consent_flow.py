@@ -17,8 +17,9 @@ from sqlmodel import Session, col, select
 from banks.wire import ConsentStatus as WireConsentStatus
 from connect.bank_access import BankAccess
 from connect.bank_stores import acting_for
-from connect.connections import update_connection
+from connect.connection_updates import update_connection
 from connect.consents import OPEN, consent_by_id, reusable_consent
+from connect.dashboard import refresh_document
 from contracts import connect as c
 from contracts.connect import ConnectionStatus
 from core.db import session_scope
@@ -203,6 +204,7 @@ def create_consent(engine: Engine, consent: Consent) -> Consent:
         session.add(
             ConsentEvent(consent_row_id=consent.id, status=consent.status, note="requested")
         )
+        refresh_document(session, consent.user_id)
         return consent
 
 
@@ -226,6 +228,7 @@ def record_consent(
         row.expires_at = expires_at or row.expires_at
         row.status_reason = note or row.status_reason
         session.add(row)
+        refresh_document(session, row.user_id)
         return row
 
 
@@ -245,6 +248,7 @@ def revoke_other_consents(engine: Engine, keep: Consent) -> list[str]:
             session.add(ConsentEvent(consent_row_id=row.id, status=row.status, note="superseded"))
             if row.consent_id:
                 revoked.append(row.consent_id)
+        refresh_document(session, keep.user_id)
         return revoked
 
 
@@ -274,3 +278,4 @@ def mark_consent_required(engine: Engine, user_id: str, bank_code: str, reason: 
         for row in session.exec(query):
             row.status, row.status_reason, row.updated_at = ConsentStatus.revoked, reason, utcnow()
             session.add(ConsentEvent(consent_row_id=row.id, status=row.status, note=reason))
+        refresh_document(session, uuid.UUID(user_id))

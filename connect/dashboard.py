@@ -1,7 +1,10 @@
 """The dashboard: the one document a Connect client needs on its home screen.
 
 Built from the newest stored snapshot's pre-assembled `dashboard` block plus a few indexed
-reads (accounts, connections, consents): no bank calls, no analytics in the request.
+reads (accounts, connections, consents), and stored per user (`user_dashboards`) by
+`refresh_document` in the transaction of every change to those inputs. A request reads the
+stored bytes with one query; a user without a document (new, or from before documents
+existed) or with one the clock has made stale gets it built and stored on that read.
 """
 
 from __future__ import annotations
@@ -9,16 +12,22 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Text, cast
+from sqlalchemy import Text, bindparam, cast, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from connect.connections import BANK_NAMES, connections_of
+from connect.connections import BANK_NAMES, CONSENT_EXPIRY_WARNING, connections_of
 from connect.data import account_public, accounts_of
 from connect.insights import newest_snapshot_query
+from core.db import session_scope
 from models.analytics import AnalyticsSnapshot
 from models.banking import AccountKind, BankAccount
+from models.base import utcnow
 from models.connect import ConnectionPublic, ConnectionStatus
 from models.dashboard import (
     AttentionPublic,
@@ -29,6 +38,7 @@ from models.dashboard import (
     DashboardEnvelope,
     DashboardStatus,
     SnapshotRefPublic,
+    UserDashboard,
 )
 from models.insights import STATUS_NO_DATA, STATUS_READY, money_fields
 
@@ -95,8 +105,24 @@ def _attention(banks: list[ConnectionPublic]) -> list[AttentionPublic]:
     return [AttentionPublic(bank_code=b, reason=r, message=m) for b, r, m in notes]
 
 
+def _stale_at(banks: list[ConnectionPublic]) -> datetime | None:
+    """When the first consent not yet flagged enters its last week (the body then changes)."""
+    return min(
+        (
+            b.consent_expires_at - CONSENT_EXPIRY_WARNING
+            for b in banks
+            if b.consent_expires_at is not None and not b.consent_expiring_soon
+        ),
+        default=None,
+    )
+
+
 def dashboard_body(session: Session, user_id: uuid.UUID) -> bytes:
-    """The whole `/api/dashboard` body (`DashboardPublic`), JSON-encoded."""
+    """The whole `/api/dashboard` body (`DashboardPublic`), JSON-encoded, built afresh."""
+    return _build(session, user_id)[0]
+
+
+def _build(session: Session, user_id: uuid.UUID) -> tuple[bytes, datetime | None]:
     snapshot = _latest_dashboard(session, user_id)
     # The block was JSON-encoded when the snapshot was stored; decoding and re-encoding it
     # on every request would be most of this endpoint's cost.
@@ -124,4 +150,67 @@ def dashboard_body(session: Session, user_id: uuid.UUID) -> bytes:
     # Both are JSON objects with distinct keys: splice them into one.
     head = json.dumps(envelope.model_dump(mode="json"), ensure_ascii=False)
     body = head[:-1] + ", " + block.strip()[1:]
-    return body.encode()
+    return body.encode(), _stale_at(banks)
+
+
+# -- the stored document --
+
+_TABLE = UserDashboard.__table__  # type: ignore[attr-defined]
+_INSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# The request's one query: the stored bytes, unless the clock has made them stale.
+_READ = select(_TABLE.c.body).where(
+    _TABLE.c.user_id == bindparam("user_id"),
+    or_(_TABLE.c.stale_at.is_(None), _TABLE.c.stale_at > bindparam("now")),
+)
+
+
+def refresh_document(session: Session, user_id: uuid.UUID) -> bytes:
+    """Rewrite the user's stored dashboard from its inputs, in the caller's transaction.
+
+    Every writer of an input (snapshots, connections, consents, accounts) calls this last in
+    its transaction. The document's row is locked before the inputs are read, so two writers
+    of one user take turns and the later one reads what the earlier one committed: neither
+    can store a body missing the other's change.
+    """
+    now = utcnow()
+    session.flush()
+    insert = _INSERTS[session.get_bind().dialect.name](_TABLE)
+    session.execute(
+        insert.values(user_id=user_id, body=b"", updated_at=now).on_conflict_do_update(
+            index_elements=[_TABLE.c.user_id], set_={"updated_at": now}
+        )
+    )
+    body, stale_at = _build(session, user_id)
+    session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.user_id == user_id)
+        .values(body=body, stale_at=stale_at, updated_at=now)
+    )
+    return body
+
+
+_LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def mark_stale(session: Session, user_id: uuid.UUID) -> None:
+    """The document no longer shows everything: the next read rebuilds it (one UPDATE, no
+    rebuild). For the writers a sync calls many times in a row (accounts, balances, progress
+    that changes no status), so an onboarding rebuilds it once per read, not once per write;
+    a status change and the sync's end still call `refresh_document`."""
+    session.flush()
+    session.execute(update(_TABLE).where(_TABLE.c.user_id == user_id).values(stale_at=utcnow()))
+
+
+def dashboard_document(engine: Engine, user_id: uuid.UUID) -> bytes:
+    """The user's stored dashboard: one single-statement read (no transaction to open or
+    end), built and stored first when missing or stale."""
+    with engine.connect() as conn:
+        body = (
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            .execute(_READ, {"user_id": user_id, "now": utcnow()})
+            .scalar()
+        )
+    if not body:
+        with session_scope(engine) as session:
+            body = refresh_document(session, user_id)
+    return bytes(body)

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from connect.dashboard import refresh_document
 from connect.errors import IdentityNotFound, NoSandboxIdentity
 from core.db import session_scope
 from core.errors import Conflict, NotFound
@@ -170,3 +171,5 @@ def purge_bank_data(session: Session, user_id: uuid.UUID) -> None:
         delete(RawApiLog).where(col(RawApiLog.user_id) == user_id),
     ):
         session.execute(statement)
+    # The dashboard shows the banks unconnected and no figures, at once.
+    refresh_document(session, user_id)

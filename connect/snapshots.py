@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import Table, delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -35,6 +35,8 @@ from connect.analytics_inputs import (
     rule_from_row,
     transaction_input,
 )
+from connect.bulk_rows import update_rows
+from connect.dashboard import refresh_document
 from contracts.analytics import RecategoriseResult, SnapshotResult
 from core.db import session_scope
 from models.analytics import AnalyticsSnapshot, CategoryRuleRow
@@ -46,13 +48,50 @@ SNAPSHOTS_KEPT = 150
 DAILY_SPENDING_DAYS = 91
 
 
+class StoredCategory(NamedTuple):
+    """A stored transaction's row id and the category written on it."""
+
+    id: uuid.UUID
+    category: str | None
+    is_own_transfer: bool
+
+
 @dataclass
 class UserRows:
     accounts: list[BankAccount]
     agreements: list[ProductAgreement]
-    transactions: list[BankTransaction]
+    # Every transaction that moved money (declined ones did not), uncategorised, and what is
+    # stored for each: the history is read as plain columns, never as ORM objects.
+    transactions: list[TransactionInput]
+    stored: dict[TxKey, StoredCategory]
     rules: list[CategoryRule]
-    loan_accounts: set[uuid.UUID] = field(default_factory=set)
+    # Loan accounts by (bank, the bank's account id), as `TransactionInput.account_key`.
+    loan_accounts: set[tuple[str, str]] = field(default_factory=set)
+
+
+_TRANSACTIONS: Table = BankTransaction.__table__  # type: ignore[attr-defined]
+# What `transaction_input` reads, and the stored category.
+_TRANSACTION_COLUMNS = [
+    _TRANSACTIONS.c[name]
+    for name in (
+        "id",
+        "category",
+        "is_own_transfer",
+        "account_id",
+        "bank_code",
+        "external_id",
+        "booked_at",
+        "amount_minor",
+        "currency",
+        "status",
+        "description",
+        "bank_tx_code",
+        "mcc",
+        "merchant_name",
+        "merchant_category",
+        "counterparty",
+    )
+]
 
 
 def load_rules(session: Session) -> list[CategoryRule]:
@@ -64,33 +103,35 @@ def load_user_rows(session: Session, user_id: uuid.UUID) -> UserRows:
     agreements = list(
         session.exec(select(ProductAgreement).where(ProductAgreement.user_id == user_id))
     )
-    txs = list(session.exec(select(BankTransaction).where(BankTransaction.user_id == user_id)))
-    loan_accounts = {acc.id for acc in accounts if is_loan_account(acc)}
-    return UserRows(accounts, agreements, txs, load_rules(session), loan_accounts)
+    external = {acc.id: acc.external_id for acc in accounts}
+    txs: list[TransactionInput] = []
+    stored: dict[TxKey, StoredCategory] = {}
+    query = select(*_TRANSACTION_COLUMNS).where(_TRANSACTIONS.c.user_id == user_id)
+    for row in session.execute(query.execution_options(yield_per=2000)):
+        # A row of these columns reads like the model (`transaction_input` uses attributes).
+        tx = transaction_input(cast(BankTransaction, row), external)
+        if tx is not None:
+            txs.append(tx)
+            stored[tx.key] = StoredCategory(row.id, row.category, row.is_own_transfer)
+    loans = {(acc.bank_code, acc.external_id) for acc in accounts if is_loan_account(acc)}
+    return UserRows(accounts, agreements, txs, stored, load_rules(session), loans)
 
 
 def categorised_inputs(
     rows: UserRows, settings: AnalyticsSettings
-) -> tuple[dict[TxKey, BankTransaction], list[TransactionInput]]:
-    """Rows by key, and their inputs categorised exactly as `compute_snapshot` does."""
-    external = {acc.id: acc.external_id for acc in rows.accounts}
-    by_key: dict[TxKey, BankTransaction] = {}
-    usable: list[TransactionInput] = []
-    on_loans: list[TransactionInput] = []
-    for row in rows.transactions:
-        tx = transaction_input(row, external)
-        if tx is None:
-            continue
-        by_key[tx.key] = row
-        (on_loans if row.account_id in rows.loan_accounts else usable).append(tx)
+) -> tuple[dict[TxKey, StoredCategory], list[TransactionInput]]:
+    """Stored categories by key, and the inputs categorised exactly as `compute_snapshot`
+    does."""
+    usable = [tx for tx in rows.transactions if tx.account_key not in rows.loan_accounts]
+    on_loans = [tx for tx in rows.transactions if tx.account_key in rows.loan_accounts]
     categorised = categorise_all(usable, rows.rules, settings.own_transfer_window)
     # A loan account's own movements mirror payments made elsewhere: never own transfers.
     categorised += [replace(tx, category=categorise(tx, rows.rules)) for tx in on_loans]
-    return by_key, categorised
+    return rows.stored, categorised
 
 
 def write_categories(
-    session: Session, by_key: dict[TxKey, BankTransaction], categorised: list[TransactionInput]
+    session: Session, by_key: dict[TxKey, StoredCategory], categorised: list[TransactionInput]
 ) -> int:
     """Store each transaction's category and own-transfer flag; returns how many changed."""
     changes: list[dict[str, Any]] = []
@@ -99,8 +140,8 @@ def write_categories(
         own = tx.category == OWN_TRANSFER
         if row.category != tx.category or row.is_own_transfer != own:
             changes.append({"id": row.id, "category": tx.category, "is_own_transfer": own})
-    if changes:
-        session.execute(update(BankTransaction), changes)
+    # One bulk statement (Core: no ORM bookkeeping per row).
+    update_rows(session.connection(), _TRANSACTIONS, "id", changes)
     return len(changes)
 
 
@@ -117,8 +158,7 @@ def snapshot_data(
     as_of: datetime,
 ) -> dict[str, Any]:
     """The full snapshot JSON, plus 90 days of daily spending for the summary views."""
-    external = {acc.id: acc.external_id for acc in rows.accounts}
-    txs = [tx for tx in (transaction_input(r, external) for r in rows.transactions) if tx]
+    txs = rows.transactions
     loans, deposits = products_inputs(rows.agreements, rows.accounts)
     accounts = [account_input(acc) for acc in rows.accounts]
     snapshot = compute_snapshot(accounts, txs, loans, deposits, rows.rules, settings, as_of)
@@ -140,8 +180,8 @@ def compute_and_store(engine: Engine, user_id: str, as_of: datetime) -> Snapshot
     settings = AnalyticsSettings()
     with session_scope(engine) as session:
         rows = load_user_rows(session, owner)
-        by_key, categorised = categorised_inputs(rows, settings)
-        changed = write_categories(session, by_key, categorised)
+        # The categorised copies are let go before the snapshot is computed (peak memory).
+        changed = write_categories(session, *categorised_inputs(rows, settings))
         data = snapshot_data(rows, settings, as_of)
         row = AnalyticsSnapshot(
             user_id=owner, as_of=as_of, data=data, dashboard=dashboard_block(data)
@@ -149,6 +189,7 @@ def compute_and_store(engine: Engine, user_id: str, as_of: datetime) -> Snapshot
         session.add(row)
         session.flush()
         prune_snapshots(session, owner)
+        refresh_document(session, owner)
     return SnapshotResult(user_id, str(row.id), as_of.isoformat(), changed)
 
 

@@ -6,6 +6,8 @@ history in memory). Bank failures surface as `banks.errors`; the activity layer 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 
 from banks import BankError
@@ -35,50 +37,87 @@ async def sync_accounts(
             data.upsert_accounts, inp.user_id, inp.bank_code, [account_record(a) for a in accounts]
         )
         now = utcnow()
-        for ref in refs:
-            balances = await client.get_balances(
-                ref.external_id, external_client_id=external, consent_id=consent_id
+        # Every account's balances asked at once (the client keeps its own limit in flight).
+        answers = await asyncio.gather(
+            *(
+                client.get_balances(
+                    ref.external_id, external_client_id=external, consent_id=consent_id
+                )
+                for ref in refs
             )
-            records = [balance_record(b, now) for b in balances]
-            await bank.db(data.save_balances, ref.account_row_id, records)
-            heartbeat(ref.external_id)
+        )
+    for ref, balances in zip(refs, answers, strict=True):
+        records = [balance_record(b, now) for b in balances]
+        await bank.db(data.save_balances, ref.account_row_id, records)
+        heartbeat(ref.external_id)
     return c.AccountsSynced(run_id, refs)
+
+
+class _TransactionWriter:
+    """Stores an account's transactions a batch at a time, one batch being written while
+    the next is filled from the bank: at most two batches in memory, whatever the history."""
+
+    def __init__(self, bank: BankAccess, inp: c.AccountSyncInput, heartbeat: Heartbeat) -> None:
+        self.bank, self.inp, self.heartbeat = bank, inp, heartbeat
+        self.total = c.TransactionsSynced()
+        self._batch: list[data.TransactionRecord] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def add(self, record: data.TransactionRecord) -> None:
+        self._batch.append(record)
+        if len(self._batch) >= TRANSACTION_BATCH:
+            await self._wait()
+            self._writing, self._batch = asyncio.create_task(self._store(self._batch)), []
+
+    async def _store(self, records: list[data.TransactionRecord]) -> None:
+        self.heartbeat(len(records))
+        inp = self.inp
+        part: c.TransactionsSynced = await self.bank.db(
+            data.store_transactions, inp.user_id, inp.bank_code, inp.account.account_row_id, records
+        )
+        self.total.seen += part.seen
+        self.total.added += part.added
+        self.total.updated += part.updated
+
+    async def _wait(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            await writing
+
+    async def __aenter__(self) -> _TransactionWriter:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            await self._wait()
+            await self._store(self._batch)
+            return
+        # The bank's error is the one to report; the batch being written finishes first.
+        with contextlib.suppress(Exception):
+            await self._wait()
 
 
 async def sync_transactions(
     bank: BankAccess, inp: c.AccountSyncInput, heartbeat: Heartbeat
 ) -> c.TransactionsSynced:
-    """New and changed transactions of one account since the last sync (with overlap)."""
+    """New and changed transactions of one account since the last sync (with overlap).
+
+    Pages stream into the database (a batch is stored while the next pages are fetched);
+    the raw API log of the paging is written in the background, in batches.
+    """
     external, consent_id = await bank.accounts_consent(inp.user_id, inp.bank_code)
     start = await bank.db(data.sync_window_start, inp.account.account_row_id, utcnow())
-    total, batch = c.TransactionsSynced(), []
-
-    async def store(records: list[data.TransactionRecord]) -> None:
-        heartbeat(len(records))
-        part: c.TransactionsSynced = await bank.db(
-            data.store_transactions,
-            inp.user_id,
-            inp.bank_code,
-            inp.account.account_row_id,
-            records,
-        )
-        total.seen, total.added = total.seen + part.seen, total.added + part.added
-        total.updated += part.updated
-
-    with acting_for(inp.user_id):
-        stream = bank.client(inp.bank_code).iter_transactions(
-            inp.account.external_id,
-            external_client_id=external,
-            consent_id=consent_id,
-            from_dt=start,
-        )
-        async for tx in stream:
-            batch.append(transaction_record(tx))
-            if len(batch) >= TRANSACTION_BATCH:
-                await store(batch)
-                batch = []
-        await store(batch)
-    return total
+    async with bank.batched_logs(), _TransactionWriter(bank, inp, heartbeat) as writer:
+        with acting_for(inp.user_id):
+            stream = bank.client(inp.bank_code).iter_transactions(
+                inp.account.external_id,
+                external_client_id=external,
+                consent_id=consent_id,
+                from_dt=start,
+            )
+            async for tx in stream:
+                await writer.add(transaction_record(tx))
+    return writer.total
 
 
 def _unavailable(message: str) -> c.AgreementsSynced:

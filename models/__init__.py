@@ -5,6 +5,7 @@ from models.audit import AuditEntry
 from models.banking import BalanceSnapshot, BankAccount, BankTransaction, ProductAgreement, SyncRun
 from models.base import metadata
 from models.connect import BankConnection, BankToken, Consent, ConsentEvent, RawApiLog
+from models.dashboard import UserDashboard
 from models.fraud import BlockListEntry, FraudRule
 from models.ledger import Entry, Hold, LedgerAccount, Posting
 from models.merchants import Merchant, Store
@@ -36,3 +37,4 @@ __all__ += ["Entry", "Hold", "LedgerAccount", "Posting"]
 __all__ += ["AuditEntry", "CategoryRuleRow", "SandboxIdentity"]
 __all__ += ["BlockListEntry", "FraudRule"]
 __all__ += ["StatementCredit"]
+__all__ += ["UserDashboard"]

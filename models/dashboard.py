@@ -12,9 +12,11 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import PlainSerializer, WithJsonSchema
-from sqlmodel import SQLModel
+from sqlalchemy import LargeBinary
+from sqlmodel import Field, SQLModel
 
 from models.banking import AccountPublic
+from models.base import UTCDateTime, created_at_field
 from models.connect import ConnectionPublic
 from models.insights import (
     FigurePublic,
@@ -157,3 +159,16 @@ class DashboardEnvelope(StrictPublic):
 
 class DashboardPublic(DashboardBlock, DashboardEnvelope):
     """The whole GET /api/dashboard body: the envelope's keys, then the stored block's."""
+
+
+class UserDashboard(SQLModel, table=True):
+    """One user's whole `DashboardPublic` body, JSON-encoded: rewritten in the transaction of
+    every change to what it shows (`connect.dashboard.refresh_document`), read as it is."""
+
+    __tablename__ = "user_dashboards"
+
+    user_id: uuid.UUID = Field(foreign_key="users.id", primary_key=True)
+    body: bytes = Field(sa_type=LargeBinary)
+    # When the clock alone makes the body wrong (a consent entering its last week), if ever.
+    stale_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: dt.datetime = created_at_field()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import astuple
 
-from banks import BankClient, InMemoryRawLogSink, RawApiLogEntry, redact, truncate_utf8
+from banks import BankClient, InMemoryRawLogSink, RawApiLogEntry, redact, redaction, truncate_utf8
 from tests.bank_client.helpers import SECRET, EmulatorAdmin
 
 MakeClient = Callable[..., BankClient]
@@ -25,6 +26,38 @@ def test_redact_covers_bodies_queries_headers_and_known_values() -> None:
     assert redact("Authorization: Bearer opaque-token-123") == "Authorization: Bearer ***"
     assert redact(f"free text with {JWT} inside") == "free text with *** inside"
     assert redact("url?x=top%2Fsecret and top/secret", ["top/secret"]) == "url?x=*** and ***"
+
+
+def _redact_every_pattern(text: str) -> str:
+    """`redact` without its shortcuts: every pattern over every text."""
+    text = redaction._JWT.sub("***", text)
+    text = redaction._BEARER.sub(r"\g<1>***", text)
+    text = redaction._JSON_SECRET.sub(r'\g<1>"***"', text)
+    return redaction._QUERY_SECRET.sub(r"\g<1>***", text)
+
+
+def test_redact_skips_only_patterns_that_cannot_match() -> None:
+    page = json.dumps(
+        {
+            "data": {
+                "transaction": [
+                    {"transactionId": f"tx-{n}", "amount": "10.00", "information": "Кофе ☕"}
+                    for n in range(200)
+                ]
+            }
+        },
+        ensure_ascii=False,
+    )
+    samples = [
+        page,
+        page.replace("Кофе", f"bearer {JWT}"),
+        '{"accessTOKEN": "x1", "ſecret_key": "x2", "passwd": "x3", "note": "token"}',
+        "/x?ClientSecret=abc&authorızation=def&TOKEN=ghi&page=1",
+        'İ token=İ&x=1 Bearer  abc, BEARER\tq "AUTHORIZATION" : "z"',
+        "\u212aey=token; sesſion passWord=1; eyJa.b. eyJ.x.y",
+    ]
+    for text in samples:
+        assert redact(text) == _redact_every_pattern(text), text
 
 
 def test_truncation_keeps_utf8_whole_and_under_4kb() -> None:
