@@ -17,7 +17,8 @@ COPY banks ./banks
 COPY launcher ./launcher
 COPY migrations ./migrations
 COPY alembic.ini worker.py ./
-RUN pip install -c constraints.txt . && useradd --create-home jivapay
+# Bytecode at build time: the worker's sandbox imports the workflow modules for every run.
+RUN pip install -c constraints.txt . && python -m compileall -q /app && useradd --create-home jivapay
 USER jivapay
 EXPOSE 8000
 CMD ["uvicorn", "--factory", "api.main:create_default_app", "--host", "0.0.0.0", "--port", "8000"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import compileall
 import logging
 import os
 import signal
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 from prometheus_client import start_http_server
 from temporalio.client import Client
@@ -95,9 +97,22 @@ def temporal_runtime(settings: Settings) -> Runtime | None:
     return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
 
 
+def compile_workflows() -> bool:
+    """Write the workflow modules' bytecode once, at start. The sandbox imports them afresh
+    for every workflow run it creates; without bytecode on disk (PYTHONDONTWRITEBYTECODE, a
+    fresh checkout) each of those imports compiles the source again. False when it could
+    not be written (a read-only tree: the image compiles it at build time)."""
+    try:
+        return bool(compileall.compile_dir(Path(__file__).parent / "workflows", quiet=2))
+    except OSError:
+        return False
+
+
 async def run_worker(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
 ) -> None:
+    if not await asyncio.to_thread(compile_workflows):
+        log.warning("workflow bytecode could not be written: each new run compiles them")
     ctx = ServiceContext.build(settings)
     runtime = temporal_runtime(settings)
     client = await Client.connect(
