@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -161,9 +161,25 @@ class HasStatus(Protocol):
 V = TypeVar("V", bound=HasStatus)
 
 
-async def audit_action(act: Awaitable[V], audit: Callable[[str], None]) -> V:
-    """Await a staff action on an order and audit it with the status it led to, or `pending`
-    when its workflow has not applied it within the wait bound (the 202 answer goes on)."""
+async def audit_action(
+    act: Awaitable[V],
+    request: Request,
+    engine: Engine,
+    *,
+    actor: uuid.UUID,
+    order_id: uuid.UUID,
+    before: str | None,
+    **extra: object,
+) -> V:
+    """Await a staff action on an order and audit it (`record_order`) with the status it led
+    to, or `pending` when its workflow has not applied it within the wait bound (the 202
+    answer goes on)."""
+
+    def audit(after: str) -> None:
+        record_order(
+            request, engine, actor=actor, order_id=order_id, before=before, after=after, **extra
+        )
+
     try:
         done = await act
     except Pending:

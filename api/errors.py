@@ -99,15 +99,14 @@ def error_response(
         "error": {"code": code, "message": message, "details": details},
         "request_id": request_id_var.get(),
     }
+    if status_code == 503:  # every 503 says when to retry (unless it says so itself)
+        headers = {"Retry-After": RETRY_AFTER_S, **(headers or {})}
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    headers = exc.headers
-    if exc.status_code == 503 and not headers:
-        headers = {"Retry-After": RETRY_AFTER_S}
-    return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
+    return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
 
 # The one place where a domain refusal becomes an HTTP status.
@@ -128,9 +127,7 @@ def domain_status(exc: domain.DomainError) -> int:
 
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, domain.DomainError)
-    status = domain_status(exc)
-    headers = {"Retry-After": RETRY_AFTER_S} if status == 503 else None
-    return error_response(status, exc.code, exc.message, exc.details, headers)
+    return error_response(domain_status(exc), exc.code, exc.message, exc.details)
 
 
 def _poll_location(path: str, body: object) -> str:
@@ -152,9 +149,7 @@ async def _pending(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unavailable(code: str, what: str) -> JSONResponse:
-    return error_response(
-        503, code, f"{what} is unavailable; retry later", headers={"Retry-After": RETRY_AFTER_S}
-    )
+    return error_response(503, code, f"{what} is unavailable; retry later")
 
 
 async def _database_down(_: Request, exc: Exception) -> JSONResponse:

@@ -69,8 +69,9 @@ class CpuMeter:
             while up and up != me and seen < 20:
                 up, seen = parents.get(up), seen + 1
             if up == me and pid != me:
-                name = self.names.setdefault(pid, _name(pid))
-                out[pid] = (name, cpu[pid])
+                if pid not in self.names:
+                    self.names[pid] = _name(pid)
+                out[pid] = (self.names[pid], cpu[pid])
         for pid in self._backends():
             if pid in cpu:
                 out[pid] = ("postgresql", cpu[pid])

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import resource
 import sys
 import time
@@ -53,7 +52,7 @@ from temporalio.client import Client
 
 from banks import BankClient
 from bench.common import bench_settings, scratch_database, temporal
-from bench.worker_process import platform_worker, worker_process
+from bench.worker_process import SPAWN, platform_worker, worker_process
 from connect.bank_data import FIRST_SYNC_HISTORY
 from connect.identities import assign_identity, ensure_pool, pool_names, release_identity
 from contracts.connect import OnboardingInput
@@ -66,7 +65,6 @@ from models.users import Role, User
 from workflows.onboarding import OnboardingWorkflow
 
 BANKS = ["vbank", "abank", "sbank"]
-_SPAWN = multiprocessing.get_context("spawn")
 
 
 @dataclass
@@ -215,7 +213,7 @@ async def sync_seconds(client: Client, workflow_id: str) -> float:
 async def run(multiplier: int) -> Figures:
     log_dir = Path("/tmp") / f"jivapay-bench-sync-{uuid.uuid4().hex[:6]}"  # noqa: S108
     emulator, url = start_emulator(multiplier, log_dir)
-    usage = _SPAWN.Array("d", 2)
+    usage = SPAWN.Array("d", 2)
     try:
         with scratch_database() as database_url:
             async with temporal() as env:

@@ -28,7 +28,7 @@ from bench.bare_payout import BarePayoutWorkflow
 from core.settings import Settings
 
 # A fresh interpreter: no event loop, threads or connections inherited from the benchmark.
-_SPAWN = multiprocessing.get_context("spawn")
+SPAWN = multiprocessing.get_context("spawn")
 READY_TIMEOUT_S = 60
 
 
@@ -79,8 +79,8 @@ def bare_worker(temporal_address: str, task_queue: str, ready: Event) -> None:
 @asynccontextmanager
 async def worker_process(target: Callable[..., None], *args: Any) -> AsyncIterator[None]:
     """Run `target(*args, ready)` in a child process; yields once its worker is polling."""
-    ready = _SPAWN.Event()
-    process = _SPAWN.Process(target=target, args=(*args, ready), daemon=True)
+    ready = SPAWN.Event()
+    process = SPAWN.Process(target=target, args=(*args, ready), daemon=True)
     process.start()
     try:
         if not await asyncio.to_thread(ready.wait, READY_TIMEOUT_S):

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from connect.bulk_rows import insert_missing, stored_versions
+from connect.bulk_rows import insert_missing, stored_versions, update_rows
 from connect.connection_updates import apply_connection_update
 from connect.dashboard import mark_stale
 from contracts import connect as c
@@ -127,25 +127,37 @@ def upsert_accounts(
         return [c.AccountRef(str(row.id), row.external_id) for row in rows]
 
 
-def save_balances(engine: Engine, account_row_id: str, balances: Sequence[BalanceRecord]) -> None:
-    """Snapshot rows for history, and the current available / booked figures on the account."""
-    account_id = uuid.UUID(account_row_id)
+def save_all_balances(
+    engine: Engine, per_account: Sequence[tuple[str, Sequence[BalanceRecord]]]
+) -> None:
+    """Snapshot rows for history, and the current available / booked figures on each
+    account: one transaction for all of a bank's accounts."""
+    owners: set[uuid.UUID] = set()
     with session_scope(engine) as session:
-        account = session.get(BankAccount, account_id)
-        if account is None:
-            raise LookupError(f"account {account_row_id} not found")
-        for balance in balances:
-            session.add(BalanceSnapshot(account_id=account_id, **balance.__dict__))
-            kind = balance.balance_type.lower()
-            if "available" in kind or kind in {"expected", "closingavailable"}:
-                account.available_minor = balance.amount_minor
-            elif "booked" in kind:
-                account.booked_minor = balance.amount_minor
-            account.balance_at = balance.as_of
-        if account.available_minor is None and account.booked_minor is not None:
-            account.available_minor = account.booked_minor
-        session.add(account)
-        mark_stale(session, account.user_id)
+        for account_row_id, balances in per_account:
+            account = session.get(BankAccount, uuid.UUID(account_row_id))
+            if account is None:
+                raise LookupError(f"account {account_row_id} not found")
+            _apply_balances(session, account, balances)
+            owners.add(account.user_id)
+        for user_id in owners:
+            mark_stale(session, user_id)
+
+
+def _apply_balances(
+    session: Session, account: BankAccount, balances: Sequence[BalanceRecord]
+) -> None:
+    for balance in balances:
+        session.add(BalanceSnapshot(account_id=account.id, **balance.__dict__))
+        kind = balance.balance_type.lower()
+        if "available" in kind or kind in {"expected", "closingavailable"}:
+            account.available_minor = balance.amount_minor
+        elif "booked" in kind:
+            account.booked_minor = balance.amount_minor
+        account.balance_at = balance.as_of
+    if account.available_minor is None and account.booked_minor is not None:
+        account.available_minor = account.booked_minor
+    session.add(account)
 
 
 def sync_window_start(engine: Engine, account_row_id: str, now: datetime) -> datetime:
@@ -172,20 +184,6 @@ def sync_window_start(engine: Engine, account_row_id: str, now: datetime) -> dat
 
 
 _TRANSACTIONS: Table = BankTransaction.__table__  # type: ignore[attr-defined]
-_UPDATE_TRANSACTION = (
-    update(_TRANSACTIONS)
-    .where(
-        _TRANSACTIONS.c.bank_code == bindparam("row_bank_code"),
-        _TRANSACTIONS.c.account_id == bindparam("row_account_id"),
-        _TRANSACTIONS.c.external_id == bindparam("row_external_id"),
-    )
-    .values(
-        status=bindparam("status"),
-        amount_minor=bindparam("amount_minor"),
-        booked_at=bindparam("booked_at"),
-        value_at=bindparam("value_at"),
-    )
-)
 
 
 def store_transactions(
@@ -209,7 +207,7 @@ def store_transactions(
     table, scope = _TRANSACTIONS, {"bank_code": bank_code, "account_id": account_id}
     with engine.begin() as conn:
         stored = stored_versions(
-            conn, table, scope, "external_id", list(unique), ["status", "amount_minor"]
+            conn, table, scope, "external_id", list(unique), ["id", "status", "amount_minor"]
         )
         new = [
             {**record.__dict__, "id": new_id(), "status": record.status.value}
@@ -223,20 +221,18 @@ def store_transactions(
         # Pending → booked (or a corrected amount) replaces the row in place.
         changed = [
             {
-                "row_bank_code": bank_code,
-                "row_account_id": account_id,
-                "row_external_id": record.external_id,
-                "status": record.status,
+                "id": stored[external_id][0],
+                "status": record.status.value,
                 "amount_minor": record.amount_minor,
                 "booked_at": record.booked_at,
                 "value_at": record.value_at,
             }
             for external_id, record in unique.items()
-            if external_id in stored and stored[external_id] != (record.status, record.amount_minor)
+            if external_id in stored
+            and stored[external_id][1:] != (record.status, record.amount_minor)
         ]
-        if changed:
-            conn.execute(_UPDATE_TRANSACTION, changed)
-            result.updated = len(changed)
+        update_rows(conn, table, "id", changed)
+        result.updated = len(changed)
     return result
 
 

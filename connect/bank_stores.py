@@ -148,10 +148,9 @@ class _LogBatch:
                 log.warning("raw log sink failed to write %d exchange(s)", len(lines))
 
     async def close(self) -> None:
+        # A drain runs until no line is left, and `add` starts one whenever none runs.
         while self._writing is not None and not self._writing.done():
             await self._writing
-        if self._lines:
-            await self._drain()
 
 
 _log_batch: ContextVar[_LogBatch | None] = ContextVar("raw_log_batch", default=None)

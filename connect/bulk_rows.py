@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, String, Table, any_, bindparam, func, literal, select, update
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeEngine
+
+from core.db import dialect_insert
 
 
 def _is_postgresql(conn: Connection) -> bool:
@@ -62,7 +62,7 @@ def insert_missing(
     if not rows:
         return 0
     if not _is_postgresql(conn):
-        plain = sqlite_insert(table).on_conflict_do_nothing(index_elements=list(unique))
+        plain = dialect_insert("sqlite", table).on_conflict_do_nothing(index_elements=list(unique))
         params = [{**row, **constants} for row in rows]
         return len(conn.execute(plain.returning(table.c[unique[0]]), params).all())
     varying = list(rows[0])
@@ -71,7 +71,7 @@ def insert_missing(
         literal(value, type_=table.c[name].type).label(name) for name, value in constants.items()
     ]
     statement = (
-        postgresql_insert(table)
+        dialect_insert("postgresql", table)
         .from_select([*varying, *constants], select(*columns))
         .on_conflict_do_nothing(index_elements=list(unique))
         .returning(table.c[unique[0]])

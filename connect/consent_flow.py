@@ -221,6 +221,9 @@ def record_consent(
         row = session.get(Consent, consent_row_id, with_for_update=True)
         if row is None:
             raise LookupError(f"consent {consent_row_id} not found")
+        # The dashboard shows a consent's status and expiry only: a poll that finds it still
+        # pending leaves the document as it is.
+        shown = row.status != status or (expires_at or row.expires_at) != row.expires_at
         if row.status != status:
             session.add(ConsentEvent(consent_row_id=row.id, status=status, note=note))
         row.status, row.updated_at = status, utcnow()
@@ -228,7 +231,8 @@ def record_consent(
         row.expires_at = expires_at or row.expires_at
         row.status_reason = note or row.status_reason
         session.add(row)
-        refresh_document(session, row.user_id)
+        if shown:
+            refresh_document(session, row.user_id)
         return row
 
 
@@ -242,13 +246,14 @@ def revoke_other_consents(engine: Engine, keep: Consent) -> list[str]:
             Consent.id != keep.id,
             col(Consent.status).in_(OPEN),
         )
-        revoked = []
+        revoked, changed = [], False
         for row in session.exec(query):
-            row.status, row.updated_at = ConsentStatus.revoked, utcnow()
+            row.status, row.updated_at, changed = ConsentStatus.revoked, utcnow(), True
             session.add(ConsentEvent(consent_row_id=row.id, status=row.status, note="superseded"))
             if row.consent_id:
                 revoked.append(row.consent_id)
-        refresh_document(session, keep.user_id)
+        if changed:
+            refresh_document(session, keep.user_id)
         return revoked
 
 
@@ -275,7 +280,10 @@ def mark_consent_required(engine: Engine, user_id: str, bank_code: str, reason: 
             Consent.bank_code == bank_code,
             Consent.status == ConsentStatus.authorized,
         )
+        changed = False
         for row in session.exec(query):
             row.status, row.status_reason, row.updated_at = ConsentStatus.revoked, reason, utcnow()
             session.add(ConsentEvent(consent_row_id=row.id, status=row.status, note=reason))
-        refresh_document(session, uuid.UUID(user_id))
+            changed = True
+        if changed:
+            refresh_document(session, uuid.UUID(user_id))

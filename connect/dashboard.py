@@ -12,19 +12,17 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import Text, bindparam, cast, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from connect.connections import BANK_NAMES, CONSENT_EXPIRY_WARNING, connections_of
 from connect.data import account_public, accounts_of
 from connect.insights import newest_snapshot_query
-from core.db import session_scope
+from core.db import dialect_insert, session_scope
 from models.analytics import AnalyticsSnapshot
 from models.banking import AccountKind, BankAccount
 from models.base import utcnow
@@ -156,7 +154,6 @@ def _build(session: Session, user_id: uuid.UUID) -> tuple[bytes, datetime | None
 # -- the stored document --
 
 _TABLE = UserDashboard.__table__  # type: ignore[attr-defined]
-_INSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 # The request's one query: the stored bytes, unless the clock has made them stale.
 _READ = select(_TABLE.c.body).where(
     _TABLE.c.user_id == bindparam("user_id"),
@@ -174,7 +171,7 @@ def refresh_document(session: Session, user_id: uuid.UUID) -> bytes:
     """
     now = utcnow()
     session.flush()
-    insert = _INSERTS[session.get_bind().dialect.name](_TABLE)
+    insert = dialect_insert(session.get_bind().dialect.name, _TABLE)
     session.execute(
         insert.values(user_id=user_id, body=b"", updated_at=now).on_conflict_do_update(
             index_elements=[_TABLE.c.user_id], set_={"updated_at": now}
@@ -198,7 +195,8 @@ def mark_stale(session: Session, user_id: uuid.UUID) -> None:
     that changes no status), so an onboarding rebuilds it once per read, not once per write;
     a status change and the sync's end still call `refresh_document`."""
     session.flush()
-    session.execute(update(_TABLE).where(_TABLE.c.user_id == user_id).values(stale_at=utcnow()))
+    # Long past, so no clock (the API's, the worker's) reads it as still fresh.
+    session.execute(update(_TABLE).where(_TABLE.c.user_id == user_id).values(stale_at=_LONG_AGO))
 
 
 def dashboard_document(engine: Engine, user_id: uuid.UUID) -> bytes:

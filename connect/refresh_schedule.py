@@ -14,10 +14,6 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
     ScheduleState,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -31,7 +27,7 @@ from contracts.analytics import (
     refresh_schedule_id,
 )
 from contracts.search_attributes import CONNECT_USER_ID
-from core.temporal import ensure_schedule
+from core.temporal import ensure_schedule, interval_schedule
 
 ACTIVE_NOTE = "Refreshing bank data periodically."
 
@@ -39,23 +35,18 @@ ACTIVE_NOTE = "Refreshing bank data periodically."
 def build_schedule(
     user_id: str, task_queue: str, interval: timedelta, paused: bool, note: str
 ) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            REFRESH_WORKFLOW,
-            RefreshInput(user_id),
-            # Temporal appends the scheduled time, so each run gets its own id.
-            id=refresh_schedule_id(user_id),
-            task_queue=task_queue,
-            execution_timeout=interval,
-            typed_search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(CONNECT_USER_ID, user_id)]
-            ),
+    action = ScheduleActionStartWorkflow(
+        REFRESH_WORKFLOW,
+        RefreshInput(user_id),
+        # Temporal appends the scheduled time, so each run gets its own id.
+        id=refresh_schedule_id(user_id),
+        task_queue=task_queue,
+        execution_timeout=interval,
+        typed_search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(CONNECT_USER_ID, user_id)]
         ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=interval)]),
-        # A refresh still running when the next is due makes the next one pointless.
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-        state=ScheduleState(paused=paused, note=note),
     )
+    return interval_schedule(action, interval, ScheduleState(paused=paused, note=note))
 
 
 async def ensure_refresh_schedule(

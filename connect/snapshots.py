@@ -117,17 +117,14 @@ def load_user_rows(session: Session, user_id: uuid.UUID) -> UserRows:
     return UserRows(accounts, agreements, txs, stored, load_rules(session), loans)
 
 
-def categorised_inputs(
-    rows: UserRows, settings: AnalyticsSettings
-) -> tuple[dict[TxKey, StoredCategory], list[TransactionInput]]:
-    """Stored categories by key, and the inputs categorised exactly as `compute_snapshot`
-    does."""
+def categorised_inputs(rows: UserRows, settings: AnalyticsSettings) -> list[TransactionInput]:
+    """The inputs categorised exactly as `compute_snapshot` does."""
     usable = [tx for tx in rows.transactions if tx.account_key not in rows.loan_accounts]
     on_loans = [tx for tx in rows.transactions if tx.account_key in rows.loan_accounts]
     categorised = categorise_all(usable, rows.rules, settings.own_transfer_window)
     # A loan account's own movements mirror payments made elsewhere: never own transfers.
     categorised += [replace(tx, category=categorise(tx, rows.rules)) for tx in on_loans]
-    return rows.stored, categorised
+    return categorised
 
 
 def write_categories(
@@ -148,7 +145,8 @@ def write_categories(
 def recategorise_user(engine: Engine, user_id: str) -> RecategoriseResult:
     with session_scope(engine) as session:
         rows = load_user_rows(session, uuid.UUID(user_id))
-        changed = write_categories(session, *categorised_inputs(rows, AnalyticsSettings()))
+        categorised = categorised_inputs(rows, AnalyticsSettings())
+        changed = write_categories(session, rows.stored, categorised)
     return RecategoriseResult(user_id, changed)
 
 
@@ -181,7 +179,7 @@ def compute_and_store(engine: Engine, user_id: str, as_of: datetime) -> Snapshot
     with session_scope(engine) as session:
         rows = load_user_rows(session, owner)
         # The categorised copies are let go before the snapshot is computed (peak memory).
-        changed = write_categories(session, *categorised_inputs(rows, settings))
+        changed = write_categories(session, rows.stored, categorised_inputs(rows, settings))
         data = snapshot_data(rows, settings, as_of)
         row = AnalyticsSnapshot(
             user_id=owner, as_of=as_of, data=data, dashboard=dashboard_block(data)

@@ -46,9 +46,12 @@ async def sync_accounts(
                 for ref in refs
             )
         )
-    for ref, balances in zip(refs, answers, strict=True):
-        records = [balance_record(b, now) for b in balances]
-        await bank.db(data.save_balances, ref.account_row_id, records)
+    per_account = [
+        (ref.account_row_id, [balance_record(b, now) for b in balances])
+        for ref, balances in zip(refs, answers, strict=True)
+    ]
+    await bank.db(data.save_all_balances, per_account)
+    for ref in refs:
         heartbeat(ref.external_id)
     return c.AccountsSynced(run_id, refs)
 

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -30,6 +32,11 @@ def build_engine(settings: Settings) -> Engine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
     )
+
+
+def dialect_insert(dialect_name: str, table: Table) -> Any:
+    """INSERT for the dialect in use, with its ON CONFLICT clauses (PostgreSQL or SQLite)."""
+    return postgresql_insert(table) if dialect_name == "postgresql" else sqlite_insert(table)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -12,7 +12,13 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
     Schedule,
+    ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleState,
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
@@ -72,6 +78,19 @@ class TemporalConnector:
         if not recent:
             raise NoWorkerPolling(f"no worker polls {self._settings.temporal_task_queue}")
         return len(recent)
+
+
+def interval_schedule(
+    action: ScheduleActionStartWorkflow, every: timedelta, state: ScheduleState | None = None
+) -> Schedule:
+    """Start `action` every interval; a run still going when the next is due makes the next
+    one skip (it would only do the same work again)."""
+    return Schedule(
+        action=action,
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        state=state or ScheduleState(),
+    )
 
 
 async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -20,7 +20,6 @@ from sqlmodel import Session, col, select
 from temporalio.client import (
     Client,
     WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
@@ -40,7 +39,7 @@ from core.context import ServiceContext
 from core.errors import Pending, Unavailable
 from models.orders import Order, OrderEvent
 from models.payins import PayinPublic
-from processing.engine import engine_answers
+from processing.engine import EngineDown, bounded
 from processing.errors import InvalidTransition, StillRunning
 from processing.payins import STAFF, Owner, owned_order, read_payin
 from processing.receipts import store_receipt
@@ -54,10 +53,6 @@ async def load_order(ctx: ServiceContext, *, order_id: uuid.UUID, owner: Owner) 
             return owned_order(session, order_id, owner)
 
     return await asyncio.to_thread(load)
-
-
-async def read_owned(ctx: ServiceContext, *, order_id: uuid.UUID, owner: Owner) -> PayinPublic:
-    return await asyncio.to_thread(read_payin, ctx, order_id=order_id, owner=owner)
 
 
 CLOSED_SIGNS = ("workflow execution already completed", "aborted by closing workflow")
@@ -75,18 +70,15 @@ async def send_update(
     """Run an update on the order's workflow; a validator's refusal is InvalidTransition.
     With `wait_s`, not answered by then → StillRunning (the update stays with the server)."""
     handle = client.get_workflow_handle(order_workflow_id(kind, str(order_id)))
+    call = handle.execute_update(update, request, id=update_id, result_type=str)
     try:
-        async with asyncio.timeout(wait_s):
-            result = await handle.execute_update(update, request, id=update_id, result_type=str)
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        # (The SDK turns the bound's cancellation into its own error.) 202 only when the
-        # engine holds the update (it applies it when a worker takes the workflow); an
-        # engine that does not answer never received it: 503, send it again.
-        if not await engine_answers(client, handle.id):
-            raise Unavailable(
-                "The workflow engine is unavailable; retry later", code="temporal_unavailable"
-            ) from exc
-        raise StillRunning(str(order_id)) from exc
+        # 202 (StillRunning) only when the engine holds the update; an engine that does not
+        # answer never received it: 503, send it again.
+        result = await bounded(client, handle.id, wait_s, call)
+    except EngineDown as exc:
+        raise Unavailable(
+            "The workflow engine is unavailable; retry later", code="temporal_unavailable"
+        ) from exc
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(exc)
@@ -112,8 +104,12 @@ class Repeat:
 
     @property
     def actor(self) -> str:
-        """Who asks, as the action's update id names them."""
-        return f"{self.actor_type.value}:{self.actor_id}"
+        return actor_key(self.actor_type, self.actor_id)
+
+
+def actor_key(actor_type: ActorType, actor_id: str | None) -> str:
+    """Who asks, as an action's update id names them."""
+    return f"{actor_type.value}:{actor_id}"
 
 
 def applied_already(ctx: ServiceContext, repeat: Repeat) -> bool:
@@ -140,14 +136,28 @@ View = TypeVar("View")
 
 async def respond(
     ctx: ServiceContext,
-    sending: Callable[[], Awaitable[object]],
+    client: Client,
+    order: Order,
+    update: str,
+    request: Any,
     read: Callable[[], View],
+    *,
     repeat: Repeat | None = None,
+    actor: str | None = None,
 ) -> View:
-    """Send, then answer with the order as it now is: 202 (`Pending`) when the workflow did
-    not answer within the bound; the order when the refusal is this actor's own repeat."""
+    """Send the update, then answer with the order as it now is: 202 (`Pending`) when the
+    workflow did not answer within `update_wait_seconds`; the order when the refusal is this
+    actor's own repeat.
+
+    The update's id names the action, the actor (`repeat`'s, or `actor` when no repeat can
+    be recognised) and how far the order had got (its event count). The same actor sending
+    it again before the order moved on (a retry after a 202, a 503 or a lost answer) joins
+    the first update, which Temporal keeps by id, instead of being refused by it."""
+    who = repeat.actor if repeat is not None else actor
+    update_id = f"{update}:{who}:{order.events}"
+    wait = ctx.settings.update_wait_seconds
     try:
-        await sending()
+        await send_update(client, order.id, update, request, order.kind, wait, update_id)
     except InvalidTransition:
         if repeat is None or not await asyncio.to_thread(applied_already, ctx, repeat):
             raise
@@ -157,7 +167,11 @@ async def respond(
 
 
 async def repeated(
-    ctx: ServiceContext, order: Order, allowed: set[Any] | frozenset[Any], repeat: Repeat
+    ctx: ServiceContext,
+    order: Order,
+    allowed: set[Any] | frozenset[Any],
+    repeat: Repeat,
+    refusal: str | None = None,
 ) -> bool:
     """Checked before anything is stored (a refused action leaves no orphan file): False =
     go on; True = this actor's action is already applied (answer with the order); otherwise
@@ -166,19 +180,7 @@ async def repeated(
         return False
     if await asyncio.to_thread(applied_already, ctx, repeat):
         return True
-    raise InvalidTransition(f"The order is {order.status.value}")
-
-
-def update_sender(
-    ctx: ServiceContext, client: Client, order: Order, update: str, request: Any, actor: str
-) -> Callable[[], Awaitable[str]]:
-    """The update as the API sends it: bounded by `update_wait_seconds`, with an id naming
-    the action, the actor and how far the order had got (its event count). The same actor
-    sending it again before the order moved on (a retry after a 202, a 503 or a lost answer)
-    joins the first update, which Temporal keeps by id, instead of being refused by it."""
-    wait = ctx.settings.update_wait_seconds
-    update_id = f"{update}:{actor}:{order.events}"
-    return lambda: send_update(client, order.id, update, request, order.kind, wait, update_id)
+    raise InvalidTransition(refusal or f"The order is {order.status.value}")
 
 
 async def act(
@@ -194,12 +196,11 @@ async def act(
     """Send an action to an owned order's workflow; the order as it now is."""
     order = await load_order(ctx, order_id=order_id, owner=owner)
     repeat = Repeat(order_id, target, ActorType(request.actor_type), request.actor_id)
-    return await respond(
-        ctx,
-        update_sender(ctx, client, order, update, request, repeat.actor),
-        lambda: read_payin(ctx, order_id=order_id, owner=owner),
-        repeat,
-    )
+
+    def read() -> PayinPublic:
+        return read_payin(ctx, order_id=order_id, owner=owner)
+
+    return await respond(ctx, client, order, update, request, read, repeat=repeat)
 
 
 async def mark_paid(
@@ -226,8 +227,7 @@ async def mark_paid(
             ctx, order_id=order.id, data=receipt, actor=ActorType.customer, actor_id=None
         )
     claim = ClaimRequest(str(receipt_id) if receipt_id else None)
-    send = update_sender(ctx, client, order, PayinUpdate.mark_paid, claim, repeat.actor)
-    return await respond(ctx, send, read, repeat)
+    return await respond(ctx, client, order, PayinUpdate.mark_paid, claim, read, repeat=repeat)
 
 
 async def trader_confirm(
@@ -253,8 +253,7 @@ async def trader_confirm(
             ctx, order_id=order.id, data=receipt, actor=ActorType.trader, actor_id=str(trader_id)
         )
     request = ActorRequest(ActorType.trader.value, str(trader_id), None)
-    send = update_sender(ctx, client, order, PayinUpdate.confirm, request, repeat.actor)
-    return await respond(ctx, send, read, repeat)
+    return await respond(ctx, client, order, PayinUpdate.confirm, request, read, repeat=repeat)
 
 
 async def confirm(

@@ -29,7 +29,7 @@ from models.base import as_utc, utcnow
 from models.orders import Order
 from models.payins import PayinPublic
 from models.payouts import DisputeListItem, DisputeResolve, PayoutPublic
-from processing.actions import Repeat, load_order, repeated, respond, update_sender
+from processing.actions import Repeat, actor_key, load_order, repeated, respond
 from processing.errors import InvalidTransition
 from processing.payins import ANY_ORDER, Owner, owned_order
 from processing.receipts import receipt_type, store_receipt
@@ -66,12 +66,9 @@ async def open_dispute(
 ) -> PayinPublic | PayoutPublic:
     order = await load_order(ctx, order_id=order_id, owner=owner)
     repeat = Repeat(order.id, OrderStatus.disputed, actor, actor_id)
-    try:
-        if await repeated(ctx, order, DISPUTABLE[order.kind], repeat):
-            return await asyncio.to_thread(order_view, ctx, order.id, owner)
-    except InvalidTransition as exc:
-        message = f"The order cannot be disputed while it is {order.status.value}"
-        raise InvalidTransition(message) from exc
+    refusal = f"The order cannot be disputed while it is {order.status.value}"
+    if await repeated(ctx, order, DISPUTABLE[order.kind], repeat, refusal):
+        return await asyncio.to_thread(order_view, ctx, order.id, owner)
     evidence_id = None
     if evidence is not None:
         receipt_type(evidence)  # refused before anything is stored
@@ -81,12 +78,11 @@ async def open_dispute(
     request = ActorRequest(
         actor.value, actor_id, reason, evidence_id=str(evidence_id) if evidence_id else None
     )
-    return await respond(
-        ctx,
-        update_sender(ctx, client, order, PayinUpdate.dispute, request, repeat.actor),
-        lambda: order_view(ctx, order.id, owner),
-        repeat,
-    )
+
+    def read() -> PayinPublic | PayoutPublic:
+        return order_view(ctx, order.id, owner)
+
+    return await respond(ctx, client, order, PayinUpdate.dispute, request, read, repeat=repeat)
 
 
 async def resolve(
@@ -118,11 +114,12 @@ async def resolve(
             actual = None
     request = ActorRequest(ActorType.admin.value, str(admin_id), body.reason, actual)
     update = PayinUpdate.confirm if body.outcome == "completed" else PayinUpdate.cancel
-    return await respond(
-        ctx,
-        update_sender(ctx, client, order, update, request, f"admin:{admin_id}"),
-        lambda: order_view(ctx, order.id, ANY_ORDER),
-    )
+
+    def read() -> PayinPublic | PayoutPublic:
+        return order_view(ctx, order.id, ANY_ORDER)
+
+    admin = actor_key(ActorType.admin, str(admin_id))
+    return await respond(ctx, client, order, update, request, read, actor=admin)
 
 
 def _units(ctx: ServiceContext, currency: str) -> int:
@@ -144,11 +141,12 @@ async def review(
     if order.status != OrderStatus.on_review:
         raise InvalidTransition(f"The order is {order.status.value}, not on review")
     request = ReviewRequest(str(admin_id), approve, reason)
-    return await respond(
-        ctx,
-        update_sender(ctx, client, order, PayinUpdate.review, request, f"admin:{admin_id}"),
-        lambda: order_view(ctx, order.id, ANY_ORDER),
-    )
+
+    def read() -> PayinPublic | PayoutPublic:
+        return order_view(ctx, order.id, ANY_ORDER)
+
+    admin = actor_key(ActorType.admin, str(admin_id))
+    return await respond(ctx, client, order, PayinUpdate.review, request, read, actor=admin)
 
 
 def queue(session: Session, *, escalated_only: bool = False) -> list[DisputeListItem]:

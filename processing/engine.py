@@ -9,8 +9,9 @@ If nobody retries, the orphan reconciler fails it as `not_started`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
@@ -20,36 +21,43 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from contracts.processing import InstructionsRequest, order_workflow_id
 from core.errors import Conflict, Unavailable
+from models.orders import Order
+from processing.errors import StillRunning
 
 FIRST_UPDATE_ID = "instructions"
+T = TypeVar("T")
 
 
 async def start_bounded(
     client: Client,
     update: Any,
-    arg: Any,
     start: WithStartWorkflowOperation[Any, Any],
+    *,
+    order: Order,
     wait_s: float,
     refused: Conflict,
-    workflow_id: str,
 ) -> None:
+    """Start the order's workflow and send its first update (`instructions`), bounded."""
+    arg = InstructionsRequest(str(order.id))
+    workflow_id = order_workflow_id(order.kind, str(order.id))
+    # One id for the first update: a create retried while it is still in flight joins it
+    # (and one already answered is answered again) instead of piling up.
+    call = client.execute_update_with_start_workflow(
+        update, arg, id=FIRST_UPDATE_ID, start_workflow_operation=start
+    )
     try:
-        async with asyncio.timeout(wait_s):
-            # One id for the first update: a create retried while it is still in flight
-            # joins it (and one already answered is answered again) instead of piling up.
-            await client.execute_update_with_start_workflow(
-                update, arg, id=FIRST_UPDATE_ID, start_workflow_operation=start
-            )
+        await bounded(client, workflow_id, wait_s, call)
     except WorkflowUpdateFailedError as exc:
         raise refused from exc
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
-        if isinstance(exc, RPCError) or not await engine_answers(client, workflow_id):
-            raise Unavailable(
-                "The workflow engine is unavailable; the order is saved: retry with the same "
-                "Idempotency-Key",
-                code="temporal_unavailable",
-            ) from exc
+    except (EngineDown, RPCError) as exc:
+        raise Unavailable(
+            "The workflow engine is unavailable; the order is saved: retry with the same "
+            "Idempotency-Key",
+            code="temporal_unavailable",
+        ) from exc
+    except StillRunning as exc:
         # The engine has the workflow; it is slow (no worker free, a database blip).
         raise Unavailable(
             "The order is saved and its workflow has not answered yet; retry with the same "
@@ -58,13 +66,42 @@ async def start_bounded(
         ) from exc
 
 
+class EngineDown(Exception):
+    """The workflow engine did not answer at all: what was sent never reached it."""
+
+
+async def bounded(client: Client, workflow_id: str, wait_s: float | None, call: Awaitable[T]) -> T:
+    """`call` (an update to the workflow) within `wait_s`. Past it: StillRunning when the
+    engine holds the workflow (it applies the update when a worker takes it), EngineDown
+    when the engine does not answer (send it again)."""
+    try:
+        async with asyncio.timeout(wait_s):
+            return await call
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        # (The SDK turns the bound's cancellation into its own error.)
+        if not await engine_answers(client, workflow_id):
+            raise EngineDown(workflow_id) from exc
+        raise StillRunning(workflow_id) from exc
+
+
+async def workflow_exists(
+    client: Client, workflow_id: str, rpc_timeout: timedelta | None = None
+) -> bool:
+    """Whether the engine knows the workflow (any other engine error is raised)."""
+    try:
+        await client.get_workflow_handle(workflow_id).describe(rpc_timeout=rpc_timeout)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
+
+
 async def engine_answers(client: Client, workflow_id: str) -> bool:
     """Whether the workflow engine answers at all (a workflow it does not know is an answer)."""
     try:
         async with asyncio.timeout(3):
-            await client.get_workflow_handle(workflow_id).describe(rpc_timeout=timedelta(seconds=2))
-    except RPCError as err:
-        return err.status == RPCStatusCode.NOT_FOUND
-    except TimeoutError:
+            await workflow_exists(client, workflow_id, timedelta(seconds=2))
+    except (RPCError, TimeoutError):
         return False
     return True

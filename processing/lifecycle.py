@@ -99,9 +99,9 @@ def screened(session: Session, order: Order, screener: Screener) -> Screening | 
     order.fraud_decision, order.fraud_hits = screening.outcome, screening.hits or None
     if screening.decision == FraudAction.deny:
         order.failure_reason, order.finished_at = FRAUD_DENIED, utcnow()
-        audit(session, order, OrderStatus.failed, _system(FRAUD_DENIED))
+        audit(session, order, OrderStatus.failed, system_step(FRAUD_DENIED))
     elif screening.decision == FraudAction.review:
-        audit(session, order, OrderStatus.on_review, _system("fraud_review"))
+        audit(session, order, OrderStatus.on_review, system_step("fraud_review"))
     session.add(order)
     return screening
 
@@ -159,7 +159,7 @@ def _assign(session: Session, order: Order, store: Store, decision: Decision) ->
     order.matched_at = utcnow()
     order.expires_at = order.matched_at + timedelta(seconds=order.payment_deadline_seconds)
     order.match_rejections = decision.rejections or None
-    audit(session, order, PayinStatus.awaiting_payment, _system("matched"))
+    audit(session, order, PayinStatus.awaiting_payment, system_step("matched"))
     session.add(order)
 
 
@@ -167,7 +167,7 @@ def _fail(session: Session, order: Order, decision: Decision) -> None:
     order.failure_reason = NO_REQUISITE
     order.match_rejections = decision.rejections
     order.finished_at = utcnow()
-    audit(session, order, PayinStatus.failed, _system(NO_REQUISITE))
+    audit(session, order, PayinStatus.failed, system_step(NO_REQUISITE))
     session.add(order)
 
 
@@ -194,10 +194,10 @@ def _hold_store_balance(session: Session, order: Order) -> None:
     total = order.amount_minor + (order.fee_minor or 0)
     if not place_hold(session, order.id, account.id, total):
         order.failure_reason, order.finished_at = INSUFFICIENT_BALANCE, utcnow()
-        audit(session, order, OrderStatus.failed, _system(INSUFFICIENT_BALANCE))
+        audit(session, order, OrderStatus.failed, system_step(INSUFFICIENT_BALANCE))
     else:
         order.expires_at = utcnow() + timedelta(seconds=order.payment_deadline_seconds)
-        audit(session, order, OrderStatus.created, _system("held"))
+        audit(session, order, OrderStatus.created, system_step("held"))
     session.add(order)
 
 
@@ -312,7 +312,7 @@ def escalate(engine: Engine, order_id: str) -> bool:
         if order.status != OrderStatus.disputed or order.escalated_at is not None:
             return False
         order.escalated_at = utcnow()
-        audit(session, order, OrderStatus.disputed, _system("dispute_sla_escalated"))
+        audit(session, order, OrderStatus.disputed, system_step("dispute_sla_escalated"))
         session.add(order)
         return True
 
@@ -394,5 +394,5 @@ def _resolve(
     return [(names.get(acc, acc), amount) for acc, amount in legs]
 
 
-def _system(reason: str) -> TransitionInput:
+def system_step(reason: str) -> TransitionInput:
     return TransitionInput("", "", "", actor_type=ActorType.system.value, reason=reason)

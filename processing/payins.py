@@ -23,7 +23,6 @@ from contracts.processing import (
     FRAUD_DENIED,
     NOT_STARTED,
     RETRYABLE_FAILURES,
-    InstructionsRequest,
     OrderKind,
     PayinInput,
     PayinStatus,
@@ -177,15 +176,8 @@ async def start_and_match(
         ),
     )
     refused = Conflict("The order could not be matched", code="match_failed")
-    request = InstructionsRequest(str(order.id))
     await start_bounded(
-        client,
-        PayinWorkflow.instructions,
-        request,
-        start,
-        wait_s,
-        refused,
-        payin_workflow_id(str(order.id)),
+        client, PayinWorkflow.instructions, start, order=order, wait_s=wait_s, refused=refused
     )
 
 

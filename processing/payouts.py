@@ -22,7 +22,6 @@ from contracts.processing import (
     NOT_STARTED,
     ActorRequest,
     ActorType,
-    InstructionsRequest,
     OrderKind,
     OrderStatus,
     PayoutInput,
@@ -40,7 +39,7 @@ from models.orders import Order
 from models.payouts import PayoutCreate, PayoutOffer, PayoutPublic
 from models.platform_settings import PlatformValues
 from models.traders import Bank, Requisite, RequisiteStatus, Trader
-from processing.actions import Repeat, load_order, repeated, respond, update_sender
+from processing.actions import Repeat, load_order, repeated, respond
 from processing.engine import start_bounded
 from processing.errors import FraudDenied, InsufficientBalance, InvalidTransition, OrderNotFound
 from processing.fraud import fingerprint
@@ -152,15 +151,8 @@ async def start_and_hold(
         search_attributes=TypedSearchAttributes([SearchAttributePair(ORDER_KIND, PAYOUT.value)]),
     )
     refused = Conflict("The pay-out could not be held", code="hold_failed")
-    request = InstructionsRequest(str(order.id))
     await start_bounded(
-        client,
-        PayoutWorkflow.instructions,
-        request,
-        start,
-        wait_s,
-        refused,
-        payout_workflow_id(str(order.id)),
+        client, PayoutWorkflow.instructions, start, order=order, wait_s=wait_s, refused=refused
     )
 
 
@@ -323,12 +315,7 @@ async def take(
         return await asyncio.to_thread(read)
     request = TakeRequest(str(trader_id))
     try:
-        taken = await respond(
-            ctx,
-            update_sender(ctx, client, order, PayoutUpdate.take, request, repeat.actor),
-            read,
-            repeat,
-        )
+        taken = await respond(ctx, client, order, PayoutUpdate.take, request, read, repeat=repeat)
     except InvalidTransition as exc:
         if "already been taken" in exc.message:
             raise InvalidTransition(exc.message, code="already_taken") from exc
@@ -372,8 +359,7 @@ async def mark_paid(
         ctx, order_id=order.id, data=proof, actor=ActorType.trader, actor_id=str(trader_id)
     )
     request = PayoutPaidRequest(str(trader_id), str(proof_id))
-    send = update_sender(ctx, client, order, PayoutUpdate.mark_paid, request, repeat.actor)
-    return await respond(ctx, send, read, repeat)
+    return await respond(ctx, client, order, PayoutUpdate.mark_paid, request, read, repeat=repeat)
 
 
 async def merchant_cancel(
@@ -389,9 +375,8 @@ async def merchant_cancel(
     order = await load_order(ctx, order_id=order_id, owner=owner)
     actor = ActorRequest(ActorType.merchant.value, str(store_id), reason)
     repeat = Repeat(order_id, OrderStatus.cancelled, ActorType.merchant, str(store_id))
-    return await respond(
-        ctx,
-        update_sender(ctx, client, order, PayoutUpdate.cancel, actor, repeat.actor),
-        lambda: read_payout(ctx, order_id, owner),
-        repeat,
-    )
+
+    def read() -> PayoutPublic:
+        return read_payout(ctx, order_id, owner)
+
+    return await respond(ctx, client, order, PayoutUpdate.cancel, actor, read, repeat=repeat)

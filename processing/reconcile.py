@@ -13,17 +13,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import Engine, or_
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.processing import (
     NOT_STARTED,
-    ActorType,
     OrderKind,
     OrderStatus,
-    TransitionInput,
     order_workflow_id,
 )
 from contracts.reconcile import ReconcileInput, ReconcileResult
@@ -31,12 +28,13 @@ from core.db import session_scope
 from core.metrics import ORPHANS_FAILED
 from models.base import utcnow
 from models.orders import Order
-from processing.lifecycle import audit, lock_order
+from processing.engine import workflow_exists
+from processing.lifecycle import audit, lock_order, system_step
 
 
 def orphan_candidates(engine: Engine, grace_s: int, limit: int) -> list[tuple[str, str]]:
-    """(order id, kind) of orders still `created` past the grace period: pay-ins (a started
-    one is matched or failed within seconds) and pay-outs not yet held."""
+    """(order id, kind) of orders still `created` past the grace period and never matched
+    or held (a started pay-in is matched or failed within seconds)."""
     cutoff = utcnow() - timedelta(seconds=grace_s)
     with Session(engine) as session:
         rows = session.exec(
@@ -44,7 +42,8 @@ def orphan_candidates(engine: Engine, grace_s: int, limit: int) -> list[tuple[st
             .where(
                 Order.status == OrderStatus.created,
                 col(Order.created_at) < cutoff,
-                or_(col(Order.kind) == OrderKind.payin, col(Order.expires_at).is_(None)),
+                # Held pay-outs and matched pay-ins have a deadline: their workflow started.
+                col(Order.expires_at).is_(None),
             )
             .order_by(col(Order.created_at))
             .limit(limit)
@@ -59,27 +58,16 @@ def fail_not_started(engine: Engine, order_id: str) -> bool:
         if order.status != OrderStatus.created or order.expires_at is not None:
             return False
         order.failure_reason, order.finished_at = NOT_STARTED, utcnow()
-        step = TransitionInput("", "", "", actor_type=ActorType.system.value, reason=NOT_STARTED)
-        audit(session, order, OrderStatus.failed, step)
+        audit(session, order, OrderStatus.failed, system_step(NOT_STARTED))
         session.add(order)
         return True
-
-
-async def has_workflow(client: Client, kind: str, order_id: str) -> bool:
-    try:
-        await client.get_workflow_handle(order_workflow_id(kind, order_id)).describe()
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return True
 
 
 async def fail_orphans(engine: Engine, client: Client, inp: ReconcileInput) -> ReconcileResult:
     candidates = await asyncio.to_thread(orphan_candidates, engine, inp.grace_seconds, inp.limit)
     failed: list[str] = []
     for order_id, kind in candidates:
-        if await has_workflow(client, kind, order_id):
+        if await workflow_exists(client, order_workflow_id(kind, order_id)):
             continue
         if await asyncio.to_thread(fail_not_started, engine, order_id):
             ORPHANS_FAILED.labels(kind).inc()

@@ -9,10 +9,6 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
 )
 
 from contracts.reconcile import (
@@ -21,22 +17,19 @@ from contracts.reconcile import (
     ReconcileInput,
     reconcile_schedule_id,
 )
-from core.temporal import ensure_schedule
+from core.temporal import ensure_schedule, interval_schedule
 
 
 def reconcile_schedule(task_queue: str, grace_seconds: int) -> Schedule:
     every = timedelta(seconds=RECONCILE_EVERY_S)
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            RECONCILE_WORKFLOW,
-            ReconcileInput(grace_seconds),
-            id=reconcile_schedule_id(task_queue),
-            task_queue=task_queue,
-            execution_timeout=every * 5,
-        ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    action = ScheduleActionStartWorkflow(
+        RECONCILE_WORKFLOW,
+        ReconcileInput(grace_seconds),
+        id=reconcile_schedule_id(task_queue),
+        task_queue=task_queue,
+        execution_timeout=every * 5,
     )
+    return interval_schedule(action, every)
 
 
 async def ensure_reconcile_schedule(client: Client, task_queue: str, grace_seconds: int) -> str:

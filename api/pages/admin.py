@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api.audit import action_of, audit_action, record_order
+from api.audit import action_of, audit_action
 from api.pages import admin_orders
 from api.pages.auth import form_errors
 from api.pages.render import QUEUED, back, page
@@ -112,22 +112,19 @@ async def resolve(
     except ValidationError as exc:
         return back("/admin/disputes", error=form_errors(exc))
 
-    def audit(after: str) -> None:
-        record_order(
+    try:
+        client = await ctx.temporal.get()
+        act = disputes.resolve(ctx, client, order_id=order_id, body=body, admin_id=user.id)
+        after = await audit_action(
+            act,
             request,
             ctx.engine,
             actor=user.id,
             order_id=order_id,
             before="disputed",
-            after=after,
             actual_amount=body.actual_amount,
             reason=body.reason,
         )
-
-    try:
-        client = await ctx.temporal.get()
-        act = disputes.resolve(ctx, client, order_id=order_id, body=body, admin_id=user.id)
-        after = await audit_action(act, audit)
     except Pending:
         return back("/admin/disputes", notice=QUEUED)
     except DomainError as exc:

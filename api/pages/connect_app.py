@@ -17,7 +17,7 @@ from api.pages.render import back, page
 from api.pages.session import PageConnectUser
 from connect import data, insights, onboarding
 from connect.connections import BANK_NAMES, connections_of
-from connect.dashboard import dashboard_body
+from connect.dashboard import dashboard_document
 from contracts.connect import BANK_CODES, ConnectionStatus
 from core.errors import DomainError
 from models.dashboard import DashboardPublic
@@ -30,8 +30,9 @@ WATCH_POLLS = 15
 
 def _screen(request: Request, user_id: uuid.UUID) -> dict[str, Any]:
     ctx = request.app.state.ctx
+    # The stored document, as GET /api/dashboard serves it.
+    board = DashboardPublic.model_validate_json(dashboard_document(ctx.engine, user_id))
     with Session(ctx.engine) as session:
-        board = DashboardPublic.model_validate_json(dashboard_body(session, user_id))
         summary = insights.transactions_summary(session, user_id=user_id, period="30d")
         recent = data.transactions_page(
             session,

@@ -8,11 +8,10 @@ each is written to the audit log here (who, what, the order's status before and 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 
-from api.audit import audit_action, record_order
+from api.audit import audit_action
 from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep, TemporalDep
 from contracts.processing import ActorType
 from models.payins import BalancePublic, DepositRequest, MatchReport, PayinPublic
@@ -29,30 +28,6 @@ from processing.payins import ANY_ORDER
 
 router = APIRouter()
 OrderPublic = PayinPublic | PayoutPublic
-
-
-def _audit(
-    request: Request,
-    ctx: ContextDep,
-    user_id: uuid.UUID,
-    order_id: uuid.UUID,
-    before: str,
-    **extra: object,
-) -> Callable[[str], None]:
-    """The audit entry of a staff action, written once its outcome (or `pending`) is known."""
-
-    def write(after: str) -> None:
-        record_order(
-            request,
-            ctx.engine,
-            actor=user_id,
-            order_id=order_id,
-            before=before,
-            after=after,
-            **extra,
-        )
-
-    return write
 
 
 @router.get("/disputes", response_model=list[DisputeListItem])
@@ -85,8 +60,16 @@ async def open_dispute(
         reason=body.reason,
         evidence=None,
     )
-    audit = _audit(request, ctx, user.id, order_id, before.status.value, reason=body.reason)
-    return await audit_action(act, audit)
+    before_status = before.status.value
+    return await audit_action(
+        act,
+        request,
+        ctx.engine,
+        actor=user.id,
+        order_id=order_id,
+        before=before_status,
+        reason=body.reason,
+    )
 
 
 @router.post("/orders/{order_id}/resolve", response_model=OrderPublic)
@@ -101,16 +84,16 @@ async def resolve_dispute(
     """End a dispute: `completed` (with `actual_amount` when less moved than the order's
     amount: the difference is a correction posting) or `cancelled` (the hold is released)."""
     act = disputes.resolve(ctx, client, order_id=order_id, body=body, admin_id=user.id)
-    audit = _audit(
+    return await audit_action(
+        act,
         request,
-        ctx,
-        user.id,
-        order_id,
-        "disputed",
+        ctx.engine,
+        actor=user.id,
+        order_id=order_id,
+        before="disputed",
         actual_amount=body.actual_amount,
         reason=body.reason,
     )
-    return await audit_action(act, audit)
 
 
 @router.get("/reviews", response_model=list[MatchReport])
@@ -137,8 +120,15 @@ async def decide_review(
         reason=body.reason,
         admin_id=user.id,
     )
-    audit = _audit(request, ctx, user.id, order_id, "on_review", decision=body.decision)
-    return await audit_action(act, audit)
+    return await audit_action(
+        act,
+        request,
+        ctx.engine,
+        actor=user.id,
+        order_id=order_id,
+        before="on_review",
+        decision=body.decision,
+    )
 
 
 @router.get("/payouts/{order_id}", response_model=PayoutPublic)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
-from api.audit import audit_action, record_order
+from api.audit import audit_action
 from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep, TemporalDep
 from contracts.processing import ActorRequest, ActorType
 from models.ledger import PostingPublic
@@ -140,13 +140,9 @@ async def _audited(
     """Run an admin action on the order's workflow; audit it once applied (the change
     happens in the workflow, outside the request's session)."""
     before = await run_in_threadpool(_status_now, ctx, order_id)
-
-    def audit(after: str) -> None:
-        record_order(
-            request, ctx.engine, actor=user_id, order_id=order_id, before=before, after=after
-        )
-
-    return await audit_action(act, audit)
+    return await audit_action(
+        act, request, ctx.engine, actor=user_id, order_id=order_id, before=before
+    )
 
 
 @router.post("/orders/{order_id}/confirm", response_model=PayinPublic)

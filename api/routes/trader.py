@@ -15,7 +15,7 @@ from models.payins import BalancePublic, PayinPublic, TraderCancelRequest
 from models.payouts import PayoutOffer, PayoutPublic
 from models.traders import RequisiteCreate, RequisitePublic, Trader, TraderPublic
 from processing import actions, payouts, traders
-from processing.payins import Owner
+from processing.payins import Owner, read_payin
 
 router = APIRouter()
 
@@ -45,11 +45,9 @@ def my_open_orders(session: SessionDep, trader: CurrentTraderProfile) -> list[Pa
 
 
 @router.get("/orders/{order_id}", response_model=PayinPublic)
-async def my_order(
-    order_id: uuid.UUID, ctx: ContextDep, trader: CurrentTraderProfile
-) -> PayinPublic:
+def my_order(order_id: uuid.UUID, ctx: ContextDep, trader: CurrentTraderProfile) -> PayinPublic:
     """One of my pay-ins, whatever its status (where a 202 action answer says to poll)."""
-    return await actions.read_owned(ctx, order_id=order_id, owner=Owner(trader_id=trader.id))
+    return read_payin(ctx, order_id=order_id, owner=Owner(trader_id=trader.id))
 
 
 @router.post("/orders/{order_id}/confirm", response_model=PayinPublic)

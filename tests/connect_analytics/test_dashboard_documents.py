@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from connect.bank_data import AccountRecord, BalanceRecord, save_balances, upsert_accounts
+from connect.bank_data import AccountRecord, BalanceRecord, save_all_balances, upsert_accounts
 from connect.connection_updates import update_connection
 from connect.consent_flow import record_consent
 from connect.dashboard import dashboard_body
@@ -255,7 +255,7 @@ async def test_a_sync_marks_the_document_stale_and_the_next_read_shows_it(
     stored = _stored(ctx, user)
     assert stored is not None and stored.stale_at is not None and stored.stale_at < utcnow()
     balance = BalanceRecord("InterimAvailable", 123_456, "RUB", utcnow())
-    save_balances(ctx.engine, refs[0].account_row_id, [balance])
+    save_all_balances(ctx.engine, [(refs[0].account_row_id, [balance])])
     step = c.ConnectionUpdate(
         str(user.user_id), "vbank", ConnectionStatus.sync_in_progress, "accounts", 50
     )
