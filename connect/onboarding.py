@@ -34,7 +34,7 @@ from core.errors import Conflict
 from models.connect import Consent, OnboardingStarted, WorkflowStarted
 from workflows.consents import RevokeConsentWorkflow
 from workflows.onboarding import OnboardingWorkflow
-from workflows.sync import SyncWorkflow
+from workflows.sync import SyncWorkflow, sync_search_attributes
 
 # Starting again while one runs attaches to it; a finished one may run again under its id.
 ATTACH = WorkflowIDConflictPolicy.USE_EXISTING
@@ -129,6 +129,7 @@ async def sync_now(
         id=workflow_id,
         task_queue=ctx.settings.temporal_task_queue,
         static_summary=f"sync {user_id} · {bank}",
+        search_attributes=sync_search_attributes(str(user_id), bank),
         id_conflict_policy=ATTACH,
         id_reuse_policy=RERUN,
     )

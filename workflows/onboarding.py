@@ -24,7 +24,14 @@ from contracts.connect import (
     sync_workflow_id,
 )
 from contracts.search_attributes import CONNECT_USER_ID
-from workflows.sync import DB_RETRY, SyncWorkflow, bank_call, failure_of
+from workflows.sync import (
+    DB_RETRY,
+    LEAN,
+    SyncWorkflow,
+    bank_call,
+    failure_of,
+    sync_search_attributes,
+)
 
 
 @workflow.defn
@@ -34,6 +41,7 @@ class OnboardingWorkflow:
         self._user_id = ""
         self._finished = False
         self._checks: set[str] = set()
+        self._lean_sync = False
 
     @workflow.query
     def progress(self) -> c.OnboardingProgress:
@@ -42,6 +50,9 @@ class OnboardingWorkflow:
     @workflow.run
     async def run(self, inp: c.OnboardingInput) -> c.OnboardingProgress:
         self._user_id = inp.user_id
+        # A child's start options are part of this history: runs from before the patch
+        # start their syncs as they did (and those syncs tag themselves).
+        self._lean_sync = workflow.patched(LEAN)
         workflow.upsert_search_attributes([CONNECT_USER_ID.value_set(inp.user_id)])
         self._progress = {bank: c.BankProgress(bank) for bank in inp.banks}
         await asyncio.gather(*(self._connect_bank(inp, bank) for bank in inp.banks))
@@ -139,12 +150,14 @@ class OnboardingWorkflow:
                 delay = min(delay * 2, inp.poll_max_seconds)
 
     async def _sync(self, user_id: str, bank: str) -> c.SyncResult:
+        tags = sync_search_attributes(user_id, bank) if self._lean_sync else None
         try:
             return await workflow.execute_child_workflow(
                 SyncWorkflow.run,
                 c.SyncInput(user_id, bank),
                 id=sync_workflow_id(user_id, bank),
                 retry_policy=RetryPolicy(maximum_attempts=1),
+                search_attributes=tags,
             )
         except ChildWorkflowError as err:
             return c.SyncResult(user_id, bank, SyncStatus.error, error=str(err.cause or err))

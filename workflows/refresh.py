@@ -19,7 +19,7 @@ from contracts import analytics as a
 from contracts import connect as c
 from contracts.connect import SyncStatus, sync_workflow_id
 from contracts.search_attributes import CONNECT_USER_ID
-from workflows.sync import DB_RETRY, SyncWorkflow
+from workflows.sync import DB_RETRY, LEAN, SyncWorkflow, sync_search_attributes
 
 SKIPPED = "skipped"
 FAILED = "failed"
@@ -27,8 +27,14 @@ FAILED = "failed"
 
 @workflow.defn
 class RefreshWorkflow:
+    def __init__(self) -> None:
+        self._lean_sync = False
+
     @workflow.run
     async def run(self, inp: a.RefreshInput) -> a.RefreshResult:
+        # A child's start options are part of this history: runs from before the patch
+        # start their syncs as they did (and those syncs tag themselves).
+        self._lean_sync = workflow.patched(LEAN)
         workflow.upsert_search_attributes([CONNECT_USER_ID.value_set(inp.user_id)])
         banks: list[str] = await workflow.execute_activity(
             a.AnalyticsActivity.refreshable_banks,
@@ -64,6 +70,7 @@ class RefreshWorkflow:
 
     async def _sync(self, user_id: str, bank: str) -> str:
         """The sync's final status, "skipped" if one was already running, or "failed"."""
+        tags = sync_search_attributes(user_id, bank) if self._lean_sync else None
         try:
             outcome = await workflow.execute_child_workflow(
                 SyncWorkflow.run,
@@ -72,6 +79,7 @@ class RefreshWorkflow:
                 retry_policy=RetryPolicy(maximum_attempts=1),
                 # A sync half-way through should finish even if this refresh times out.
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                search_attributes=tags,
             )
         except WorkflowAlreadyStartedError:
             return SKIPPED
