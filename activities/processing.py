@@ -25,7 +25,7 @@ from models.orders import CallbackAttempt
 from processing import callbacks, lifecycle, reconcile
 from processing.errors import InvalidTransition, OrderNotFound
 from processing.fraud import Screener
-from processing.statement_watch import ensure_watch, watched_trader
+from processing.statement_watch import ensure_watch
 from processing.webhooks import CallbackBlockedError
 
 log = logging.getLogger(__name__)
@@ -59,19 +59,18 @@ class ProcessingActivities:
         """Screen the pay-in, then choose a requisite and hold the trader's liquidity; a match
         on a requisite linked to a bank account starts (or kicks) the trader's statement
         watch. Matching is idempotent, so a retry after a failed kick changes nothing."""
-        engine = self.ctx.engine
         with final_refusals():
-            outcome = await asyncio.to_thread(
-                lifecycle.match_order, engine, inp.order_id, self.screener
+            matched = await asyncio.to_thread(
+                lifecycle.match_order, self.ctx.engine, inp.order_id, self.screener
             )
+        outcome = matched.outcome
         if not outcome.matched:
             log.info("order %s not matched: %s", inp.order_id, outcome.failure_reason)
             return outcome
         log.info("order %s held on requisite %s", inp.order_id, outcome.requisite_id)
-        trader_id = await asyncio.to_thread(watched_trader, engine, outcome.requisite_id)
-        if trader_id is not None:
+        if matched.watch_trader_id is not None:
             queue = self.ctx.settings.temporal_task_queue
-            await ensure_watch(activity.client(), queue, trader_id)
+            await ensure_watch(activity.client(), queue, matched.watch_trader_id)
         return outcome
 
     @activity.defn(name=p.ProcessingActivity.record_transition)

@@ -287,6 +287,10 @@ class TransitionInput:
     hold_action: str = HoldAction.keep.value
     actual_amount_minor: int | None = None
     evidence_id: str | None = None
+    # Lean pay-ins (patch lean-v2): the merchant event this status raises; its delivery row,
+    # with the frozen body, is written in the transition's own transaction.
+    event_id: str | None = None
+    event_type: str | None = None
 
 
 @dataclass
@@ -297,6 +301,8 @@ class TransitionResult:
     # Pay-outs: back in the pool until `expires_at`; paid, completing at `review_until`.
     expires_at: datetime | None = None
     review_until: datetime | None = None
+    # With an event: whether its delivery has a URL to be sent to.
+    event_has_url: bool | None = None
 
 
 @dataclass

@@ -27,7 +27,7 @@ from models.base import as_utc, utcnow
 from models.merchants import Store
 from models.orders import CallbackAttempt, CallbackDelivery, DeliveryStatus, Order, OrderEvent
 from models.statement import StatementCredit
-from models.traders import Currency
+from processing.views import minor_units
 from processing.webhooks import pin_target, sign
 
 MAX_RESPONSE_BYTES = 16 * 1024
@@ -104,35 +104,43 @@ def build_http_client() -> httpx.AsyncClient:
 def prepare_delivery(engine: Engine, inp: CallbackInput) -> bool:
     """Create the delivery row with its frozen body, once per event id; True if it has a URL."""
     with session_scope(engine) as session:
-        found = session.exec(
-            select(CallbackDelivery).where(CallbackDelivery.event_id == inp.event_id)
-        ).first()
-        if found is not None:
-            return bool(found.url)
-        order = session.get(Order, uuid.UUID(inp.order_id))
-        assert order is not None
-        store = session.get(Store, order.store_id)
-        currency = session.get(Currency, order.currency)
-        assert store is not None and currency is not None
-        url = order.callback_url or store.callback_url
-        session.add(
-            CallbackDelivery(
-                event_id=inp.event_id,
-                order_id=order.id,
-                store_id=store.id,
-                event_type=inp.event_type,
-                url=url,
-                body=event_body(
-                    inp.event_id,
-                    inp.event_type,
-                    order,
-                    currency.minor_units,
-                    confirmation(session, order),
-                ),
-                status=DeliveryStatus.pending if url else DeliveryStatus.skipped,
-            )
+        return write_delivery(session, inp.event_id, inp.event_type, uuid.UUID(inp.order_id))
+
+
+def write_delivery(session: Session, event_id: str, event_type: str, order_id: uuid.UUID) -> bool:
+    """The delivery row of an event, in the caller's transaction (once per event id: a retry
+    finds it); True if it has a URL. The body is the order as this transaction sees it."""
+    found = session.exec(
+        select(CallbackDelivery.id, CallbackDelivery.url).where(
+            CallbackDelivery.event_id == event_id
         )
-        return bool(url)
+    ).first()
+    if found is not None:
+        return bool(found[1])
+    order = session.get(Order, order_id)
+    assert order is not None
+    store = session.get(Store, order.store_id)
+    assert store is not None
+    url = order.callback_url or store.callback_url
+    body = event_body(
+        event_id,
+        event_type,
+        order,
+        minor_units(session, order.currency),
+        confirmation(session, order),
+    )
+    session.add(
+        CallbackDelivery(
+            event_id=event_id,
+            order_id=order.id,
+            store_id=store.id,
+            event_type=event_type,
+            url=url,
+            body=body,
+            status=DeliveryStatus.pending if url else DeliveryStatus.skipped,
+        )
+    )
+    return bool(url)
 
 
 @dataclass(frozen=True)

@@ -161,12 +161,16 @@ class Screener:
 def active_rules(
     session: Session, kind: OrderKind | str, store_id: uuid.UUID, velocity_key: str | None = None
 ) -> list[FraudRule]:
-    query = select(FraudRule).where(
-        col(FraudRule.is_active).is_(True),
-        col(FraudRule.direction).in_([Direction.both, Direction(kind)]),
-        or_(col(FraudRule.store_id).is_(None), col(FraudRule.store_id) == store_id),
-    )
-    rules = session.exec(query.order_by(col(FraudRule.created_at))).all()
+    # Read once per session: screening and matching in one transaction share the list.
+    key = ("active_fraud_rules", str(kind), store_id)
+    rules = session.info.get(key)
+    if rules is None:
+        query = select(FraudRule).where(
+            col(FraudRule.is_active).is_(True),
+            col(FraudRule.direction).in_([Direction.both, Direction(kind)]),
+            or_(col(FraudRule.store_id).is_(None), col(FraudRule.store_id) == store_id),
+        )
+        rules = session.info[key] = session.exec(query.order_by(col(FraudRule.created_at))).all()
     if velocity_key is None:
         return [r for r in rules if r.velocity_key != VelocityKey.requisite]
     return [r for r in rules if r.velocity_key == velocity_key]

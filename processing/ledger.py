@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models.base import utcnow
+from core.db import dialect_insert
+from models.base import new_id, utcnow
 from models.ledger import AccountKind, Entry, Hold, HoldStatus, LedgerAccount, Posting
 
 PLATFORM_KINDS = (AccountKind.platform_profit, AccountKind.platform_funding)
@@ -68,35 +70,42 @@ def place_hold(session: Session, order_id: uuid.UUID, account_id: uuid.UUID, amo
     return True
 
 
-def claim_hold(session: Session, order_id: uuid.UUID, outcome: HoldStatus) -> Hold | None:
-    """Move the order's hold from pending to posted or voided; None if already resolved.
+class Claimed(NamedTuple):
+    """A hold this transaction moved out of `pending`: where its amount is held."""
+
+    account_id: uuid.UUID
+    amount_minor: int
+
+
+def claim_hold(session: Session, order_id: uuid.UUID, outcome: HoldStatus) -> Claimed | None:
+    """Move the order's hold from pending to posted or voided (one statement); None if there
+    is none or it is already resolved.
 
     The account's `held_minor` is left to the caller (`resolve_hold` or `post`).
     """
-    hold = session.exec(select(Hold).where(Hold.order_id == order_id)).first()
-    if hold is None:
-        return None
-    moved = session.connection().execute(
-        update(Hold)
-        .where(Hold.id == hold.id, Hold.status == HoldStatus.pending)  # type: ignore[arg-type]
-        .values(status=outcome, resolved_at=utcnow())
+    row = (
+        session.connection()
+        .execute(
+            update(Hold)
+            .where(col(Hold.order_id) == order_id, col(Hold.status) == HoldStatus.pending)
+            .values(status=outcome, resolved_at=utcnow())
+            .returning(col(Hold.account_id), col(Hold.amount_minor))
+        )
+        .first()
     )
-    if moved.rowcount != 1:
-        return None
-    return hold
+    return Claimed(row.account_id, row.amount_minor) if row is not None else None
 
 
-def resolve_hold(session: Session, order_id: uuid.UUID, outcome: HoldStatus) -> Hold | None:
+def resolve_hold(session: Session, order_id: uuid.UUID, outcome: HoldStatus) -> Claimed | None:
     """Resolve the order's hold and give its amount back to the account's available balance."""
     hold = claim_hold(session, order_id, outcome)
     if hold is None:
         return None
     session.connection().execute(
         update(LedgerAccount)
-        .where(LedgerAccount.id == hold.account_id)  # type: ignore[arg-type]
+        .where(col(LedgerAccount.id) == hold.account_id)
         .values(held_minor=LedgerAccount.held_minor - hold.amount_minor)
     )
-    session.expire(hold)
     return hold
 
 
@@ -106,7 +115,7 @@ def post(
     kind: str,
     legs: list[Leg],
     order_id: uuid.UUID | None = None,
-    release: Hold | None = None,
+    release: Claimed | None = None,
 ) -> bool:
     """Write one balanced posting; False when this key was already posted (a retry).
 
@@ -115,22 +124,33 @@ def post(
     """
     if sum(leg.amount_minor for leg in legs) != 0:
         raise ValueError("a posting must balance to zero")
-    posting = Posting(idempotency_key=key, kind=kind, order_id=order_id)
-    try:
-        with session.begin_nested():
-            session.add(posting)
-    except IntegrityError:
+    # One statement: a key already posted (a retry) inserts nothing and returns no row.
+    table = Posting.__table__  # type: ignore[attr-defined]
+    conn = session.connection()
+    posting_id = conn.execute(
+        dialect_insert(conn.dialect.name, table)
+        .values(id=new_id(), idempotency_key=key, kind=kind, order_id=order_id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id)
+    ).scalar()
+    if posting_id is None:
         return False
-    session.add_all(
-        Entry(posting_id=posting.id, account_id=leg.account_id, amount_minor=leg.amount_minor)
-        for leg in legs
+    conn.execute(
+        insert(Entry),
+        [
+            {
+                "id": new_id(),
+                "posting_id": posting_id,
+                "account_id": leg.account_id,
+                "amount_minor": leg.amount_minor,
+            }
+            for leg in legs
+        ],
     )
-    session.flush()
     changes: dict[uuid.UUID, int] = {}
     for leg in legs:
         changes[leg.account_id] = changes.get(leg.account_id, 0) + leg.amount_minor
     held = {release.account_id: release.amount_minor} if release is not None else {}
-    conn = session.connection()
     # Account rows are locked last, one UPDATE each, in id order: they are the hot rows
     # (every settle touches the store and the platform), so they are held only until the
     # commit that follows, and two postings always lock them in the same order.

@@ -10,8 +10,8 @@ worker's activities call these; they raise `processing.errors`, never Temporal e
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -41,11 +41,13 @@ from models.fraud import FraudAction, VelocityKey
 from models.ledger import AccountKind, HoldStatus
 from models.merchants import Store
 from models.orders import Order, OrderEvent
-from models.traders import Trader
+from models.traders import Requisite, Trader
+from processing.callbacks import write_delivery
 from processing.errors import InvalidTransition, OrderNotFound
 from processing.fraud import Screener, Screening, active_rules
-from processing.ledger import Leg, account_for, claim_hold, place_hold, post, resolve_hold
+from processing.ledger import account_for, place_hold, resolve_hold
 from processing.matching import Decision, find_requisite
+from processing.settlement import bps_of, settle
 
 
 def lock_order(session: Session, order_id: str) -> Order:
@@ -106,14 +108,28 @@ def screened(session: Session, order: Order, screener: Screener) -> Screening | 
     return screening
 
 
-def match_order(engine: Engine, order_id: str, screener: Screener) -> MatchOutcome:
+@dataclass(frozen=True)
+class Matched:
+    outcome: MatchOutcome
+    # The trader whose bank statement watch this match needs (its requisite is linked to a
+    # bank account), read in the same transaction.
+    watch_trader_id: uuid.UUID | None = None
+
+
+def _watched(session: Session, requisite_id: uuid.UUID | None) -> uuid.UUID | None:
+    requisite = session.get(Requisite, requisite_id) if requisite_id else None
+    linked = requisite is not None and requisite.linked_account_id is not None
+    return requisite.trader_id if linked and requisite else None
+
+
+def match_order(engine: Engine, order_id: str, screener: Screener) -> Matched:
     """Screen the pay-in, then choose a requisite and hold the trader's liquidity, in one
     transaction. A denied order fails; one sent to review waits in `on_review`."""
     decided: Decision | None = None
     with session_scope(engine) as session:
         order = lock_order(session, order_id)
         if order.status != PayinStatus.created:
-            return outcome_of(order)
+            return Matched(outcome_of(order), _watched(session, order.requisite_id))
         screening = screened(session, order, screener)
         if order.status != PayinStatus.created:
             outcome = outcome_of(order)
@@ -132,18 +148,20 @@ def match_order(engine: Engine, order_id: str, screener: Screener) -> MatchOutco
                 _fail(session, order, decided)
             outcome = outcome_of(order)
         created_at = as_utc(order.created_at)
+        # The requisite is in the session already (locked by the match): no extra query.
+        watch = _watched(session, order.requisite_id)
     # Counted once the screening and match are committed (a retry is not counted twice).
     if screening is not None:
         screener.count(screening.counts)
     if decided is None:
-        return outcome
+        return Matched(outcome, watch)
     if decided.requisite is not None:
         screener.count((rule, str(decided.requisite.id)) for rule in rules)
         TIME_TO_MATCH.labels("payin").observe((utcnow() - created_at).total_seconds())
     else:
         first = decided.rejections[0]["reason"] if decided.rejections else NO_REQUISITE
         MATCH_FAILURES.labels("payin", first).inc()
-    return outcome
+    return Matched(outcome, watch)
 
 
 def _assign(session: Session, order: Order, store: Store, decision: Decision) -> None:
@@ -221,12 +239,16 @@ def record_transition(engine: Engine, inp: TransitionInput) -> TransitionResult:
                 raise InvalidTransition(f"order is {order.status.value}, not {inp.from_status}")
             _apply(session, order, to, inp)
             applied = True
+        has_url = None
+        if inp.event_id and inp.event_type:
+            has_url = write_delivery(session, inp.event_id, inp.event_type, order.id)
         result = TransitionResult(
             str(order.id),
             order.status.value,
             as_utc(order.trader_deadline_at) if order.trader_deadline_at else None,
             as_utc(order.expires_at) if order.expires_at else None,
             as_utc(order.review_until) if order.review_until else None,
+            has_url,
         )
         created_at, kind = as_utc(order.created_at), order.kind.value
     if applied and to in TERMINAL_STATUSES:
@@ -315,83 +337,6 @@ def escalate(engine: Engine, order_id: str) -> bool:
         audit(session, order, OrderStatus.disputed, system_step("dispute_sla_escalated"))
         session.add(order)
         return True
-
-
-def bps_of(amount: int, bps: int) -> int:
-    """Basis points of an amount in minor units, rounded half up, integers only."""
-    return (amount * bps + 5_000) // 10_000
-
-
-def settle(session: Session, order: Order) -> None:
-    """Post the hold at the order's amount, then (a dispute resolved with the amount that
-    actually moved) a correction posting for the difference: new postings, never edits."""
-    hold = claim_hold(session, order.id, HoldStatus.posted)
-    if hold is None:
-        return
-    store = account_for(session, AccountKind.store, order.store_id, order.currency).id
-    profit = account_for(session, AccountKind.platform_profit, None, order.currency).id
-    if order.kind == OrderKind.payout:
-        assert order.trader_id is not None
-        trader = account_for(session, AccountKind.trader, order.trader_id, order.currency).id
-    else:
-        trader = hold.account_id  # the pay-in's hold is on the trader's account
-    kind = order.kind.value
-    legs = _legs(order.kind, order.amount_minor, order.fee_minor, order.reward_minor, trader)
-    post(
-        session,
-        f"{kind}:{order.id}:settle",
-        f"{kind}_settle",
-        [Leg(acc, amount) for acc, amount in _resolve(legs, store, profit)],
-        order_id=order.id,
-        release=hold,
-    )
-    actual = order.actual_amount_minor
-    if actual is None or actual == order.amount_minor:
-        return
-    fee = bps_of(actual, order.merchant_fee_bps or 0)
-    reward = bps_of(actual, order.trader_reward_bps or 0)
-    after = _legs(order.kind, actual, fee, reward, trader)
-    delta: dict[Any, int] = {}
-    for acc, amount in after:
-        delta[acc] = delta.get(acc, 0) + amount
-    for acc, amount in legs:
-        delta[acc] = delta.get(acc, 0) - amount
-    post(
-        session,
-        f"{kind}:{order.id}:correction",
-        "correction",
-        [
-            Leg(acc, amount)
-            for acc, amount in _resolve(list(delta.items()), store, profit)
-            if amount
-        ],
-        order_id=order.id,
-    )
-
-
-def _legs(
-    kind: OrderKind, amount: int, fee: int | None, reward: int | None, trader: uuid.UUID
-) -> list[tuple[Any, int]]:
-    """Settlement legs; "store" and "profit" stand for accounts resolved by the caller.
-    Pay-in: trader −amount +reward, store +amount −fee, platform +fee −reward.
-    Pay-out: store −(amount + fee), trader +(amount + reward), platform +(fee − reward)."""
-    fee, reward = fee or 0, reward or 0
-    if kind == OrderKind.payout:
-        return [("store", -(amount + fee)), (trader, amount + reward), ("profit", fee - reward)]
-    return [
-        (trader, -amount),
-        ("store", amount - fee),
-        ("profit", fee),
-        (trader, reward),
-        ("profit", -reward),
-    ]
-
-
-def _resolve(
-    legs: list[tuple[Any, int]], store: uuid.UUID, profit: uuid.UUID
-) -> list[tuple[uuid.UUID, int]]:
-    names = {"store": store, "profit": profit}
-    return [(names.get(acc, acc), amount) for acc, amount in legs]
 
 
 def system_step(reason: str) -> TransitionInput:

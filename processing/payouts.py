@@ -43,7 +43,7 @@ from processing.actions import Repeat, load_order, repeated, respond
 from processing.engine import start_bounded
 from processing.errors import FraudDenied, InsufficientBalance, InvalidTransition, OrderNotFound
 from processing.fraud import fingerprint
-from processing.lifecycle import bps_of, open_payouts
+from processing.lifecycle import open_payouts
 from processing.merchants import allowed_callback_url
 from processing.payins import (
     Owner,
@@ -55,6 +55,7 @@ from processing.payins import (
     validated_amount,
 )
 from processing.receipts import store_receipt
+from processing.settlement import bps_of
 from processing.statement_watch import watch_if_linked
 from processing.views import order_summary, payout_offer, payout_public
 from workflows.payout import PayoutWorkflow

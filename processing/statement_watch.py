@@ -222,16 +222,6 @@ async def ensure_watch(client: Client, task_queue: str, trader_id: uuid.UUID) ->
     )
 
 
-def watched_trader(engine: Engine, requisite_id: str | None) -> uuid.UUID | None:
-    """The trader to watch for a match on this requisite (None when it is not linked)."""
-    if requisite_id is None:
-        return None
-    with Session(engine) as session:
-        requisite = session.get(Requisite, uuid.UUID(requisite_id))
-        linked = requisite is not None and requisite.linked_account_id is not None
-        return requisite.trader_id if linked and requisite else None
-
-
 def _linked_in(engine: Engine, trader_id: uuid.UUID, currency: str) -> bool:
     with Session(engine) as session:
         query = select(Requisite.id).where(

@@ -27,7 +27,7 @@ from models.payins import (
 )
 from models.payouts import PayoutOffer, PayoutPublic, RecipientKind, RecipientPublic
 from models.traders import Currency, Requisite, RequisitePublic
-from processing.lifecycle import bps_of
+from processing.settlement import bps_of
 
 
 def mask_holder(name: str) -> str:
@@ -36,9 +36,19 @@ def mask_holder(name: str) -> str:
     return " ".join([first, *(part[0] + "." for part in rest)])
 
 
+# A currency's minor units never change (reference data, seeded by migrations): once read,
+# a process keeps them.
+_MINOR_UNITS: dict[str, int] = {}
+
+
 def minor_units(session: Session, currency: str) -> int:
-    row = session.get(Currency, currency)
-    return row.minor_units if row else 2
+    units = _MINOR_UNITS.get(currency)
+    if units is None:
+        row = session.get(Currency, currency)
+        if row is None:
+            return 2
+        units = _MINOR_UNITS[currency] = row.minor_units
+    return units
 
 
 def payin_public(

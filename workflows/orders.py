@@ -67,12 +67,15 @@ async def record_transition(
     actor: p.ActorRequest,
     hold: HoldAction,
     local: bool = False,
+    event: tuple[str, str] | None = None,
 ) -> p.TransitionResult:
     """Mirror one status change into the database (audit event, hold, settlement), and
     show it as the run's current details in the Temporal UI.
 
     `local`: run it as a local activity, inside the workflow task that decided it (one
-    database transaction, no activity task round trip through the server)."""
+    database transaction, no activity task round trip through the server). `event`: the
+    (event id, type) of the merchant event this status raises, whose delivery row is
+    written in the same transaction."""
     inp = p.TransitionInput(
         order_id,
         before,
@@ -83,6 +86,7 @@ async def record_transition(
         hold.value,
         actor.actual_amount_minor,
         actor.evidence_id,
+        *(event or (None, None)),
     )
     run = workflow.execute_local_activity if local else workflow.execute_activity
     result: p.TransitionResult = await run(
@@ -111,7 +115,7 @@ def current_details(result: p.TransitionResult, actor: p.ActorRequest) -> str:
 async def notify(order_id: str, event_type: str, delays_s: list[int]) -> None:
     """Start the merchant callback for an event; it outlives the order's workflow and never
     changes its outcome."""
-    event_id = "evt_" + workflow.uuid4().hex
+    event_id = new_event_id()
     await workflow.start_child_workflow(
         CallbackWorkflow.run,
         p.CallbackInput(event_id, order_id, event_type, delays_s),
@@ -120,17 +124,29 @@ async def notify(order_id: str, event_type: str, delays_s: list[int]) -> None:
     )
 
 
-async def deliver(order_id: str, event_type: str, delays_s: list[int]) -> None:
+def new_event_id() -> str:
+    return "evt_" + workflow.uuid4().hex
+
+
+async def deliver(
+    order_id: str, event_type: str, delays_s: list[int], written: tuple[str, bool] | None = None
+) -> None:
     """Deliver a merchant event from the order's own workflow (lean runs).
 
-    The delivery row with its frozen body is written by a local activity; the first signed
-    POST is an activity of this workflow. Only when it fails does a CallbackWorkflow (a
-    child, abandoned like before) take the ladder's remaining rungs, with the same event id
-    and attempt numbers. The caller runs this beside the order's flow, never in its way."""
-    event_id = "evt_" + workflow.uuid4().hex
-    inp = p.CallbackInput(event_id, order_id, event_type, delays_s)
-    prepared = await prepare(inp, local=True)
-    if not prepared.has_url:
+    The delivery row with its frozen body is written by a local activity, or was already
+    (`written`: its event id and whether it has a URL; lean-v2 writes it in the transition's
+    transaction). The first signed POST is an activity of this workflow. Only when it fails
+    does a CallbackWorkflow (a child, abandoned like before) take the ladder's remaining
+    rungs, with the same event id and attempt numbers. The caller runs this beside the
+    order's flow, never in its way."""
+    if written is None:
+        event_id = new_event_id()
+        inp = p.CallbackInput(event_id, order_id, event_type, delays_s)
+        has_url = (await prepare(inp, local=True)).has_url
+    else:
+        event_id, has_url = written
+        inp = p.CallbackInput(event_id, order_id, event_type, delays_s)
+    if not has_url:
         return
     outcome = await attempt(event_id, 1)
     if outcome:

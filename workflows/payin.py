@@ -23,14 +23,18 @@ from workflows.orders import (
     deliver,
     escalate_after,
     invalid,
+    new_event_id,
     notify,
     record_transition,
     validate_review,
     wait_until,
 )
 
-# The patch behind which runs got lean (see PayinWorkflow.__init__).
+# The patches behind which runs got lean (see PayinWorkflow.__init__): lean-v1 made matching
+# and transitions local activities; lean-v2 also writes a merchant event's delivery row in
+# the transaction of the transition that raised it (no local activity of its own).
 LEAN = "lean-v1"
+LEAN_V2 = "lean-v2"
 MATCH_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=50),
     backoff_coefficient=1.3,
@@ -85,12 +89,16 @@ class PayinWorkflow:
         # Lean runs (every run started since): matching and transitions are local
         # activities, and the API sets the first search attributes at start.
         self._lean = False
+        self._lean_v2 = False
         self._deliveries: list[asyncio.Task[None]] = []  # lean runs: callbacks in flight
 
     @workflow.run
     async def run(self, inp: p.PayinInput) -> p.PayinResult:
         self._input = inp
-        self._lean = workflow.patched(LEAN)
+        # A new run marks lean-v2 only (lean-v1 is implied); runs begun under lean-v1 alone
+        # replay it as they were recorded.
+        self._lean_v2 = workflow.patched(LEAN_V2)
+        self._lean = self._lean_v2 or workflow.patched(LEAN)
         if not self._lean:
             self._publish()
         outcome = await self._match()
@@ -207,8 +215,17 @@ class PayinWorkflow:
         self, to: PayinStatus, actor: p.ActorRequest, hold: HoldAction = HoldAction.keep
     ) -> p.TransitionResult:
         assert self._input is not None
+        event = None
+        if self._lean_v2 and to in EVENT_TYPES:
+            event = (new_event_id(), EVENT_TYPES[to])
         result = await record_transition(
-            self._input.order_id, self._status.value, to.value, actor, hold, local=self._lean
+            self._input.order_id,
+            self._status.value,
+            to.value,
+            actor,
+            hold,
+            local=self._lean,
+            event=event,
         )
         # The workflow logger is replay-aware: a line per transition, never twice.
         workflow.logger.info(
@@ -216,15 +233,17 @@ class PayinWorkflow:
         )
         self._status = to
         self._publish()
-        if to in EVENT_TYPES:
+        if event is not None:
+            await self._notify(event[1], (event[0], bool(result.event_has_url)))
+        elif to in EVENT_TYPES:
             await self._notify(EVENT_TYPES[to])
         return result
 
-    async def _notify(self, event_type: str) -> None:
+    async def _notify(self, event_type: str, written: tuple[str, bool] | None = None) -> None:
         assert self._input is not None
         inp = self._input
         if self._lean:  # delivered beside the order's flow; awaited before the run ends
-            delivery = deliver(inp.order_id, event_type, inp.callback_delays_s)
+            delivery = deliver(inp.order_id, event_type, inp.callback_delays_s, written)
             self._deliveries.append(asyncio.create_task(delivery))
         else:
             await notify(inp.order_id, event_type, inp.callback_delays_s)

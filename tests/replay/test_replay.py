@@ -54,11 +54,18 @@ KINDS = {
     "payin-completed": "PayinWorkflow",
     # Since the lean-v1 patch: local activities, the callback's first attempt in the order.
     "payin-lean-completed": "PayinWorkflow",
+    # Since lean-v2: the event's delivery row is written in the transition's transaction.
+    "payin-lean2-completed": "PayinWorkflow",
     "payout-completed": "PayoutWorkflow",
     "payout-disputed-resolved": "PayoutWorkflow",
     "callback-delivered": "CallbackWorkflow",
     "onboarding-vbank": "OnboardingWorkflow",
     "sync-vbank": "SyncWorkflow",
+    # Since the sync-lean-v1 patch: progress and finish as local activities, agreements
+    # beside the pages, search attributes set by the starter (onboarding, refresh).
+    "onboarding-lean-vbank": "OnboardingWorkflow",
+    "sync-lean-vbank": "SyncWorkflow",
+    "refresh-lean": "RefreshWorkflow",
     "revoke-consent": "RevokeConsentWorkflow",
     "refresh": "RefreshWorkflow",
     "recategorise": "RecategoriseWorkflow",
@@ -155,6 +162,7 @@ async def _record_processing(
     await temporal_client.get_workflow_handle(f"payin-{order['id']}").result()  # callback too
     await _save(temporal_client, f"payin-{order['id']}", "payin-completed")
     await _save(temporal_client, f"payin-{order['id']}", "payin-lean-completed")
+    await _save(temporal_client, f"payin-{order['id']}", "payin-lean2-completed")
     if _wanted("callback-delivered"):
         callback = await _first_id(
             temporal_client, "WorkflowType = 'CallbackWorkflow' AND ExecutionStatus = 'Completed'"
@@ -222,7 +230,9 @@ async def _record_connect(
         f"WorkflowType = 'OnboardingWorkflow' AND ConnectUserId = '{user.user_id}'",
     )
     await _save(temporal_client, onboarding, "onboarding-vbank")
+    await _save(temporal_client, onboarding, "onboarding-lean-vbank")
     await _save(temporal_client, f"sync-{user.user_id}-vbank", "sync-vbank")
+    await _save(temporal_client, f"sync-{user.user_id}-vbank", "sync-lean-vbank")
 
     refresh_id = f"refresh-record-{uuid.uuid4().hex[:8]}"
     await temporal_client.execute_workflow(
@@ -232,6 +242,7 @@ async def _record_connect(
         task_queue=ctx.settings.temporal_task_queue,
     )
     await _save(temporal_client, refresh_id, "refresh")
+    await _save(temporal_client, refresh_id, "refresh-lean")
 
     recategorise_id = f"recategorise-record-{uuid.uuid4().hex[:8]}"
     await temporal_client.execute_workflow(
