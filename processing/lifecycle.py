@@ -118,8 +118,9 @@ class Matched:
 
 def _watched(session: Session, requisite_id: uuid.UUID | None) -> uuid.UUID | None:
     requisite = session.get(Requisite, requisite_id) if requisite_id else None
-    linked = requisite is not None and requisite.linked_account_id is not None
-    return requisite.trader_id if linked and requisite else None
+    if requisite is None or requisite.linked_account_id is None:
+        return None
+    return requisite.trader_id
 
 
 def match_order(engine: Engine, order_id: str, screener: Screener) -> Matched:

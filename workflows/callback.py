@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from contracts import processing as p
+from workflows.steps import run_step
 
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
@@ -68,23 +69,23 @@ async def attempt(event_id: str, attempt_no: int) -> bool | None:
 
 async def prepare(inp: p.CallbackInput, local: bool = False) -> p.CallbackPrepared:
     """The delivery row with its frozen body, once per event id: whether it has a URL."""
-    run = workflow.execute_local_activity if local else workflow.execute_activity
-    prepared: p.CallbackPrepared = await run(
+    prepared: p.CallbackPrepared = await run_step(
         p.ProcessingActivity.prepare_callback,
         inp,
+        local=local,
+        limit=timedelta(seconds=30),
+        retry=DB_RETRY,
         result_type=p.CallbackPrepared,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=DB_RETRY,
     )
     return prepared
 
 
 async def finish(finished: p.CallbackFinished, local: bool = False) -> None:
     """After the last rung: a delivery that never succeeded is marked failed."""
-    run = workflow.execute_local_activity if local else workflow.execute_activity
-    await run(
+    await run_step(
         p.ProcessingActivity.finish_callback,
         finished,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=DB_RETRY,
+        local=local,
+        limit=timedelta(seconds=30),
+        retry=DB_RETRY,
     )

@@ -17,6 +17,7 @@ from temporalio.workflow import ParentClosePolicy
 from contracts import processing as p
 from contracts.processing import ActorType, HoldAction
 from workflows.callback import CallbackWorkflow, attempt, finish, prepare
+from workflows.steps import run_step
 
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=5)
@@ -88,13 +89,13 @@ async def record_transition(
         actor.evidence_id,
         *(event or (None, None)),
     )
-    run = workflow.execute_local_activity if local else workflow.execute_activity
-    result: p.TransitionResult = await run(
+    result: p.TransitionResult = await run_step(
         p.ProcessingActivity.record_transition,
         inp,
+        local=local,
+        limit=timedelta(seconds=15),
+        retry=DB_RETRY,
         result_type=p.TransitionResult,
-        start_to_close_timeout=timedelta(seconds=15),
-        retry_policy=DB_RETRY,
     )
     # Not a command: the UI reads it through the metadata query (replays are unaffected).
     workflow.set_current_details(current_details(result, actor))
@@ -139,13 +140,10 @@ async def deliver(
     does a CallbackWorkflow (a child, abandoned like before) take the ladder's remaining
     rungs, with the same event id and attempt numbers. The caller runs this beside the
     order's flow, never in its way."""
+    event_id, has_url = written or (new_event_id(), False)
+    inp = p.CallbackInput(event_id, order_id, event_type, delays_s)
     if written is None:
-        event_id = new_event_id()
-        inp = p.CallbackInput(event_id, order_id, event_type, delays_s)
         has_url = (await prepare(inp, local=True)).has_url
-    else:
-        event_id, has_url = written
-        inp = p.CallbackInput(event_id, order_id, event_type, delays_s)
     if not has_url:
         return
     outcome = await attempt(event_id, 1)

@@ -29,6 +29,7 @@ from workflows.orders import (
     validate_review,
     wait_until,
 )
+from workflows.steps import run_step
 
 # The patches behind which runs got lean (see PayinWorkflow.__init__): lean-v1 made matching
 # and transitions local activities; lean-v2 also writes a merchant event's delivery row in
@@ -135,13 +136,13 @@ class PayinWorkflow:
 
     async def _match(self) -> p.MatchOutcome:
         assert self._input is not None
-        run = workflow.execute_local_activity if self._lean else workflow.execute_activity
-        outcome = await run(
+        outcome: p.MatchOutcome = await run_step(
             p.ProcessingActivity.match_requisite,
             p.MatchInput(self._input.order_id),
+            local=self._lean,
+            limit=timedelta(seconds=30),
+            retry=MATCH_RETRY,
             result_type=p.MatchOutcome,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=MATCH_RETRY,
         )
         self._outcome, self._status = outcome, PayinStatus(outcome.status)
         workflow.logger.info("pay-in %s matched: %s", self._input.order_id, outcome.status)

@@ -23,6 +23,7 @@ from contracts import analytics as a
 from contracts import connect as c
 from contracts.connect import ConnectionStatus, SyncStatus
 from contracts.search_attributes import BANK_CODE, CONNECT_USER_ID
+from workflows.steps import run_step
 
 # The bank client owns HTTP retries (bounded attempts and time, Retry-After honoured); what
 # reaches Temporal is retried only for rate limits (after the bank's Retry-After, carried as
@@ -184,5 +185,4 @@ class SyncWorkflow:
     async def _write(self, name: str, arg: object) -> None:
         """The sync's own bookkeeping in the database. Lean runs make it a local activity:
         no round trip through the server for a write this worker can do itself."""
-        run = workflow.execute_local_activity if self._lean else workflow.execute_activity
-        await run(name, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
+        await run_step(name, arg, local=self._lean, limit=timedelta(seconds=30), retry=DB_RETRY)
