@@ -23,6 +23,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities import build_activities
 from core import metrics  # noqa: F401 - registers the business metrics this process serves
 from core.context import ServiceContext
+from core.heartbeats import heartbeating
 from core.logging import configure_logging
 from core.observability import SentryInterceptor, init_sentry
 from core.settings import Settings, get_settings
@@ -133,7 +134,8 @@ async def run_worker(
         await ensure_reconcile_schedule(
             client, settings.temporal_task_queue, settings.orphan_grace_seconds
         )
-        async with worker:
+        beat = settings.worker_heartbeat_seconds
+        async with worker, heartbeating(ctx.engine, settings.temporal_task_queue, beat):
             if on_ready is not None:
                 on_ready()
             await stop.wait()

@@ -41,8 +41,9 @@ def final_refusals() -> Iterator[None]:
             exc.message, type=p.ProcessingError.order_not_found, non_retryable=True
         ) from exc
     except InvalidTransition as exc:
+        # The stable code travels as the first detail (the API answers with it).
         raise ApplicationError(
-            exc.message, type=p.ProcessingError.invalid_transition, non_retryable=True
+            exc.message, exc.code, type=p.ProcessingError.invalid_transition, non_retryable=True
         ) from exc
 
 
@@ -144,7 +145,8 @@ class ProcessingActivities:
     @activity.defn(name=p.ProcessingActivity.fail_orphans)
     async def fail_orphans(self, inp: ReconcileInput) -> ReconcileResult:
         """Fail `created` orders no workflow owns (the engine was down at create)."""
-        result = await reconcile.fail_orphans(self.ctx.engine, activity.client(), inp)
+        ctx = self.ctx
+        result = await reconcile.fail_orphans(ctx.engine, activity.client(), inp, ctx.settings)
         if result.failed:
             log.warning("failed %d orphan order(s) as not_started", len(result.failed))
         return result

@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, context: ServiceContext | None 
         app.state.state_collector = DatabaseStateCollector(ctx.engine)
         app.state.platform_settings = PlatformSettingsCache(ctx.engine, ctx.settings)
         yield
+        await app.state.rate_limits.close()
         if context is None:
             await ctx.close()
 

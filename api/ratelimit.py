@@ -16,12 +16,14 @@ import time
 from functools import lru_cache
 from typing import Any
 
+import redis.asyncio as aioredis
 from limits import RateLimitItem, parse
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 from starlette.requests import Request
 
 from api.errors import AppError
+from core.cache import close_pool
 from core.settings import Settings
 from models.platform_settings import PlatformValues
 
@@ -39,11 +41,15 @@ class RateLimited(AppError):
         )
 
 
-def _storage(settings: Settings) -> Any:
+def _storage(settings: Settings) -> tuple[Any, aioredis.ConnectionPool | None]:
+    """The counter store, and the Redis connections it uses (ours to close: the `limits`
+    storage has no close of its own)."""
     if settings.redis_url:
+        pool = aioredis.ConnectionPool.from_url(settings.redis_url)
         uri = "async+" + settings.redis_url
-        return storage_from_string(uri, implementation="redispy")
-    return storage_from_string("async+memory://")
+        options: dict[str, Any] = {"connection_pool": pool}
+        return storage_from_string(uri, implementation="redispy", **options), pool
+    return storage_from_string("async+memory://"), None
 
 
 def client_ip(request: Request) -> str:
@@ -54,11 +60,17 @@ class RateLimits:
     """The configured limits and one shared counter store."""
 
     def __init__(self, settings: Settings) -> None:
-        self._limiter = FixedWindowRateLimiter(_storage(settings))
+        storage, self._pool = _storage(settings)
+        self._limiter = FixedWindowRateLimiter(storage)
         self._prefix = settings.redis_key_prefix + "ratelimit"
         self.failed_logins_per_email = parse(settings.login_rate_limit)
         # One address may front many users (NAT, office), so its allowance is larger.
         self.failed_logins_per_ip = parse(settings.login_ip_rate_limit)
+
+    async def close(self) -> None:
+        """Close the Redis connections at the app's shutdown (see `close_pool`)."""
+        if self._pool is not None:
+            await close_pool(self._pool)
 
     async def hit(self, rate: str, key: str, what: str) -> None:
         """Count one request against `rate` ("600/minute"); RateLimited (429 + Retry-After)

@@ -22,6 +22,11 @@ RETRYABLE_FAILURES = (NO_REQUISITE, INSUFFICIENT_BALANCE, NOT_STARTED)
 # Fraud outcomes as failure reasons: a block-list or rule denial, an admin's review rejection.
 FRAUD_DENIED = "fraud_denied"
 FRAUD_REJECTED = "fraud_rejected"
+# Stable codes of refusals the workflows decide (the API shows them as they are).
+INVALID_TRANSITION = "invalid_transition"
+ALREADY_TAKEN = "already_taken"
+CAPACITY_REACHED = "capacity_reached"
+PAYOUT_DISABLED = "payout_disabled"
 
 
 class OrderKind(StrEnum):
@@ -144,7 +149,12 @@ class UnpaidPayout(StrEnum):
 class ProcessingError(StrEnum):
     """ApplicationError types the workflows and the API branch on."""
 
+    # A validator's refusal: not recorded, so the same update id may be sent again.
     invalid_transition = "InvalidTransition"
+    # The same refusal decided by a handler, after the update was accepted (it waited for a
+    # transition in flight, or the database refused the step): Temporal keeps it as the
+    # answer to that update id, so a later attempt must use another id.
+    transition_refused = "TransitionRefused"
     order_not_found = "OrderNotFound"
     # A callback URL the SSRF guard refuses: no later rung could succeed, so the ladder stops.
     callback_blocked = "CallbackBlocked"
@@ -160,6 +170,9 @@ def payout_workflow_id(order_id: str) -> str:
 
 def order_workflow_id(kind: str, order_id: str) -> str:
     return payout_workflow_id(order_id) if kind == OrderKind.payout else payin_workflow_id(order_id)
+
+
+CALLBACK_WORKFLOW = "CallbackWorkflow"
 
 
 def callback_workflow_id(event_id: str) -> str:

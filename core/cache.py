@@ -60,6 +60,16 @@ class RedisCache:
 
     async def close(self) -> None:
         await self._redis.aclose()
+        await close_pool(self._redis.connection_pool)
+
+
+async def close_pool(pool: aioredis.ConnectionPool) -> None:
+    """Disconnect a pool and forget its connections. A pool that still lists connections
+    imports a module when it is garbage-collected (redis-py's `__del__`); when that happens
+    inside a Temporal sandbox's import, Python 3.11's module locks break (KeyError) and the
+    workflow being loaded fails. An emptied pool imports nothing."""
+    await pool.aclose()
+    pool.reset()
 
 
 def build_cache(redis_url: str | None, prefix: str) -> Cache:

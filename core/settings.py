@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     worker_metrics_host: str = "127.0.0.1"
     worker_sdk_metrics_port: int = Field(default=9464, ge=0, le=65535)  # 0 = off
     worker_app_metrics_port: int = Field(default=9465, ge=0, le=65535)  # 0 = off
+    # Each worker writes a heartbeat this often; readiness counts a worker alive while its
+    # last one is at most `worker_stale_seconds` old (a killed worker shows within that).
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60)
+    worker_stale_seconds: float = Field(default=15.0, gt=0, le=600)
     # Worker versioning (Worker Deployments): both set → runs stay on the build that
     # started them; see docs/operations.md for the deploy steps.
     worker_deployment_name: str | None = None

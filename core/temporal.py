@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
     Schedule,
@@ -25,13 +21,6 @@ from temporalio.client import (
 
 from core.settings import Settings
 from core.tracing import TracingInterceptor
-
-# A worker long-polls every few tens of seconds; older sightings mean it is gone.
-POLLER_WINDOW_S = 90
-
-
-class NoWorkerPolling(Exception):
-    """The task queue has no live worker: workflows would wait, not run."""
 
 
 class TemporalConnector:
@@ -61,23 +50,6 @@ class TemporalConnector:
     async def check(self) -> None:
         client = await self.get()
         await asyncio.wait_for(client.service_client.check_health(), timeout=3)
-
-    async def check_workers(self) -> int:
-        """How many workers polled our task queue lately; an error when none did."""
-        client = await self.get()
-        request = DescribeTaskQueueRequest(
-            namespace=self._settings.temporal_namespace,
-            task_queue=TaskQueue(name=self._settings.temporal_task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-        answer = await client.workflow_service.describe_task_queue(
-            request, timeout=timedelta(seconds=3)
-        )
-        now = time.time()
-        recent = [p for p in answer.pollers if now - p.last_access_time.seconds < POLLER_WINDOW_S]
-        if not recent:
-            raise NoWorkerPolling(f"no worker polls {self._settings.temporal_task_queue}")
-        return len(recent)
 
 
 def interval_schedule(

@@ -13,6 +13,7 @@ from models.orders import CallbackAttempt, CallbackDelivery, Order, OrderEvent, 
 from models.statement import StatementCredit
 from models.traders import Bank, Currency, PaymentMethod, Requisite, Trader
 from models.users import SandboxIdentity, User
+from models.workers import WorkerHeartbeat
 
 __all__ = [
     "AnalyticsSnapshot",
@@ -38,3 +39,4 @@ __all__ += ["AuditEntry", "CategoryRuleRow", "SandboxIdentity"]
 __all__ += ["BlockListEntry", "FraudRule"]
 __all__ += ["StatementCredit"]
 __all__ += ["UserDashboard"]
+__all__ += ["WorkerHeartbeat"]

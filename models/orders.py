@@ -147,10 +147,27 @@ class DeliveryStatus(StrEnum):
     skipped = "skipped"
 
 
+# Deliveries still waiting for their first attempt (a few, briefly): the partial index's
+# predicate, and the same condition as a query on a join writes it.
+WAITING = "status = 'pending' AND attempts = 0"
+WAITING_DELIVERY = text(
+    "callback_deliveries.status = 'pending' AND callback_deliveries.attempts = 0"
+)
+
+
 class CallbackDelivery(SQLModel, table=True):
     """One event to one merchant URL; the body is frozen so every attempt sends the same bytes."""
 
     __tablename__ = "callback_deliveries"
+    # What the reconciler's sweep of owed callbacks reads.
+    __table_args__ = (
+        Index(
+            "ix_callback_deliveries_waiting",
+            "created_at",
+            postgresql_where=text(WAITING),
+            sqlite_where=text(WAITING),
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     event_id: str = Field(max_length=64, unique=True)

@@ -33,13 +33,14 @@ from contracts.processing import (
     OrderStatus,
     PayinStatus,
     PayinUpdate,
+    ProcessingError,
     order_workflow_id,
 )
 from core.context import ServiceContext
-from core.errors import Pending, Unavailable
+from core.errors import Pending
 from models.orders import Order, OrderEvent
 from models.payins import PayinPublic
-from processing.engine import EngineDown, bounded
+from processing.engine import EngineDown, bounded, engine_unavailable
 from processing.errors import InvalidTransition, StillRunning
 from processing.payins import STAFF, Owner, owned_order, read_payin
 from processing.receipts import store_receipt
@@ -67,8 +68,34 @@ async def send_update(
     wait_s: float | None = None,
     update_id: str | None = None,
 ) -> str:
-    """Run an update on the order's workflow; a validator's refusal is InvalidTransition.
-    With `wait_s`, not answered by then → StillRunning (the update stays with the server)."""
+    """Run an update on the order's workflow; a refusal is InvalidTransition with the
+    workflow's code. With `wait_s`, not answered by then → StillRunning (the update stays
+    with the server).
+
+    A refusal a handler decided (after the update was accepted) is kept by Temporal as the
+    answer to its id for good: when `update_id` may name an earlier attempt's update, the
+    action is sent once more under a new id, so it is decided now, not by that attempt."""
+    try:
+        return await _send(client, order_id, update, request, kind, wait_s, update_id)
+    except WorkflowUpdateFailedError as exc:
+        if update_id is None or refusal_type(exc) != ProcessingError.transition_refused:
+            raise refusal(exc) from exc
+    fresh = f"{update_id}:{uuid.uuid4().hex[:12]}"
+    try:
+        return await _send(client, order_id, update, request, kind, wait_s, fresh)
+    except WorkflowUpdateFailedError as exc:
+        raise refusal(exc) from exc
+
+
+async def _send(
+    client: Client,
+    order_id: uuid.UUID,
+    update: str,
+    request: Any,
+    kind: OrderKind | str,
+    wait_s: float | None,
+    update_id: str | None,
+) -> str:
     handle = client.get_workflow_handle(order_workflow_id(kind, str(order_id)))
     call = handle.execute_update(update, request, id=update_id, result_type=str)
     try:
@@ -76,20 +103,28 @@ async def send_update(
         # answer never received it: 503, send it again.
         result = await bounded(client, handle.id, wait_s, call)
     except EngineDown as exc:
-        raise Unavailable(
-            "The workflow engine is unavailable; retry later", code="temporal_unavailable"
-        ) from exc
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        message = cause.message if isinstance(cause, ApplicationError) else str(exc)
-        raise InvalidTransition(message) from exc
+        raise engine_unavailable("retry later") from exc
     except RPCError as exc:
         # The workflow has closed (or is closing): the order is final and cannot change.
         message = str(exc).lower()
         if any(sign in message for sign in CLOSED_SIGNS):
             raise InvalidTransition("The order is already final") from exc
-        raise Unavailable("Workflow engine error", code="temporal_error") from exc
+        raise engine_unavailable("retry later") from exc
     return str(result)
+
+
+def refusal_type(exc: WorkflowUpdateFailedError) -> str | None:
+    cause = exc.cause
+    return cause.type if isinstance(cause, ApplicationError) else None
+
+
+def refusal(exc: WorkflowUpdateFailedError) -> InvalidTransition:
+    """The workflow's refusal with its stable code (`invalid_transition` unless it says)."""
+    cause = exc.cause
+    if not isinstance(cause, ApplicationError):
+        return InvalidTransition(str(exc))
+    code = next((d for d in cause.details[:1] if isinstance(d, str)), None)
+    return InvalidTransition(cause.message, code=code)
 
 
 @dataclass(frozen=True)

@@ -52,11 +52,7 @@ async def start_bounded(
     except WorkflowUpdateFailedError as exc:
         raise refused from exc
     except (EngineDown, RPCError) as exc:
-        raise Unavailable(
-            "The workflow engine is unavailable; the order is saved: retry with the same "
-            "Idempotency-Key",
-            code="temporal_unavailable",
-        ) from exc
+        raise engine_unavailable("the order is saved: retry with the same Idempotency-Key") from exc
     except StillRunning as exc:
         # The engine has the workflow; it is slow (no worker free, a database blip).
         raise Unavailable(
@@ -64,6 +60,15 @@ async def start_bounded(
             "Idempotency-Key",
             code="order_not_ready",
         ) from exc
+
+
+TEMPORAL_UNAVAILABLE = "temporal_unavailable"
+
+
+def engine_unavailable(advice: str) -> Unavailable:
+    """The one answer (503 `temporal_unavailable`, with Retry-After) whenever the workflow
+    engine cannot be reached, for creates and actions alike."""
+    return Unavailable(f"The workflow engine is unavailable; {advice}", code=TEMPORAL_UNAVAILABLE)
 
 
 class EngineDown(Exception):

@@ -18,10 +18,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from contracts.processing import (
+    CAPACITY_REACHED,
     FRAUD_DENIED,
     FRAUD_REJECTED,
     INSUFFICIENT_BALANCE,
     NO_REQUISITE,
+    PAYOUT_DISABLED,
     TERMINAL_STATUSES,
     ActorType,
     HoldAction,
@@ -317,9 +319,11 @@ def _take(session: Session, order: Order, inp: TransitionInput, now: datetime) -
         select(Trader).where(Trader.id == uuid.UUID(inp.actor_id)).with_for_update()
     ).first()
     if trader is None or not (trader.is_active and trader.payout_enabled):
-        raise InvalidTransition("This trader does not take pay-outs")
+        raise InvalidTransition("This trader does not take pay-outs", code=PAYOUT_DISABLED)
     if open_payouts(session, trader.id) >= trader.max_open_payouts:
-        raise InvalidTransition("The trader has as many pay-outs open as allowed")
+        raise InvalidTransition(
+            f"You have {trader.max_open_payouts} pay-outs to pay already", code=CAPACITY_REACHED
+        )
     order.trader_id = trader.id
     order.trader_reward_bps = trader.payout_reward_bps
     order.reward_minor = bps_of(order.amount_minor, trader.payout_reward_bps)

@@ -17,6 +17,8 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 
 from contracts.processing import (
+    ALREADY_TAKEN,
+    CAPACITY_REACHED,
     FRAUD_DENIED,
     INSUFFICIENT_BALANCE,
     NOT_STARTED,
@@ -282,45 +284,64 @@ def mine(session: Session, *, trader_id: uuid.UUID) -> list[PayoutPublic]:
     return [payout_public(session, order) for order in orders]
 
 
+def pooled_or_mine(
+    session: Session, trader_id: uuid.UUID, order_id: uuid.UUID, taken: bool = False
+) -> Order:
+    """A pay-out the trader took, or one of the pool in their currencies that no trader
+    holds (to take, or that left the pool untaken): what the trader can read. `taken`: also
+    one another trader holds (a take answers `already_taken` for it). Else not found."""
+    order = session.get(Order, order_id)
+    if order is None or order.kind != PAYOUT or order.expires_at is None:
+        raise OrderNotFound()
+    if order.trader_id == trader_id:
+        return order
+    if order.trader_id is not None and not taken:
+        raise OrderNotFound()
+    if order.currency not in trader_currencies(session, trader_id):
+        raise OrderNotFound()
+    return order
+
+
+def read_for_trader(ctx: ServiceContext, trader_id: uuid.UUID, order_id: uuid.UUID) -> PayoutPublic:
+    """The trader's view: the recipient in full only while the pay-out is theirs to pay."""
+    with Session(ctx.engine) as session:
+        order = pooled_or_mine(session, trader_id, order_id)
+        mine_to_pay = order.trader_id == trader_id and order.status == PayoutStatus.assigned
+        return payout_public(session, order, ctx.secrets.decrypt if mine_to_pay else None)
+
+
 async def take(
     ctx: ServiceContext, client: Client, *, trader_id: uuid.UUID, order_id: uuid.UUID
 ) -> PayoutPublic:
-    """Take a pooled pay-out; the answer shows the recipient in full (the trader pays it)."""
+    """Take a pooled pay-out; the answer shows the recipient in full (the trader pays it).
+    Not applied within the wait bound: 202 with the pay-out as it is (still pooled, the
+    recipient masked), readable at its Location until the take lands."""
 
     def check() -> Order:
         with Session(ctx.engine, expire_on_commit=False) as session:
             trader = payout_trader(session, trader_id)
-            order = session.get(Order, order_id)
-            currencies = trader_currencies(session, trader_id)
-            if order is None or order.kind != PAYOUT or order.currency not in currencies:
-                raise OrderNotFound()
+            order = pooled_or_mine(session, trader_id, order_id, taken=True)
+            if order.trader_id not in (None, trader_id):
+                raise InvalidTransition("The pay-out has already been taken", code=ALREADY_TAKEN)
             # Checked again, under the trader's row lock, when the take is recorded.
             mine = order.trader_id == trader_id
             if not mine and open_payouts(session, trader_id) >= trader.max_open_payouts:
                 raise Conflict(
                     f"You have {trader.max_open_payouts} pay-outs to pay already",
-                    code="capacity_reached",
+                    code=CAPACITY_REACHED,
                 )
             return order
 
     order = await asyncio.to_thread(check)
-    owner = payout_owner(trader_id=trader_id)
     repeat = Repeat(order.id, OrderStatus.assigned, ActorType.trader, str(trader_id))
 
     def read() -> PayoutPublic:
-        return read_payout(ctx, order_id, owner, True)
+        return read_for_trader(ctx, trader_id, order_id)
 
-    if order.trader_id is not None and order.trader_id != trader_id:
-        raise InvalidTransition("The pay-out has already been taken", code="already_taken")
     if await repeated(ctx, order, {PayoutStatus.created}, repeat):
         return await asyncio.to_thread(read)
     request = TakeRequest(str(trader_id))
-    try:
-        taken = await respond(ctx, client, order, PayoutUpdate.take, request, read, repeat=repeat)
-    except InvalidTransition as exc:
-        if "already been taken" in exc.message:
-            raise InvalidTransition(exc.message, code="already_taken") from exc
-        raise
+    taken = await respond(ctx, client, order, PayoutUpdate.take, request, read, repeat=repeat)
     # A trader whose bank is linked has the debit read off their statement as evidence.
     await watch_if_linked(ctx, client, trader_id, order.currency)
     return taken
@@ -329,11 +350,9 @@ async def take(
 async def trader_view(
     ctx: ServiceContext, *, trader_id: uuid.UUID, order_id: uuid.UUID
 ) -> PayoutPublic:
-    """A pay-out the trader took: the recipient in full while it is still to be paid."""
-    owner = payout_owner(trader_id=trader_id)
-    order = await load_order(ctx, order_id=order_id, owner=owner)
-    full = order.status == PayoutStatus.assigned
-    return await asyncio.to_thread(read_payout, ctx, order_id, owner, full)
+    """A pay-out the trader took (the recipient in full while it is still to be paid), or
+    one in the pool they may take (where a take's 202 says to poll)."""
+    return await asyncio.to_thread(read_for_trader, ctx, trader_id, order_id)
 
 
 async def mark_paid(
@@ -344,15 +363,21 @@ async def mark_paid(
     order_id: uuid.UUID,
     proof: bytes | None,
 ) -> PayoutPublic:
-    """The trader paid the recipient; the proof (PNG, JPEG or PDF) goes to S3 first."""
-    owner = payout_owner(trader_id=trader_id)
-    order = await load_order(ctx, order_id=order_id, owner=owner)
+    """The trader paid the recipient; the proof (PNG, JPEG or PDF) goes to S3 first. A
+    pay-out still in the pool (a take not landed yet) is a 409, not a 404."""
+
+    def load() -> Order:
+        with Session(ctx.engine, expire_on_commit=False) as session:
+            return pooled_or_mine(session, trader_id, order_id)
+
+    order = await asyncio.to_thread(load)
     repeat = Repeat(order.id, OrderStatus.paid, ActorType.trader, str(trader_id))
 
     def read() -> PayoutPublic:
-        return read_payout(ctx, order.id, owner)
+        return read_payout(ctx, order.id, payout_owner(trader_id=trader_id))
 
-    if await repeated(ctx, order, {PayoutStatus.assigned}, repeat):
+    refusal = None if order.trader_id else "Take the pay-out before marking it paid"
+    if await repeated(ctx, order, {PayoutStatus.assigned}, repeat, refusal):
         return await asyncio.to_thread(read)
     if proof is None:
         raise Invalid("A proof of payment is required", code="proof_required")

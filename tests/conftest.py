@@ -32,6 +32,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from contracts.search_attributes import ALL as SEARCH_ATTRIBUTES
 from core.context import ServiceContext
+from core.heartbeats import heartbeating
 from core.migrate import upgrade
 from core.settings import Settings
 from launcher.services import (
@@ -233,8 +234,9 @@ async def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
 async def worker(ctx: ServiceContext, temporal_client: Client) -> AsyncIterator[None]:
     """The suite's worker, on the task queue the API starts workflows on."""
     with ThreadPoolExecutor(max_workers=32) as executor:
-        running = build_worker(temporal_client, ctx, ctx.settings.temporal_task_queue, executor)
-        async with running:
+        queue = ctx.settings.temporal_task_queue
+        running = build_worker(temporal_client, ctx, queue, executor)
+        async with running, heartbeating(ctx.engine, queue, ctx.settings.worker_heartbeat_seconds):
             yield
 
 

@@ -25,7 +25,7 @@ DB_RETRY = RetryPolicy(
 ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 
 
-@workflow.defn
+@workflow.defn(name=p.CALLBACK_WORKFLOW)
 class CallbackWorkflow:
     @workflow.run
     async def run(self, inp: p.CallbackInput) -> p.CallbackFinished:

@@ -26,8 +26,56 @@ DB_RETRY = RetryPolicy(
 DISPUTERS = (ActorType.merchant, ActorType.support, ActorType.admin)
 
 
-def invalid(message: str) -> ApplicationError:
-    return ApplicationError(message, type=p.ProcessingError.invalid_transition, non_retryable=True)
+def invalid(message: str, code: str = p.INVALID_TRANSITION) -> ApplicationError:
+    """A validator's refusal, with the stable code the API answers with."""
+    return ApplicationError(
+        message, code, type=p.ProcessingError.invalid_transition, non_retryable=True
+    )
+
+
+def refused(exc: ApplicationError) -> ApplicationError:
+    """The same refusal, decided by a handler after its update was accepted."""
+    return ApplicationError(
+        exc.message, *exc.details, type=p.ProcessingError.transition_refused, non_retryable=True
+    )
+
+
+# Runs started since this patch decide an action that arrives while a transition is in
+# flight (a client acted on what the database already shows) once it has landed, instead of
+# refusing it on the status the workflow has not caught up with yet.
+SETTLE_FIRST = "settle-first"
+
+
+class TransitionGate:
+    """Where an order's transition in flight leads (`moving`), and the two halves of every
+    action's decision: the validator's (`judge`) and, in settle-first runs, the handler's
+    (`decide`, once nothing is in flight)."""
+
+    def __init__(self) -> None:
+        self.moving: str | None = None
+        self.settle_first = False
+
+    def judge(self, status: str, check: Callable[[str], None]) -> None:
+        """Refuse only what the status refuses and, while a transition is in flight, what
+        the status it leads to refuses too (then the handler decides)."""
+        try:
+            check(status)
+        except ApplicationError:
+            if not (self.settle_first and self.moving is not None):
+                raise
+            check(self.moving)
+
+    async def decide(self, status: Callable[[], str], check: Callable[[str], None]) -> None:
+        """Wait for the transition in flight (if any), then check against where the order
+        is now; a refusal here is the handler's (`TransitionRefused`)."""
+        if not self.settle_first:
+            return
+        while self.moving is not None:
+            await workflow.wait_condition(lambda: self.moving is None)
+        try:
+            check(status())
+        except ApplicationError as exc:
+            raise refused(exc) from None
 
 
 def validate_review(status: str, pending: p.ReviewRequest | None) -> None:

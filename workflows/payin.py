@@ -10,6 +10,7 @@ attributes (ops filter on them).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -20,6 +21,8 @@ from contracts.processing import ActorType, HoldAction, PayinStatus
 from contracts.search_attributes import MERCHANT_ID, ORDER_STATUS, STORE_ID, TRADER_ID
 from workflows.orders import (
     DISPUTERS,
+    SETTLE_FIRST,
+    TransitionGate,
     deliver,
     escalate_after,
     invalid,
@@ -92,13 +95,15 @@ class PayinWorkflow:
         self._lean = False
         self._lean_v2 = False
         self._deliveries: list[asyncio.Task[None]] = []  # lean runs: callbacks in flight
+        self._gate = TransitionGate()
 
     @workflow.run
     async def run(self, inp: p.PayinInput) -> p.PayinResult:
         self._input = inp
-        # A new run marks lean-v2 only (lean-v1 is implied); runs begun under lean-v1 alone
-        # replay it as they were recorded.
-        self._lean_v2 = workflow.patched(LEAN_V2)
+        # A new run marks settle-first only (lean-v2 and lean-v1 are implied); runs begun
+        # under an earlier patch replay it as they were recorded.
+        self._gate.settle_first = workflow.patched(SETTLE_FIRST)
+        self._lean_v2 = self._gate.settle_first or workflow.patched(LEAN_V2)
         self._lean = self._lean_v2 or workflow.patched(LEAN)
         if not self._lean:
             self._publish()
@@ -219,15 +224,19 @@ class PayinWorkflow:
         event = None
         if self._lean_v2 and to in EVENT_TYPES:
             event = (new_event_id(), EVENT_TYPES[to])
-        result = await record_transition(
-            self._input.order_id,
-            self._status.value,
-            to.value,
-            actor,
-            hold,
-            local=self._lean,
-            event=event,
-        )
+        self._gate.moving = to.value
+        try:
+            result = await record_transition(
+                self._input.order_id,
+                self._status.value,
+                to.value,
+                actor,
+                hold,
+                local=self._lean,
+                event=event,
+            )
+        finally:
+            self._gate.moving = None
         # The workflow logger is replay-aware: a line per transition, never twice.
         workflow.logger.info(
             "pay-in %s: %s → %s by %s", self._input.order_id, self._status, to, actor.actor_type
@@ -270,58 +279,77 @@ class PayinWorkflow:
 
     @workflow.update(name=p.PayinUpdate.mark_paid)
     async def mark_paid(self, req: p.ClaimRequest) -> str:
+        await self._gate.decide(lambda: self._status, self._check_paid)
         self._claim = req
         return await self._settled_status(PayinStatus.awaiting_payment)
 
     @mark_paid.validator
     def _validate_paid(self, req: p.ClaimRequest) -> None:
-        if (
-            self._status != PayinStatus.awaiting_payment
-            or self._claim
-            or self._cancel
-            or self._confirm
-        ):
-            raise invalid(f"payment cannot be claimed while the order is {self._status.value}")
+        self._gate.judge(self._status, self._check_paid)
+
+    def _check_paid(self, status: str) -> None:
+        if status != PayinStatus.awaiting_payment or self._claim or self._cancel or self._confirm:
+            raise invalid(f"payment cannot be claimed while the order is {status}")
 
     @workflow.update(name=p.PayinUpdate.confirm)
     async def confirm(self, req: p.ActorRequest) -> str:
+        await self._gate.decide(lambda: self._status, self._confirms(req))
         self._confirm = req
         return await self._final_status()
 
     @confirm.validator
     def _validate_confirm(self, req: p.ActorRequest) -> None:
-        allowed = CONFIRMABLE.get(ActorType(req.actor_type), set())
-        if self._status not in allowed or self._cancel or self._confirm:
-            raise invalid(
-                f"{req.actor_type} cannot confirm while the order is {self._status.value}"
-            )
+        self._gate.judge(self._status, self._confirms(req))
+
+    def _confirms(self, req: p.ActorRequest) -> Callable[[str], None]:
+        def check(status: str) -> None:
+            allowed = CONFIRMABLE.get(ActorType(req.actor_type), set())
+            if status not in allowed or self._cancel or self._confirm:
+                raise invalid(f"{req.actor_type} cannot confirm while the order is {status}")
+
+        return check
 
     @workflow.update(name=p.PayinUpdate.cancel)
     async def cancel(self, req: p.ActorRequest) -> str:
+        await self._gate.decide(lambda: self._status, self._cancels(req))
         self._cancel = req
         return await self._final_status()
 
     @cancel.validator
     def _validate_cancel(self, req: p.ActorRequest) -> None:
-        allowed = CANCELLABLE.get(ActorType(req.actor_type), set())
-        if self._status not in allowed or self._cancel or self._confirm:
-            raise invalid(f"{req.actor_type} cannot cancel while the order is {self._status.value}")
         if req.actor_type == ActorType.trader and not req.reason:
             raise invalid("a trader cancels with a reason")
+        self._gate.judge(self._status, self._cancels(req))
+
+    def _cancels(self, req: p.ActorRequest) -> Callable[[str], None]:
+        def check(status: str) -> None:
+            allowed = CANCELLABLE.get(ActorType(req.actor_type), set())
+            if status not in allowed or self._cancel or self._confirm:
+                raise invalid(f"{req.actor_type} cannot cancel while the order is {status}")
+
+        return check
 
     @workflow.update(name=p.PayinUpdate.dispute)
     async def dispute(self, req: p.ActorRequest) -> str:
+        await self._gate.decide(lambda: self._status, self._disputes(req))
         self._dispute = req
         return await self._settled_status(self._status)
 
     @dispute.validator
     def _validate_dispute(self, req: p.ActorRequest) -> None:
-        allowed = DISPUTABLE.get(ActorType(req.actor_type), set())
-        if self._status not in allowed or self._dispute or self._cancel or self._confirm:
-            raise invalid(f"the order cannot be disputed while it is {self._status.value}")
+        self._gate.judge(self._status, self._disputes(req))
+
+    def _disputes(self, req: p.ActorRequest) -> Callable[[str], None]:
+        def check(status: str) -> None:
+            allowed = DISPUTABLE.get(ActorType(req.actor_type), set())
+            if status not in allowed or self._dispute or self._cancel or self._confirm:
+                raise invalid(f"the order cannot be disputed while it is {status}")
+
+        return check
 
     @workflow.update(name=p.PayinUpdate.review)
     async def review(self, req: p.ReviewRequest) -> str:
+        await self._gate.decide(lambda: self._status, self._check_review)
         self._review = req
         # Answers once the decision took effect: rejected, or approved and matched.
         await workflow.wait_condition(
@@ -331,7 +359,10 @@ class PayinWorkflow:
 
     @review.validator
     def _validate_review(self, req: p.ReviewRequest) -> None:
-        validate_review(self._status.value, self._review)
+        self._gate.judge(self._status, self._check_review)
+
+    def _check_review(self, status: str) -> None:
+        validate_review(status, self._review)
 
     async def _settled_status(self, before: PayinStatus) -> str:
         await workflow.wait_condition(lambda: self._status != before)

@@ -10,6 +10,7 @@ Every transition is mirrored into the database by an activity and into search at
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -21,10 +22,13 @@ from contracts.search_attributes import MERCHANT_ID, ORDER_STATUS, STORE_ID, TRA
 from workflows.orders import (
     DB_RETRY,
     DISPUTERS,
+    SETTLE_FIRST,
+    TransitionGate,
     escalate_after,
     invalid,
     notify,
     record_transition,
+    refused,
     validate_review,
     wait_until,
 )
@@ -71,10 +75,12 @@ class PayoutWorkflow:
         self._expires_at: datetime | None = None
         self._pay_by: datetime | None = None
         self._review_until: datetime | None = None
+        self._gate = TransitionGate()
 
     @workflow.run
     async def run(self, inp: p.PayoutInput) -> p.PayinResult:
         self._input = inp
+        self._gate.settle_first = workflow.patched(SETTLE_FIRST)
         self._publish()
         outcome = await self._hold()
         while outcome.status == PayoutStatus.on_review:
@@ -184,9 +190,13 @@ class PayoutWorkflow:
         self, to: PayoutStatus, actor: p.ActorRequest, hold: HoldAction = HoldAction.keep
     ) -> p.TransitionResult:
         assert self._input is not None
-        result = await record_transition(
-            self._input.order_id, self._status.value, to.value, actor, hold
-        )
+        self._gate.moving = to.value
+        try:
+            result = await record_transition(
+                self._input.order_id, self._status.value, to.value, actor, hold
+            )
+        finally:
+            self._gate.moving = None
         workflow.logger.info(
             "pay-out %s: %s → %s by %s", self._input.order_id, self._status, to, actor.actor_type
         )
@@ -223,10 +233,11 @@ class PayoutWorkflow:
 
     @workflow.update(name=p.PayoutUpdate.take)
     async def take(self, req: p.TakeRequest) -> str:
-        # Validators of updates delivered together all run before any handler: the first
-        # handler to get here wins, the others are refused.
-        if self._taking or self._status != PayoutStatus.created or self._cancel:
-            raise invalid("the pay-out has already been taken")
+        if self._gate.settle_first:
+            await self._gate.decide(lambda: self._status, self._check_take)
+        elif self._taking or self._status != PayoutStatus.created or self._cancel:
+            # Validators of updates delivered together all ran before this handler.
+            raise invalid("the pay-out has already been taken", p.ALREADY_TAKEN)
         self._taking, self._trader_id = True, req.trader_id
         try:
             actor = p.ActorRequest(ActorType.trader, req.trader_id)
@@ -234,8 +245,11 @@ class PayoutWorkflow:
         except ActivityError as exc:
             self._trader_id = None
             cause = exc.cause
-            message = cause.message if isinstance(cause, ApplicationError) else str(exc)
-            raise invalid(message) from exc
+            if not isinstance(cause, ApplicationError):
+                raise invalid(str(exc)) from exc
+            # The database refused the take (the trader's capacity, checked under a lock).
+            refusal = invalid(cause.message, *cause.details[:1])
+            raise (refused(refusal) if self._gate.settle_first else refusal) from exc
         finally:
             self._taking = False
         self._pay_by = result.trader_deadline_at
@@ -243,50 +257,80 @@ class PayoutWorkflow:
 
     @take.validator
     def _validate_take(self, req: p.TakeRequest) -> None:
-        if self._status != PayoutStatus.created or self._taking or self._cancel:
-            raise invalid(f"the pay-out cannot be taken while it is {self._status.value}")
+        if not self._gate.settle_first and self._taking:
+            raise invalid("the pay-out has already been taken", p.ALREADY_TAKEN)
+        self._gate.judge(self._status, self._check_take)
+
+    def _check_take(self, status: str) -> None:
+        if status != PayoutStatus.created or self._cancel:
+            code = p.ALREADY_TAKEN if status != PayoutStatus.created else p.INVALID_TRANSITION
+            raise invalid(f"the pay-out cannot be taken while it is {status}", code)
         if self._expires_at is not None and workflow.now() >= self._expires_at:
             raise invalid("the pay-out's time to be taken is over")
 
     @workflow.update(name=p.PayoutUpdate.mark_paid)
     async def mark_paid(self, req: p.PayoutPaidRequest) -> str:
+        await self._gate.decide(lambda: self._status, self._pays(req))
         self._paid = req
         await workflow.wait_condition(lambda: self._status != PayoutStatus.assigned)
         return self._status.value
 
     @mark_paid.validator
     def _validate_paid(self, req: p.PayoutPaidRequest) -> None:
-        if self._status != PayoutStatus.assigned or self._paid or self._cancel or self._dispute:
-            raise invalid(f"the pay-out cannot be marked paid while it is {self._status.value}")
-        if req.trader_id != self._trader_id:
-            raise invalid("the pay-out was taken by another trader")
-        if self._pay_by is not None and workflow.now() >= self._pay_by:
-            raise invalid("the time to pay this pay-out is over")
+        self._gate.judge(self._status, self._pays(req))
+
+    def _pays(self, req: p.PayoutPaidRequest) -> Callable[[str], None]:
+        def check(status: str) -> None:
+            if status != PayoutStatus.assigned or self._paid or self._cancel or self._dispute:
+                raise invalid(f"the pay-out cannot be marked paid while it is {status}")
+            if req.trader_id != self._trader_id:
+                raise invalid("the pay-out was taken by another trader")
+            if self._pay_by is not None and workflow.now() >= self._pay_by:
+                raise invalid("the time to pay this pay-out is over")
+
+        return check
 
     @workflow.update(name=p.PayoutUpdate.confirm)
     async def confirm(self, req: p.ActorRequest) -> str:
+        await self._gate.decide(lambda: self._status, self._confirms(req))
         self._confirm = req
         return await self._final_status()
 
     @confirm.validator
     def _validate_confirm(self, req: p.ActorRequest) -> None:
-        allowed = CONFIRMABLE.get(ActorType(req.actor_type), set())
-        if self._status not in allowed or self._cancel or self._confirm:
-            raise invalid(f"{req.actor_type} cannot complete while the order is {self._status}")
+        self._gate.judge(self._status, self._confirms(req))
+
+    def _confirms(self, req: p.ActorRequest) -> Callable[[str], None]:
+        def check(status: str) -> None:
+            allowed = CONFIRMABLE.get(ActorType(req.actor_type), set())
+            if status not in allowed or self._cancel or self._confirm:
+                raise invalid(f"{req.actor_type} cannot complete while the order is {status}")
+
+        return check
 
     @workflow.update(name=p.PayoutUpdate.cancel)
     async def cancel(self, req: p.ActorRequest) -> str:
+        await self._gate.decide(lambda: self._status, self._cancels(req))
         self._cancel = req
         return await self._final_status()
 
     @cancel.validator
     def _validate_cancel(self, req: p.ActorRequest) -> None:
-        allowed = CANCELLABLE.get(ActorType(req.actor_type), set())
-        if self._status not in allowed or self._cancel or self._confirm or self._taking:
-            raise invalid(f"{req.actor_type} cannot cancel while the order is {self._status}")
+        if not self._gate.settle_first and self._taking:
+            raise invalid(f"{req.actor_type} cannot cancel while the pay-out is being taken")
+        self._gate.judge(self._status, self._cancels(req))
+
+    def _cancels(self, req: p.ActorRequest) -> Callable[[str], None]:
+        def check(status: str) -> None:
+            allowed = CANCELLABLE.get(ActorType(req.actor_type), set())
+            if status not in allowed or self._cancel or self._confirm:
+                raise invalid(f"{req.actor_type} cannot cancel while the order is {status}")
+
+        return check
 
     @workflow.update(name=p.PayoutUpdate.dispute)
     async def dispute(self, req: p.ActorRequest) -> str:
+        await self._gate.decide(lambda: self._status, self._disputes(req))
         self._dispute = req
         before = self._status
         await workflow.wait_condition(lambda: self._status != before)
@@ -294,14 +338,21 @@ class PayoutWorkflow:
 
     @dispute.validator
     def _validate_dispute(self, req: p.ActorRequest) -> None:
-        allowed = DISPUTABLE.get(ActorType(req.actor_type), set())
-        if self._status not in allowed or self._dispute or self._cancel or self._confirm:
-            raise invalid(f"the order cannot be disputed while it is {self._status.value}")
-        if self._paid is not None and self._status == PayoutStatus.assigned:
-            raise invalid("the pay-out is being marked paid")
+        self._gate.judge(self._status, self._disputes(req))
+
+    def _disputes(self, req: p.ActorRequest) -> Callable[[str], None]:
+        def check(status: str) -> None:
+            allowed = DISPUTABLE.get(ActorType(req.actor_type), set())
+            if status not in allowed or self._dispute or self._cancel or self._confirm:
+                raise invalid(f"the order cannot be disputed while it is {status}")
+            if self._paid is not None and status == PayoutStatus.assigned:
+                raise invalid("the pay-out is being marked paid")
+
+        return check
 
     @workflow.update(name=p.PayoutUpdate.review)
     async def review(self, req: p.ReviewRequest) -> str:
+        await self._gate.decide(lambda: self._status, self._check_review)
         self._review = req
         await workflow.wait_condition(
             lambda: (
@@ -313,7 +364,10 @@ class PayoutWorkflow:
 
     @review.validator
     def _validate_review(self, req: p.ReviewRequest) -> None:
-        validate_review(self._status.value, self._review)
+        self._gate.judge(self._status, self._check_review)
+
+    def _check_review(self, status: str) -> None:
+        validate_review(status, self._review)
 
     async def _final_status(self) -> str:
         await workflow.wait_condition(lambda: self._status in TERMINAL)

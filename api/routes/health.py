@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from api.deps import ContextDep
+from core.heartbeats import live_workers
 from core.metrics import render
 
 router = APIRouter(tags=["health"])
@@ -36,16 +38,21 @@ async def _probe(check: Callable[[], Awaitable[object]]) -> dict[str, object]:
 
 @router.get("/ready")
 async def ready(ctx: ContextDep) -> JSONResponse:
-    """Each dependency checked one by one; 503 when any is down."""
+    """Each dependency checked one by one; 503 when any is down. A worker is up while its
+    heartbeat is at most WORKER_STALE_SECONDS old."""
 
     def db_check() -> None:
         with ctx.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
+    settings = ctx.settings
+    workers = partial(
+        live_workers, ctx.engine, settings.temporal_task_queue, settings.worker_stale_seconds
+    )
     checks: dict[str, Callable[[], Awaitable[object]]] = {
         "database": lambda: asyncio.to_thread(db_check),
         "temporal": ctx.temporal.check,
-        "worker": ctx.temporal.check_workers,
+        "worker": lambda: asyncio.to_thread(workers),
         "s3": ctx.storage.acheck,
     }
     if ctx.settings.redis_url:

@@ -15,6 +15,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api.main import create_app
 from core.context import ServiceContext
+from core.heartbeats import heartbeating
 from core.settings import Settings
 
 
@@ -105,7 +106,7 @@ async def test_ready_is_503_when_a_component_is_down(settings: Settings) -> None
     assert components["redis"]["status"] == "down"
 
 
-async def test_ready_is_503_while_no_worker_polls_the_task_queue(
+async def test_ready_is_503_while_no_worker_of_the_task_queue_beats(
     settings: Settings, temporal_client: Client
 ) -> None:
     queue = f"nobody-{uuid.uuid4().hex[:8]}"
@@ -118,11 +119,14 @@ async def test_ready_is_503_while_no_worker_polls_the_task_queue(
         httpx.AsyncClient(transport=transport, base_url="http://t") as client,
     ):
         idle = await client.get("/ready")
-        async with Worker(
-            temporal_client,
-            task_queue=queue,
-            workflows=[Idle],
-            workflow_runner=UnsandboxedWorkflowRunner(),
+        async with (
+            Worker(
+                temporal_client,
+                task_queue=queue,
+                workflows=[Idle],
+                workflow_runner=UnsandboxedWorkflowRunner(),
+            ),
+            heartbeating(ctx.engine, queue, lonely.worker_heartbeat_seconds),
         ):
             for _ in range(50):
                 polled = await client.get("/ready")

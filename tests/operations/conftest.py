@@ -22,6 +22,7 @@ from core.context import ServiceContext
 from core.settings import ROOT_DIR
 from launcher.services import ManagedProcess, free_port, start_process, temporal_args, wait_for_port
 from tests.factories import worker_env
+from tests.processing.conftest import CallbackReceiver
 
 
 class WorkerProcess:
@@ -32,10 +33,23 @@ class WorkerProcess:
     def start(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT_DIR, env=self.env)
 
+    def stop(self) -> None:
+        """SIGTERM: the worker finishes what it runs and leaves cleanly."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
+
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+
+
+@pytest.fixture
+def receiver() -> Iterator[CallbackReceiver]:
+    server = CallbackReceiver()
+    yield server
+    server.close()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ every worker ensures."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -19,7 +20,14 @@ from processing.reconcile_schedule import ensure_reconcile_schedule
 from tests.operations.conftest import PrivateTemporal, WorkerProcess, drill_app
 from tests.operations.test_drills import assert_ledger_sound
 from tests.operations.test_worker_drills import status_of
-from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
+from tests.processing.conftest import (
+    CallbackReceiver,
+    make_store,
+    make_trader,
+    new_currency,
+    payin_body,
+    verify_signature,
+)
 
 
 def order_id_of(ctx: ServiceContext, store_id: uuid.UUID, merchant_order_id: str) -> str:
@@ -38,12 +46,15 @@ async def test_creates_while_temporal_is_down_leave_no_orphan(
     drill_queue: str,
     private_temporal: PrivateTemporal,
     private_worker: WorkerProcess,
+    receiver: CallbackReceiver,
 ) -> None:
     address = private_temporal.address
-    async with drill_app(ctx, temporal_address=address, temporal_task_queue=drill_queue) as api:
+    drill = {"temporal_address": address, "temporal_task_queue": drill_queue}
+    settings = ctx.settings.model_copy(update=drill)
+    async with drill_app(ctx, **drill) as api:
         client = await Client.connect(address)
         currency = new_currency(ctx)
-        store = make_store(ctx, currency)
+        store = make_store(ctx, currency, callback_url=receiver.url)
         await make_trader(api, ctx, currency, requisites=2)
         # One pay-in through the worker first: it is polling before the engine goes.
         warm = await api.post(
@@ -70,14 +81,21 @@ async def test_creates_while_temporal_is_down_leave_no_orphan(
 
         # The reconciler fails the other one (no workflow), and leaves the live one be.
         abandoned_id = order_id_of(ctx, store.store_id, abandoned["merchant_order_id"])
-        young = await fail_orphans(ctx.engine, client, ReconcileInput(grace_seconds=3600))
+        young = await fail_orphans(ctx.engine, client, ReconcileInput(3600), settings)
         assert abandoned_id not in young.failed
-        result = await fail_orphans(ctx.engine, client, ReconcileInput(grace_seconds=0))
+        result = await fail_orphans(ctx.engine, client, ReconcileInput(0), settings)
         assert abandoned_id in result.failed and again.json()["id"] not in result.failed
         assert status_of(ctx, abandoned_id) == "failed"
         assert status_of(ctx, again.json()["id"]) == "awaiting_payment"
-        twice = await fail_orphans(ctx.engine, client, ReconcileInput(grace_seconds=0))
+        twice = await fail_orphans(ctx.engine, client, ReconcileInput(0), settings)
         assert abandoned_id not in twice.failed
+
+        # A final status like any other: the merchant hears of it once, signed.
+        await asyncio.to_thread(receiver.event.wait, 60)
+        events = [verify_signature(store.secret, got) for got in receiver.received]
+        failed = [e for e in events if e["data"]["order_id"] == abandoned_id]
+        assert [e["type"] for e in failed] == ["payin.failed"], events
+        assert failed[0]["data"]["failure_reason"] == "not_started"
 
         # Its replay says what happened; its merchant_order_id may be used again.
         headers = store.headers | {"Idempotency-Key": keys["abandoned"]}

@@ -151,6 +151,9 @@ class CallbackReceiver:
 
     def close(self) -> None:
         self.server.shutdown()
+        # Closed here, not by the garbage collector: a socket finalized in the middle of an
+        # import (its ResourceWarning imports) trips Python 3.11's module-lock bookkeeping.
+        self.server.server_close()
 
 
 @pytest.fixture

@@ -174,9 +174,15 @@ async def test_strangers_and_wrong_steps(
     payout = await create_payout(api, store)
     url = f"/api/trader/payouts/{payout['id']}"
 
-    # paying a pay-out nobody has taken, or someone else's: not yours (404)
+    # paying a pay-out nobody has taken yet: 409 (it exists, it is in the pool), nothing stored
     proof = {"proof": ("p.png", PNG, "image/png")}
-    assert (await api.post(f"{url}/paid", files=proof, headers=owner.headers)).status_code == 404
+    early = await api.post(f"{url}/paid", files=proof, headers=owner.headers)
+    assert (early.status_code, early.json()["error"]["code"]) == (409, "invalid_transition")
+    assert "Take the pay-out" in early.json()["error"]["message"]
+    # the pool's pay-out reads as it is (where a take's 202 says to poll), recipient masked
+    pooled = await api.get(url, headers=stranger.headers)
+    assert (pooled.status_code, pooled.json()["status"]) == (200, "created")
+    assert pooled.json()["recipient"]["number"].startswith("****"), pooled.json()
     denied = await api.post(f"{url}/take", headers=not_enabled.headers)
     assert (denied.status_code, denied.json()["error"]["code"]) == (403, "payout_disabled")
     elsewhere = await api.post(f"{url}/take", headers=other_currency_trader.headers)
@@ -322,7 +328,8 @@ async def test_unpaid_in_time_returns_to_the_pool_when_set(
         files={"proof": ("p.png", PNG, "image/png")},
         headers=first.headers,
     )
-    assert late.status_code == 404  # no longer theirs
+    # no longer theirs: back in the pool, to be taken again first
+    assert (late.status_code, late.json()["error"]["code"]) == (409, "invalid_transition")
     retaken = await api.post(f"/api/trader/payouts/{payout['id']}/take", headers=second.headers)
     assert retaken.status_code == 200, retaken.text
     with Session(ctx.engine) as session:

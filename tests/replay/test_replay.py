@@ -56,7 +56,10 @@ KINDS = {
     "payin-lean-completed": "PayinWorkflow",
     # Since lean-v2: the event's delivery row is written in the transition's transaction.
     "payin-lean2-completed": "PayinWorkflow",
+    # Since settle-first: an action that arrives while a transition is in flight waits for it.
+    "payin-settle-first-completed": "PayinWorkflow",
     "payout-completed": "PayoutWorkflow",
+    "payout-settle-first-completed": "PayoutWorkflow",
     "payout-disputed-resolved": "PayoutWorkflow",
     "callback-delivered": "CallbackWorkflow",
     "onboarding-vbank": "OnboardingWorkflow",
@@ -163,6 +166,7 @@ async def _record_processing(
     await _save(temporal_client, f"payin-{order['id']}", "payin-completed")
     await _save(temporal_client, f"payin-{order['id']}", "payin-lean-completed")
     await _save(temporal_client, f"payin-{order['id']}", "payin-lean2-completed")
+    await _save(temporal_client, f"payin-{order['id']}", "payin-settle-first-completed")
     if _wanted("callback-delivered"):
         callback = await _first_id(
             temporal_client, "WorkflowType = 'CallbackWorkflow' AND ExecutionStatus = 'Completed'"
@@ -197,6 +201,7 @@ async def _record_payouts(
     await wait_payout(api, store, completed, "completed")
     await temporal_client.get_workflow_handle(f"payout-{completed}").result()
     await _save(temporal_client, f"payout-{completed}", "payout-completed")
+    await _save(temporal_client, f"payout-{completed}", "payout-settle-first-completed")
 
     with Session(ctx.engine) as session:
         row = session.get(Store, store.store_id)
