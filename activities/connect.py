@@ -19,13 +19,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from banks import BankAuthError, BankError, BankRateLimitedError, ConsentRequiredError
-from connect import consent_flow, snapshots
+from connect import consent_flow, snapshots, withdrawal
 from connect import sync as sync_steps
 from connect.bank_access import BankAccess
 from connect.connection_updates import update_connection
-from connect.consent_flow import mark_consent_required
+from connect.consent_rows import mark_consent_required
 from connect.consents import live_banks
-from connect.errors import NoLiveConsent, UserNotMapped
+from connect.errors import EarlierConsentHeld, NoLiveConsent, UserNotMapped
+from connect.expiry import expire_lapsed
 from connect.refresh_schedule import keep_user_fresh, set_refresh_paused
 from contracts import analytics as a
 from contracts import connect as c
@@ -63,6 +64,9 @@ class ConnectActivities:
             # Bad requests, unreadable answers and outages that outlasted the client's own
             # retry budget: recorded as the bank's error, not retried again without bound.
             raise ApplicationError(str(exc), type=exc.code, non_retryable=True) from exc
+        except EarlierConsentHeld as exc:
+            kind = ConnectError.earlier_consent_held
+            raise ApplicationError(exc.message, type=kind, non_retryable=True) from exc
         except UserNotMapped as exc:
             raise ApplicationError(str(exc), type=exc.code, non_retryable=True) from exc
 
@@ -100,7 +104,7 @@ class ConnectActivities:
     async def revoke_consent(self, inp: c.RevokeInput) -> c.ConsentState:
         """Withdraw a consent at the bank and here; the bank then needs re-connecting."""
         async with self._bank_errors(inp.user_id, ""):
-            return await consent_flow.revoke(self.bank, inp)
+            return await withdrawal.revoke(self.bank, inp)
 
     @activity.defn(name=Act.update_connection)
     def update_connection(self, update: c.ConnectionUpdate) -> None:
@@ -148,9 +152,14 @@ class ConnectActivities:
         return a.UsersPageResult(users)
 
     @activity.defn(name=a.AnalyticsActivity.refreshable_banks)
-    def refreshable_banks(self, inp: a.RefreshInput) -> list[str]:
-        """Banks with a live accounts consent, in bank-code order."""
-        return live_banks(self.ctx.engine, inp.user_id)
+    async def refreshable_banks(self, inp: a.RefreshInput) -> list[str]:
+        """Banks with a live accounts consent, in bank-code order. A bank whose consent has
+        ended needs a new one: it is told so, and the refresh pauses until it is given."""
+        ended = await asyncio.to_thread(expire_lapsed, self.ctx.engine, inp.user_id)
+        if ended:
+            note = f"Paused: the consent of {', '.join(ended)} ended; a new one is needed."
+            await set_refresh_paused(activity.client(), inp.user_id, True, note)
+        return await asyncio.to_thread(live_banks, self.ctx.engine, inp.user_id)
 
     @activity.defn(name=a.AnalyticsActivity.ensure_refresh_schedule)
     async def ensure_refresh_schedule(self, inp: a.RefreshScheduleInput) -> a.RefreshScheduleState:

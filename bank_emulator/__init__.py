@@ -9,6 +9,11 @@ Settings are `BANK_EMULATOR_*` environment variables (`config.EmulatorSettings`)
 date at startup when unset), `TX_MULTIPLIER`, `TOKEN_TTL_SECONDS`, `RATE_429`, `RATE_5XX`,
 `LATENCY_MS`.
 
+As strict as the real bank code unless `FRIENDLY`: a revoke names a consent id (a request
+id is 404), two active account consents of one client make the data routes answer 500, and
+an approval given in the bank's UI shows only in data calls and in the user's own consent
+list (`GET /account-consents/my-consents`, which `behaviour` `user_consent_list` can hide).
+
 Synthetic data: see `data.py` (determinism, `teamNNN-3` without loans, `teamNNN-9` with only
 a loan account) and `history.py` (what a year of movements looks like).
 

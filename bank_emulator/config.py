@@ -51,6 +51,9 @@ class BankConfig(BaseModel):
     # id never turns Authorized, there is no agreement-consent sign route, and agreement
     # consents are readable only with a client token. On, it is the friendlier copy.
     friendly: bool = False
+    # The bank's own app lists a signed-in client's consents with their `consent-…` ids
+    # (`GET /account-consents/my-consents`); off, a build without that route (404).
+    user_consent_list: bool = True
     seed: int = 42
     anchor_date: date = Field(default_factory=lambda: datetime.now(UTC).date())
     tx_multiplier: int = Field(default=1, ge=1, le=500)

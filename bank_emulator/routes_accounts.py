@@ -41,6 +41,12 @@ def _consent(
         consent = state.active_consent_of(client_id, "account")
     if consent is None:
         raise consent_required("Valid account consent required (X-Consent-Id)")
+    # The real bank finds the consent by (client, team) with `scalar_one_or_none()`
+    # (services/consent_service.py, ConsentService.check_consent), whatever X-Consent-Id
+    # says: two active consents raise there, a 500 until one is revoked.
+    doubled = len(state.active_consents_of(consent.client_id, "account")) > 1
+    if doubled and not state.config.friendly:
+        raise HTTPException(500, "Internal Server Error")
     if client_id is not None and consent.client_id != client_id:
         raise consent_required(f"Consent does not belong to client {client_id}")
     if permission not in consent.permissions:

@@ -65,6 +65,7 @@ class Behaviour(BaseModel):
     zoneless_timestamps: bool | None = None
     agreements_crash: bool | None = None
     friendly: bool | None = None
+    user_consent_list: bool | None = None
     token_ttl_seconds: int | None = Field(default=None, ge=1)
 
 

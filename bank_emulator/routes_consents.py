@@ -109,6 +109,43 @@ async def sign_account_consent(
     return _sign_json(state, _sign(state, "account", user, body), False)
 
 
+@router.get("/account-consents/my-consents")
+async def my_consents(state: StateDep, user: ClientTokenDep) -> dict[str, Any]:
+    """The signed-in client's consents, as the bank's own app lists them to revoke one: the
+    one place a consent approved in the bank's UI shows its `consent-…` id (the real bank:
+    api/consents.py, get_my_consents). A build without the route answers 404."""
+    if not state.config.user_consent_list:
+        raise HTTPException(404, "Not Found")
+    now = datetime.now(UTC)
+    with state.lock:
+        mine = {id(c): c for c in state.consents.values() if c.client_id == user}
+    granted = [c for c in mine.values() if c.kind == "account" and c.consent_id]
+    return {
+        "consents": [
+            {
+                "consent_id": c.consent_id,
+                "granted_to": state.config.team_client_id,
+                "permissions": c.permissions,
+                "status": c.effective_status(now),
+                "signed_at": fmt_dt(c.signed_at or c.created_at),
+                "expires_at": fmt_dt(c.expires_at),
+                "last_accessed": None,
+            }
+            for c in sorted(granted, key=lambda c: c.created_at, reverse=True)
+        ]
+    }
+
+
+def _granted(state: BankState, any_id: str, kind: str) -> Consent:
+    """The consent a revoke names. The real bank looks the id up among granted consents only
+    (api/consents.py, delete_account_access_consents_consent_id: `Consent.consent_id == id`):
+    a request id is 404 and revokes nothing. The friendly switch accepts either id."""
+    consent = _lookup(state, any_id, kind)
+    if consent.consent_id != any_id and not state.config.friendly:
+        raise HTTPException(404, "Consent not found")
+    return consent
+
+
 @router.get("/account-consents/{consent_id}")
 async def get_account_consent(
     state: StateDep, _team: BankTokenDep, consent_id: str
@@ -132,8 +169,8 @@ async def get_account_consent(
 
 @router.delete("/account-consents/{consent_id}", status_code=204)
 async def revoke_account_consent(state: StateDep, _team: BankTokenDep, consent_id: str) -> Response:
-    """Revoke a consent."""
-    state.revoke(_lookup(state, consent_id, "account"))
+    """Revoke a consent (by its consent id; a request id is 404)."""
+    state.revoke(_granted(state, consent_id, "account"))
     return Response(status_code=204)
 
 
@@ -182,11 +219,15 @@ async def get_product_consent(
     consent = _lookup(state, consent_id, "product")
     if kind == "client" and consent.client_id != subject:
         raise HTTPException(403, "Consent belongs to another client")
+    # As with account consents, a request id never shows the approval (the spec's verified
+    # facts); the friendly switch answers the decision.
+    by_request = consent_id == consent.request_id and not state.config.friendly
+    status = "AwaitingAuthorization" if by_request else consent.effective_status(datetime.now(UTC))
     return {
-        "consent_id": consent.consent_id,
+        "consent_id": None if by_request else consent.consent_id,
         "request_id": consent.request_id,
         "client_id": consent.client_id,
-        "status": PA_STATUS[consent.effective_status(datetime.now(UTC))],
+        "status": PA_STATUS[status],
         **consent.options,
         "reason": consent.reason,
         "created_at": fmt_dt(consent.created_at, zoneless=True),
@@ -196,6 +237,6 @@ async def get_product_consent(
 
 @router.delete("/product-agreement-consents/{consent_id}", status_code=204)
 async def revoke_product_consent(state: StateDep, _team: BankTokenDep, consent_id: str) -> Response:
-    """Revoke a product-agreement consent."""
-    state.revoke(_lookup(state, consent_id, "product"))
+    """Revoke a product-agreement consent (by its consent id, as account consents)."""
+    state.revoke(_granted(state, consent_id, "product"))
     return Response(status_code=204)

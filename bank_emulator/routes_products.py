@@ -56,7 +56,9 @@ def _pa_consent(state: BankState, consent_id: str | None, client_id: str | None)
         raise HTTPException(500, "Internal Server Error")
     if not client_id:
         raise HTTPException(400, "client_id required for interbank requests")
-    consent = state.active_consent(consent_id, "product")
+    # The request id in the header is resolved to the consent it became once approved on the
+    # bank's side: the one way a team sees that approval (a read of the request never shows it).
+    consent = state.granted_by_any_id(consent_id, "product")
     if consent is None or consent.client_id != client_id:
         raise consent_required(
             "Valid product agreement consent required (X-Product-Agreement-Consent-Id)",

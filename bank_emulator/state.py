@@ -203,16 +203,29 @@ class BankState:
             return None
         return consent
 
-    def active_consent_of(self, client_id: str, kind: str) -> Consent | None:
-        """The client's newest granted, live consent of this kind."""
+    def granted_by_any_id(self, any_id: str | None, kind: str) -> Consent | None:
+        """The granted, live consent behind a consent id or the request id it came from."""
+        consent = self.consents.get(any_id or "")
+        if consent is None or consent.kind != kind or consent.consent_id is None:
+            return None
+        return self.active_consent(consent.consent_id, kind)
+
+    def active_consents_of(self, client_id: str, kind: str) -> list[Consent]:
+        """The client's granted, live consents of this kind (each once: a consent is filed
+        under its request id and its consent id)."""
         now = datetime.now(UTC)
         with self.lock:
-            live = [
-                c
-                for c in self.consents.values()
-                if c.kind == kind
-                and c.client_id == client_id
-                and c.consent_id
-                and c.effective_status(now) == "Authorized"
-            ]
+            unique = {id(c): c for c in self.consents.values()}
+        return [
+            c
+            for c in unique.values()
+            if c.kind == kind
+            and c.client_id == client_id
+            and c.consent_id
+            and c.effective_status(now) == "Authorized"
+        ]
+
+    def active_consent_of(self, client_id: str, kind: str) -> Consent | None:
+        """The client's newest granted, live consent of this kind."""
+        live = self.active_consents_of(client_id, kind)
         return max(live, key=lambda c: c.updated_at, default=None)

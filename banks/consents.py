@@ -18,6 +18,7 @@ from banks.parsing import (
     parse_product_consent,
     parse_product_consent_request,
     parse_sign_result,
+    parse_user_consents,
 )
 from banks.transport import BankRequest
 from banks.wire import (
@@ -26,6 +27,7 @@ from banks.wire import (
     ConsentSignResult,
     ProductAgreementConsent,
     ProductConsentRequestResult,
+    UserConsent,
 )
 
 DEFAULT_PERMISSIONS = ("ReadAccountsDetail", "ReadBalances", "ReadTransactionsDetail")
@@ -68,14 +70,20 @@ class ConsentCalls(BankAuth):
         request = BankRequest("GET", f"/account-consents/{quote(consent_or_request_id, safe='')}")
         return parse_account_consent(as_dict(await self._json(request)))
 
-    async def probe_account_access(self, external_client_id: str, request_id: str) -> bool:
+    async def probe_account_access(
+        self, external_client_id: str, request_id: str | None = None
+    ) -> bool:
         """Whether the bank now holds an active account consent of this user for us.
 
-        A cheap data call, first without `X-Consent-Id`, then with the request id: 200 once
-        the user approved (at the bank, where nothing tells us the new consent id), 403
-        CONSENT_REQUIRED before.
+        A cheap data call, first without `X-Consent-Id`, then with the request id (if any):
+        200 once the user approved (at the bank, where nothing tells us the new consent id),
+        403 CONSENT_REQUIRED before and after a revoke. With two active consents the real
+        bank answers 500 (`BankUnavailableError`): it still holds them.
         """
-        for headers in ({}, {"X-Consent-Id": request_id}):
+        tries: list[dict[str, str]] = [{}]
+        if request_id:
+            tries.append({"X-Consent-Id": request_id})
+        for headers in tries:
             request = BankRequest(
                 "GET",
                 "/accounts",
@@ -90,6 +98,21 @@ class ConsentCalls(BankAuth):
             return True
         return False
 
+    async def list_user_consents(self, external_client_id: str, password: str) -> list[UserConsent]:
+        """Sandbox only: the user's own list of consents (logged in as the user), with the
+        `consent-…` ids of consents approved in the bank's UI. Errors as the bank gives them
+        (404 where a build has no such list, 401 where the login is refused)."""
+        user_token = await self._login(external_client_id, password)
+        request = BankRequest(
+            "GET",
+            "/account-consents/my-consents",
+            use_bank_token=False,
+            bearer=user_token,
+            external_client_id=external_client_id,
+            extra_secrets=(password, user_token),
+        )
+        return parse_user_consents(as_dict(await self._json(request)))
+
     async def sign_account_consent(
         self, external_client_id: str, password: str, request_id: str, approve: bool = True
     ) -> ConsentSignResult:
@@ -101,6 +124,25 @@ class ConsentCalls(BankAuth):
     async def revoke_account_consent(self, consent_id: str) -> bool:
         """Revoke; False when the bank no longer knows the consent (already gone)."""
         return await self._revoke(f"/account-consents/{quote(consent_id, safe='')}")
+
+    async def probe_product_agreement_access(
+        self, external_client_id: str, request_id: str
+    ) -> bool:
+        """Whether an agreement request was approved on the bank's side: the agreements list
+        asked with the request id in the header, which the bank resolves to the consent it
+        became (a read of the request itself never shows the approval). 403 before."""
+        request = BankRequest(
+            "GET",
+            "/product-agreements",
+            params={"client_id": external_client_id},
+            headers={"X-Product-Agreement-Consent-Id": request_id},
+            external_client_id=external_client_id,
+        )
+        try:
+            await self._call(request)
+        except ConsentRequiredError:
+            return False
+        return True
 
     async def revoke_product_agreement_consent(self, consent_id: str) -> bool:
         """Revoke an agreement consent; False when the bank no longer knows it."""

@@ -26,6 +26,7 @@ from banks.wire import (
     ProductAgreementConsent,
     ProductConsentRequestResult,
     TransactionStatus,
+    UserConsent,
 )
 
 
@@ -231,6 +232,22 @@ def parse_account_consent(payload: dict[str, Any]) -> AccountConsent:
         status_updated_at=parse_datetime(data.get("statusUpdateDateTime")),
         expires_at=parse_datetime(data.get("expirationDateTime")),
     )
+
+
+def parse_user_consents(body: dict[str, Any]) -> list[UserConsent]:
+    """`{"consents": [...]}`, snake_case; entries without a consent id are skipped."""
+    items = body.get("consents")
+    return [
+        UserConsent(
+            consent_id=str(item["consent_id"]),
+            granted_to=item.get("granted_to"),
+            status=consent_status(item.get("status")),
+            signed_at=parse_datetime(item.get("signed_at")),
+            expires_at=parse_datetime(item.get("expires_at")),
+        )
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict) and item.get("consent_id")
+    ]
 
 
 def parse_sign_result(body: dict[str, Any]) -> ConsentSignResult:

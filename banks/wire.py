@@ -83,6 +83,18 @@ class AccountConsent:
 
 
 @dataclass(frozen=True)
+class UserConsent:
+    """One consent as the user's own list at the bank shows it (`consent-…` id, the team
+    it was granted to): the one place a consent approved in the bank's UI has its id."""
+
+    consent_id: str
+    granted_to: str | None
+    status: ConsentStatus
+    signed_at: datetime | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
 class ConsentSignResult:
     consent_id: str | None
     status: ConsentStatus

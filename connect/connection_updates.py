@@ -16,14 +16,22 @@ from models.base import utcnow
 from models.connect import BankConnection
 
 
-def update_connection(engine: Engine, update: c.ConnectionUpdate) -> None:
+def update_connection(
+    engine: Engine, update: c.ConnectionUpdate, *, only_from_step: str | None = None
+) -> None:
+    """Write the update; with `only_from_step`, only while the bank is still at that step
+    (a late writer must not undo what a newer flow, such as a reconnect, wrote since)."""
     with session_scope(engine) as session:
-        apply_connection_update(session, update)
+        apply_connection_update(session, update, only_from_step)
 
 
-def apply_connection_update(session: Session, update: c.ConnectionUpdate) -> None:
+def apply_connection_update(
+    session: Session, update: c.ConnectionUpdate, only_from_step: str | None = None
+) -> None:
     user_id = uuid.UUID(update.user_id)
     row = _connection(session, user_id, update.bank_code)
+    if only_from_step is not None and row.step != only_from_step:
+        return
     moved = row.status != ConnectionStatus(update.status) or bool(update.last_error)
     row.status = ConnectionStatus(update.status)
     row.step, row.progress_pct = update.step, update.progress_pct

@@ -5,7 +5,7 @@ Written by `connect.connection_updates`."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -17,6 +17,16 @@ from models.connect import BankConnection, ConnectionPublic
 
 BANK_NAMES = {"vbank": "VBank", "abank": "ABank", "sbank": "SBank"}
 CONSENT_EXPIRY_WARNING = timedelta(days=7)
+# The step of a bank whose consent ran out (`connect.expiry`), and what the user is told.
+ENDED_STEP = "consent_expired"
+# The step of a bank whose consent the user withdrew but the bank still holds
+# (`connect.withdrawal`); `last_error` says what to do.
+REVOKE_PENDING_STEP = "revoke_pending"
+
+
+def ended_note(bank_code: str, ended: datetime) -> str:
+    name = BANK_NAMES.get(bank_code, bank_code)
+    return f"{name} consent ended {ended.date().isoformat()}: reconnect {name} to keep it fresh."
 
 
 def connections_of(session: Session, *, user_id: uuid.UUID) -> list[ConnectionPublic]:
@@ -45,6 +55,10 @@ def connections_of(session: Session, *, user_id: uuid.UUID) -> list[ConnectionPu
         expires = expiries.get(bank)
         public.consent_expires_at = expires
         public.consent_expiring_soon = bool(expires and expires - now < CONSENT_EXPIRY_WARNING)
+        if expires and expires <= now and public.status == ConnectionStatus.ready:
+            # Ended since the last refresh looked (which records it): shown as it is now.
+            public.status, public.step = ConnectionStatus.reconsent_required, ENDED_STEP
+            public.last_error = ended_note(bank, expires)
         result.append(public)
     return result
 

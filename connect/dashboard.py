@@ -19,7 +19,13 @@ from sqlalchemy import Text, bindparam, cast, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from connect.connections import BANK_NAMES, CONSENT_EXPIRY_WARNING, connections_of
+from connect.connections import (
+    BANK_NAMES,
+    CONSENT_EXPIRY_WARNING,
+    ENDED_STEP,
+    REVOKE_PENDING_STEP,
+    connections_of,
+)
 from connect.data import account_public, accounts_of
 from connect.insights import newest_snapshot_query
 from core.db import dialect_insert, session_scope
@@ -89,12 +95,17 @@ def _balances(accounts: list[BankAccount]) -> list[CurrencyBalancesPublic]:
 
 
 def _attention(banks: list[ConnectionPublic]) -> list[AttentionPublic]:
-    """Banks the user must act on: a new consent needed soon or now, or a failed sync."""
+    """Banks the user must act on: a new consent needed soon or now, a failed sync, or a
+    consent they withdrew that the bank still holds."""
     notes: list[tuple[str, AttentionReason, str]] = []
     for bank in banks:
         name = BANK_NAMES.get(bank.bank_code, bank.bank_code)
         if bank.status == ConnectionStatus.reconsent_required:
-            notes.append((bank.bank_code, "reconsent_required", f"{name} needs a new consent."))
+            ended = bank.step == ENDED_STEP and bank.last_error
+            message = bank.last_error if ended else f"{name} needs a new consent."
+            notes.append((bank.bank_code, "reconsent_required", message or ""))
+        elif bank.step == REVOKE_PENDING_STEP:
+            notes.append((bank.bank_code, "revoke_pending", bank.last_error or name))
         elif bank.consent_expiring_soon and bank.consent_expires_at is not None:
             day = bank.consent_expires_at.date().isoformat()
             notes.append((bank.bank_code, "consent_expiring_soon", f"{name} consent ends {day}."))
@@ -104,15 +115,15 @@ def _attention(banks: list[ConnectionPublic]) -> list[AttentionPublic]:
 
 
 def _stale_at(banks: list[ConnectionPublic]) -> datetime | None:
-    """When the first consent not yet flagged enters its last week (the body then changes)."""
-    return min(
-        (
-            b.consent_expires_at - CONSENT_EXPIRY_WARNING
-            for b in banks
-            if b.consent_expires_at is not None and not b.consent_expiring_soon
-        ),
-        default=None,
-    )
+    """When the clock alone next changes the body: a consent entering its last week, or
+    one flagged so reaching its end (the bank then needs a new consent)."""
+    now = utcnow()
+    moments = [
+        ends - CONSENT_EXPIRY_WARNING if not b.consent_expiring_soon else ends
+        for b in banks
+        if (ends := b.consent_expires_at) is not None and ends > now
+    ]
+    return min(moments, default=None)
 
 
 def dashboard_body(session: Session, user_id: uuid.UUID) -> bytes:

@@ -54,3 +54,16 @@ class IdentityNotFound(NotFound):
 
     def __init__(self, name: str) -> None:
         super().__init__(f"Sandbox identity {name!r} not found")
+
+
+class EarlierConsentHeld(Conflict):
+    """The bank still gives us the user's data under an earlier consent: asking for a new
+    one would let the user approve a second, and the bank fails every data call then."""
+
+    code = "earlier_consent_held"
+
+
+class ConsentRevokePending(Conflict):
+    """A consent is withdrawn here but the bank still answers with the user's data."""
+
+    code = "consent_revoke_pending"

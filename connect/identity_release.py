@@ -1,39 +1,40 @@
-"""Freeing a sandbox identity everywhere: the holder's consents are revoked at the banks
+"""Freeing a sandbox identity everywhere: the holder's consents are withdrawn at the banks
 first (the bank would otherwise show the next holder an approval they never gave), then
-what we stored from the identity is deleted and the identity returns to the pool."""
+what we stored from the identity is deleted and the identity returns to the pool.
+
+The same rules as a user's revoke: a bank that still answers with the identity's data has
+not let go, whatever its revoke said. The identity then stays held (409), the consents are
+`revoke_pending`, and their revoke workflows probe until the bank stops; release it again
+then."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import uuid
 
-from sqlmodel import Session, col, select
+from temporalio.client import Client
 
-from banks import BankError
 from connect.bank_access import BankAccess
-from connect.consent_flow import revoke_at_bank
-from connect.consents import OPEN
+from connect.connections import BANK_NAMES
+from connect.consent_rows import consents_in
+from connect.errors import ConsentRevokePending
 from connect.identities import get_identity, release_identity
-from models.connect import Consent
+from connect.onboarding import keep_probing
+from connect.withdrawal import ACCOUNTS, withdraw_everything
+from models.connect import ConsentStatus
 from models.users import SandboxIdentity
 
-log = logging.getLogger(__name__)
 
-
-def _open_consents(bank: BankAccess, user_id: uuid.UUID) -> list[Consent]:
-    with Session(bank.ctx.engine, expire_on_commit=False) as session:
-        query = select(Consent).where(Consent.user_id == user_id, col(Consent.status).in_(OPEN))
-        return list(session.exec(query))
-
-
-async def release_everywhere(bank: BankAccess, name: str) -> SandboxIdentity:
+async def release_everywhere(bank: BankAccess, client: Client, name: str) -> SandboxIdentity:
     row = await asyncio.to_thread(get_identity, bank.ctx.engine, name)
     if row.user_id is not None:
-        for consent in await asyncio.to_thread(_open_consents, bank, row.user_id):
-            try:
-                await revoke_at_bank(bank, consent)
-            except BankError as exc:
-                # The identity is freed anyway; the stale consent is logged for an operator.
-                log.warning("consent %s not revoked at %s: %s", consent.id, consent.bank_code, exc)
+        held = await withdraw_everything(bank, row.user_id, name)
+        if held:
+            pending = (ConsentStatus.revoke_pending,)
+            rows = await bank.db(consents_in, row.user_id, None, ACCOUNTS, pending)
+            await keep_probing(bank.ctx, client, row.user_id, rows)
+            names = ", ".join(BANK_NAMES[code] for code in held)
+            raise ConsentRevokePending(
+                f"{names} still give(s) JivaPay the data of {name}: the identity stays held "
+                "until its consent is revoked there (in the bank's app); release it again then"
+            )
     return await asyncio.to_thread(release_identity, bank.ctx.engine, name)

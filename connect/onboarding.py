@@ -15,7 +15,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from connect.connections import BANK_NAMES
-from connect.consents import OPEN, live_consent
+from connect.consent_rows import WITHDRAWABLE
+from connect.consents import live_consent
 from connect.errors import ConsentNotFound, NoLiveConsent, UnknownBank
 from connect.identities import assign_identity
 from contracts.connect import (
@@ -23,6 +24,7 @@ from contracts.connect import (
     OnboardingInput,
     OnboardingSignal,
     RevokeInput,
+    RevokeSignal,
     SyncInput,
     connect_workflow_id,
     onboarding_workflow_id,
@@ -31,7 +33,13 @@ from contracts.connect import (
 )
 from core.context import ServiceContext
 from core.errors import Conflict
-from models.connect import Consent, OnboardingStarted, WorkflowStarted
+from models.connect import (
+    Consent,
+    ConsentKind,
+    ConsentStatus,
+    OnboardingStarted,
+    WorkflowStarted,
+)
 from workflows.consents import RevokeConsentWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.sync import SyncWorkflow, sync_search_attributes
@@ -106,8 +114,35 @@ async def check_consent(
         if described.status == WorkflowExecutionStatus.RUNNING:
             await handle.signal(OnboardingSignal.consent_check, bank)
             return WorkflowStarted(workflow_id=workflow_id)
+    # Nothing is being connected: a consent withdrawn but still held by the bank ("I revoked
+    # it in my bank's app"), or an agreement consent approved on the bank's side.
+    held = await asyncio.to_thread(_consents, ctx, user_id, bank, ConsentStatus.revoke_pending)
+    if held:
+        started = await keep_probing(ctx, client, user_id, held)
+        return WorkflowStarted(workflow_id=started[0])
+    kind = ConsentKind.product_agreements
+    if await asyncio.to_thread(_consents, ctx, user_id, bank, ConsentStatus.pending, kind):
+        # The sync looks for the approval (a data call) and reads the agreements once seen.
+        return await sync_now(ctx, client, user_id=user_id, bank_code=bank)
     message = f"No {BANK_NAMES[bank]} consent is awaiting approval; connect the bank first"
     raise Conflict(message, code="no_consent_awaiting")
+
+
+def _consents(
+    ctx: ServiceContext,
+    user_id: uuid.UUID,
+    bank: str,
+    status: ConsentStatus,
+    kind: ConsentKind = ConsentKind.accounts,
+) -> list[Consent]:
+    with Session(ctx.engine) as session:
+        query = select(Consent).where(
+            Consent.user_id == user_id,
+            Consent.bank_code == bank,
+            Consent.kind == kind,
+            Consent.status == status,
+        )
+        return list(session.exec(query))
 
 
 async def sync_now(
@@ -147,17 +182,33 @@ async def revoke(
             row = session.exec(query).first()
             if row is None:
                 raise ConsentNotFound()
-            if row.status not in OPEN:
+            # A withdrawn consent the bank still holds may be asked about again ("I revoked
+            # it in my bank's app"): its workflow probes now.
+            if row.status not in WITHDRAWABLE:
                 raise Conflict(f"Consent is already {row.status.value}", code="consent_not_active")
             return row
 
     row = await asyncio.to_thread(owned)
-    workflow_id = revoke_workflow_id(str(row.id))
-    await client.start_workflow(
-        RevokeConsentWorkflow.run,
-        RevokeInput(str(user_id), str(row.id)),
-        id=workflow_id,
-        task_queue=ctx.settings.temporal_task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
-    return WorkflowStarted(workflow_id=workflow_id)
+    return WorkflowStarted(workflow_id=(await keep_probing(ctx, client, user_id, [row]))[0])
+
+
+async def keep_probing(
+    ctx: ServiceContext, client: Client, user_id: uuid.UUID, rows: list[Consent]
+) -> list[str]:
+    """Each consent's revoke workflow, started or attached to, and asked to try now: it
+    withdraws the consent, then probes until the bank stops answering with the data."""
+    started = []
+    for row in rows:
+        workflow_id = revoke_workflow_id(str(row.id))
+        handle = await client.start_workflow(
+            RevokeConsentWorkflow.run,
+            RevokeInput(str(user_id), str(row.id)),
+            id=workflow_id,
+            task_queue=ctx.settings.temporal_task_queue,
+            id_conflict_policy=ATTACH,
+            id_reuse_policy=RERUN,
+        )
+        if row.status == ConsentStatus.revoke_pending:
+            await handle.signal(RevokeSignal.check)
+        started.append(workflow_id)
+    return started

@@ -14,6 +14,7 @@ from banks import BankError
 from connect import bank_data as data
 from connect.bank_access import BankAccess
 from connect.bank_stores import acting_for
+from connect.consent_flow import see_agreement_approval
 from connect.consents import reusable_consent
 from connect.records import account_record, agreement_record, balance_record, transaction_record
 from contracts import connect as c
@@ -123,6 +124,12 @@ async def sync_transactions(
     return writer.total
 
 
+AWAITING = (
+    "The request to read your loans and deposits awaits approval at the bank; "
+    "press “I approved it” once it is approved"
+)
+
+
 def _unavailable(message: str) -> c.AgreementsSynced:
     return c.AgreementsSynced(0, c.BankWarning(c.WarningCode.agreements_unavailable, message))
 
@@ -137,16 +144,21 @@ async def sync_agreements(bank: BankAccess, inp: c.SyncInput) -> c.AgreementsSyn
     row = await bank.db(reusable_consent, inp.user_id, inp.bank_code, kind)
     if row is None:
         return _unavailable("No agreement consent at this bank")
-    if row.status != ConsentStatus.authorized or not row.consent_id:
-        return _unavailable("The agreement consent awaits the bank's approval")
     external = await bank.external_client(inp.user_id)
     client = bank.client(inp.bank_code)
     records = []
     try:
+        row = await see_agreement_approval(bank, row)
+        if row.status != ConsentStatus.authorized:
+            return c.AgreementsSynced(
+                0, c.BankWarning(c.WarningCode.agreements_awaiting_approval, AWAITING)
+            )
+        # Approved on the bank's side, the consent is known by its request id only.
+        consent_id = row.consent_id or row.request_id
         with acting_for(inp.user_id):
-            for agreement in await client.list_product_agreements(external, row.consent_id):
+            for agreement in await client.list_product_agreements(external, consent_id):
                 detail = await client.get_product_agreement(
-                    agreement.agreement_id, external_client_id=external, consent_id=row.consent_id
+                    agreement.agreement_id, external_client_id=external, consent_id=consent_id
                 )
                 records.append(agreement_record(detail))
     except BankError as exc:

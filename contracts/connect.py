@@ -42,6 +42,9 @@ class ConsentStatus(StrEnum):
     rejected = "rejected"
     revoked = "revoked"
     expired = "expired"
+    # Withdrawn here (never read again), but the bank still gives us the data: the user must
+    # revoke it in their bank's app, and the revoke workflow probes until the bank stops.
+    revoke_pending = "revoke_pending"
 
 
 class ConnectActivity(StrEnum):
@@ -65,6 +68,9 @@ class ConnectError(StrEnum):
     """ApplicationError types activities raise and workflows / the API branch on."""
 
     consent_required = "ConsentRequired"
+    # The bank still holds an earlier consent of the user for us: a new request would let the
+    # user approve a second one (the bank then fails every data call), so none is made.
+    earlier_consent_held = "EarlierConsentHeld"
     bank_auth_failed = "BankAuthFailed"
     # The same answer would come again: a bug in our code or a bank answer we cannot read.
     deterministic = "DeterministicError"
@@ -89,11 +95,18 @@ class WarningCode(StrEnum):
     """Something optional a bank did not give: the bank is still `ready`."""
 
     agreements_unavailable = "agreements_unavailable"
+    # The agreement request waits for approval on the bank's side ("I approved it" checks).
+    agreements_awaiting_approval = "agreements_awaiting_approval"
 
 
 class OnboardingSignal(StrEnum):
     # "I approved it in my bank": poll and probe now instead of waiting for the backoff.
     consent_check = "consent_check"
+
+
+class RevokeSignal(StrEnum):
+    # "I revoked it in my bank's app": probe now instead of at the next backoff tick.
+    check = "revoke_check"
 
 
 def onboarding_workflow_id(user_id: str) -> str:
@@ -246,3 +259,6 @@ class SnapshotInput:
 class RevokeInput:
     user_id: str
     consent_row_id: str
+    # While the bank still answers with data (revoke_pending): how often to probe it again.
+    probe_initial_seconds: float = 60.0
+    probe_max_seconds: float = 3600.0

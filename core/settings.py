@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -132,6 +133,21 @@ class Settings(BaseSettings):
 
     # Outgoing merchant callbacks may reach private addresses only when allowed (local demo).
     callback_allow_private: bool = False
+
+    @property
+    def bundled_emulator_url(self) -> str:
+        """Where `make run` serves the bundled bank emulator (`python -m bank_emulator`)."""
+        return f"http://127.0.0.1:{self.bank_emulator_port}"
+
+    def uses_bundled_emulator(self, bank_code: str) -> bool:
+        """Whether this bank's base URL is the bundled emulator's (what the demos need: its
+        admin routes add transactions; a real bank has none)."""
+        url = urlparse(self.bank_base_urls.get(bank_code, ""))
+        return (
+            url.hostname in ("127.0.0.1", "localhost")
+            and url.port == self.bank_emulator_port
+            and url.path.rstrip("/") == f"/{bank_code}"
+        )
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Settings:

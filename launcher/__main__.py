@@ -24,8 +24,8 @@ from contracts.search_attributes import dev_server_flags
 from core.context import ServiceContext
 from core.migrate import upgrade
 from core.settings import Settings, get_settings
-from launcher.seed import DEMO_USERS, seed
-from launcher.seed_bridge import BridgeDemo, seed_bridge
+from launcher.seed import DEMO_USERS, identities_line, seed
+from launcher.seed_bridge import BridgeDemo, bridge_possible, seed_bridge
 from launcher.services import (
     ManagedProcess,
     SeaweedPorts,
@@ -206,6 +206,9 @@ def start_apps(platform: Platform, settings: Settings, log_dir: Path) -> None:
 
 def bridge_demo(settings: Settings) -> BridgeDemo | None:
     """Connect the bridge trader's bank and link their requisite (needs the worker)."""
+    if not bridge_possible(settings):
+        print("  statement bridge demo: skipped (VBank is not the bundled emulator)")
+        return None
     try:
         demo = asyncio.run(seed_bridge(settings))
     except Exception as exc:
@@ -260,6 +263,7 @@ def print_banner(
     for key, (email, role) in DEMO_USERS.items():
         lines.append(f"  {role.value:<13} {email:<24} {passwords.get(key)}")
     lines.append(f"  store API key (X-API-Key): {credentials.get('store_api_key')}")
+    lines.append(identities_line(settings))
     lines += bridge_lines(settings, bridge)
     lines += ["", "Ctrl-C stops everything."]
     print("\n".join(lines), flush=True)

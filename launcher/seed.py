@@ -15,7 +15,15 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from connect.identities import assign_specific, ensure_pool, get_identity, identity_of, pool_names
+from connect.identities import (
+    assign_specific,
+    ensure_pool,
+    get_identity,
+    identity_of,
+    list_identities,
+    pool_names,
+)
+from core.db import build_engine
 from core.security import (
     SecretBox,
     generate_api_key,
@@ -94,6 +102,22 @@ def _demo_identity(engine: Engine, settings: Settings, user_id: uuid.UUID) -> No
     name = pool_names(settings)[0]
     if get_identity(engine, name).user_id is None:
         assign_specific(engine, name, user_id)
+
+
+def identities_line(settings: Settings) -> str:
+    """The banner's word on the sandbox identities: how many real users can still connect."""
+    engine = build_engine(settings)
+    try:
+        ensure_pool(engine, settings)
+        names = set(pool_names(settings))
+        pool = [i for i in list_identities(engine) if i.external_client_id in names]
+    finally:
+        engine.dispose()
+    free = sum(1 for i in pool if i.user_id is None)
+    return (
+        f"  Sandbox identities: {free} of {len(pool)} free for new Connect users "
+        f"({settings.bank_client_id}-1…{len(pool)})"
+    )
 
 
 def seed(

@@ -3,7 +3,10 @@ team's second sandbox identity, has connected VBank through Connect (consent →
 every start: the emulator keeps its consents in memory), and a VTB-labelled requisite whose
 number is their VBank current account's, linked to it. A pay-in asking for `bank_code`
 `vtb` goes to them; a credit of its amount added at the emulator completes it with no
-trader action. Idempotent; a failure is reported and the platform keeps running."""
+trader action. Idempotent; a failure is reported and the platform keeps running.
+
+Seeded only when VBank is the bundled emulator (the demo needs its admin routes): against
+the real banks it would only keep a sandbox identity from real users."""
 
 from __future__ import annotations
 
@@ -40,12 +43,13 @@ class BridgeDemo:
     number_last4: str
 
 
-def _emulator(settings: Settings) -> str:
-    return settings.bank_base_urls[BANK].rsplit("/", 1)[0]
+def bridge_possible(settings: Settings) -> bool:
+    """The demo runs against the bundled emulator only."""
+    return settings.uses_bundled_emulator(BANK)
 
 
 def _current_account(settings: Settings, client_id: str) -> tuple[str, str]:
-    url = f"{_emulator(settings)}/{BANK}/admin/clients/{client_id}"
+    url = f"{settings.bundled_emulator_url}/{BANK}/admin/clients/{client_id}"
     found = httpx.get(url, headers=EMULATOR_ADMIN, timeout=10).raise_for_status().json()
     account = next(a for a in found["accounts"] if a["sub_type"] == "Checking")
     return account["account_id"], account["identification"]
@@ -100,11 +104,12 @@ async def seed_bridge(settings: Settings) -> BridgeDemo:
             user = session.exec(select(User).where(User.email == BRIDGE_EMAIL)).one()
         client_id = identities.pool_names(settings)[1]
         holder = identities.get_identity(ctx.engine, client_id).user_id
+        if holder is not None and holder != user.id:
+            raise RuntimeError(f"{client_id} is held by another user")
+        # The emulator answers first: an identity is never kept for a demo that cannot run.
+        account_id, number = await asyncio.to_thread(_current_account, settings, client_id)
         if holder is None:
             identities.assign_specific(ctx.engine, client_id, user.id)
-        elif holder != user.id:
-            raise RuntimeError(f"{client_id} is held by another user")
-        account_id, number = await asyncio.to_thread(_current_account, settings, client_id)
         trader, requisite_id = await asyncio.to_thread(_rows, ctx, user, number)
         client = await connector.get()
         # The emulator forgets consents when it restarts: the first connect then finds the

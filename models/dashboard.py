@@ -126,7 +126,9 @@ class CurrencyBalancesPublic(StrictPublic):
     source: str
 
 
-AttentionReason = Literal["reconsent_required", "consent_expiring_soon", "sync_error"]
+AttentionReason = Literal[
+    "reconsent_required", "consent_expiring_soon", "sync_error", "revoke_pending"
+]
 DashboardStatus = Literal["ready", "syncing", "no_data"]
 
 

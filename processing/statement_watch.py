@@ -27,7 +27,7 @@ from temporalio.service import RPCError
 from banks.errors import BankError, BankRateLimitedError, ConsentRequiredError
 from connect.bank_access import BankAccess
 from connect.bank_data import store_transactions
-from connect.consent_flow import mark_consent_required
+from connect.consent_rows import mark_consent_required
 from connect.errors import NoLiveConsent, UserNotMapped
 from connect.records import transaction_record
 from contracts.bridge import (

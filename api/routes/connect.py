@@ -185,14 +185,18 @@ def assign_sandbox_identity(
     "/sandbox-identities/{external_client_id}/release", response_model=SandboxIdentityPublic
 )
 async def release_sandbox_identity(
-    external_client_id: str, request: Request, ctx: ContextDep, admin: CurrentAdmin
+    external_client_id: str,
+    request: Request,
+    ctx: ContextDep,
+    client: TemporalDep,
+    admin: CurrentAdmin,
 ) -> SandboxIdentity:
     """Free an identity: its holder's consents are revoked at the banks, and what was synced
-    from it is deleted, before anybody else can take it."""
+    from it is deleted, before anybody else can take it (409 while a bank still answers)."""
     bank = BankAccess(ctx)
     try:
         held = identities.get_identity(ctx.engine, external_client_id).user_id
-        released = await release_everywhere(bank, external_client_id)
+        released = await release_everywhere(bank, client, external_client_id)
     finally:
         await bank.close()
     record(

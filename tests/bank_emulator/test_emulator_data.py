@@ -11,8 +11,13 @@ from bank_emulator.app import create_emulator_app
 from tests.bank_emulator.helpers import ADMIN, SECRET, bank_token, consent, settings
 
 
-async def accounts_of(http: httpx.AsyncClient, bank: str, client_id: str) -> list[dict[str, Any]]:
-    headers, _ = await consent(http, bank, client_id)
+async def accounts_of(
+    http: httpx.AsyncClient, bank: str, client_id: str, headers: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The client's accounts, under the given consent or a new one (a second active consent
+    of one client would make the bank answer 500, as the real bank does)."""
+    if headers is None:
+        headers, _ = await consent(http, bank, client_id)
     response = await http.get(f"/{bank}/accounts", params={"client_id": client_id}, headers=headers)
     assert response.status_code == 200, response.text
     accounts: list[dict[str, Any]] = response.json()["data"]["account"]
@@ -57,7 +62,7 @@ async def test_profiles_without_loans_and_with_only_a_loan(emulator: httpx.Async
 
 async def test_loan_balance_is_positive_debt(emulator: httpx.AsyncClient) -> None:
     headers, _ = await consent(emulator, "vbank", "team042-9")
-    account_id = (await accounts_of(emulator, "vbank", "team042-9"))[0]["accountId"]
+    account_id = (await accounts_of(emulator, "vbank", "team042-9", headers))[0]["accountId"]
     body = (await emulator.get(f"/vbank/accounts/{account_id}/balances", headers=headers)).json()
     balances = body["data"]["balance"]
     assert {b["type"] for b in balances} == {"InterimAvailable", "InterimBooked"}
@@ -68,7 +73,7 @@ async def test_loan_balance_is_positive_debt(emulator: httpx.AsyncClient) -> Non
 
 async def test_transactions_page_to_the_end_newest_first(emulator: httpx.AsyncClient) -> None:
     headers, _ = await consent(emulator, "vbank", "team042-1")
-    account_id = (await accounts_of(emulator, "vbank", "team042-1"))[0]["accountId"]
+    account_id = (await accounts_of(emulator, "vbank", "team042-1", headers))[0]["accountId"]
     path = f"/accounts/{account_id}/transactions"
     first = (await emulator.get(f"/vbank{path}", params={"limit": 100}, headers=headers)).json()
     meta = first["meta"]
@@ -125,7 +130,7 @@ async def test_same_seed_same_data_other_seed_other_data() -> None:
             transport=httpx.ASGITransport(app=app), base_url="http://e"
         ) as http:
             headers, _ = await consent(http, "vbank", "team042-5")
-            accounts = await accounts_of(http, "vbank", "team042-5")
+            accounts = await accounts_of(http, "vbank", "team042-5", headers)
             path = f"/accounts/{accounts[0]['accountId']}/transactions"
             return accounts + await all_pages(http, "vbank", path, headers, limit=100)
 

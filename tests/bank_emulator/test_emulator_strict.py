@@ -104,3 +104,81 @@ async def test_the_friendly_switch_restores_the_kinder_copy(emulator: httpx.Asyn
     pa = await product_consent(emulator, "sbank", "team042-9")
     path = f"/sbank/product-agreement-consents/{pa['request_id']}"
     assert (await emulator.get(path, headers=pa["headers"])).status_code == 200
+
+
+async def _approved_request(http: httpx.AsyncClient, client_id: str) -> tuple[dict[str, str], str]:
+    """A request approved in the bank's own UI: the team holds only its request id."""
+    headers, request_id = await _pending_request(http, client_id)
+    decided = await http.post(
+        "/sbank/admin/consents/decide", json={"request_id": request_id}, headers=ADMIN
+    )
+    assert decided.json()["status"] == "Authorized"
+    return headers, request_id
+
+
+async def test_a_revoke_by_request_id_is_404_and_revokes_nothing(
+    emulator: httpx.AsyncClient,
+) -> None:
+    headers, request_id = await _approved_request(emulator, "team042-3")
+    revoked = await emulator.delete(f"/sbank/account-consents/{request_id}", headers=headers)
+    assert revoked.status_code == 404
+    params = {"client_id": "team042-3"}
+    still = await emulator.get("/sbank/accounts", params=params, headers=headers)
+    assert still.status_code == 200
+
+
+async def test_two_active_consents_break_the_data_routes_until_one_is_revoked(
+    emulator: httpx.AsyncClient,
+) -> None:
+    headers, _ = await _approved_request(emulator, "team042-4")
+    params = {"client_id": "team042-4"}
+    assert (await emulator.get("/sbank/accounts", params=params, headers=headers)).is_success
+    await _approved_request(emulator, "team042-4")
+    broken = await emulator.get("/sbank/accounts", params=params, headers=headers)
+    assert broken.status_code == 500
+    user = await _user_token(emulator, "sbank", "team042-4")
+    listed = (await emulator.get("/sbank/account-consents/my-consents", headers=user)).json()
+    active = [c for c in listed["consents"] if c["status"] == "Authorized"]
+    assert len(active) == 2 and {c["granted_to"] for c in active} == {"team042"}
+    gone = await emulator.delete(
+        f"/sbank/account-consents/{active[0]['consent_id']}", headers=headers
+    )
+    assert gone.status_code == 204
+    assert (await emulator.get("/sbank/accounts", params=params, headers=headers)).is_success
+
+
+async def test_a_build_without_the_users_consent_list(emulator: httpx.AsyncClient) -> None:
+    user = await _user_token(emulator, "sbank", "team042-5")
+    listed = await emulator.get("/sbank/account-consents/my-consents", headers=user)
+    assert listed.status_code == 200 and listed.json() == {"consents": []}
+    await emulator.post("/sbank/admin/behaviour", json={"user_consent_list": False}, headers=ADMIN)
+    missing = await emulator.get("/sbank/account-consents/my-consents", headers=user)
+    assert missing.status_code == 404
+    headers = await bank_token(emulator, "sbank")
+    as_team = await emulator.get("/sbank/account-consents/my-consents", headers=headers)
+    assert as_team.status_code == 401  # the user's own list: a client token only
+
+
+async def test_an_agreement_approval_shows_in_a_data_call_not_in_its_request(
+    emulator: httpx.AsyncClient,
+) -> None:
+    pa = await product_consent(emulator, "sbank", "team042-6")
+    assert pa["status"] == "pending"
+    params = {"client_id": "team042-6"}
+    probe = {**pa["headers"], "X-Product-Agreement-Consent-Id": pa["request_id"]}
+    before = await emulator.get("/sbank/product-agreements", params=params, headers=probe)
+    assert before.status_code == 403
+    await emulator.post(
+        "/sbank/admin/consents/decide", json={"request_id": pa["request_id"]}, headers=ADMIN
+    )
+    after = await emulator.get("/sbank/product-agreements", params=params, headers=probe)
+    assert after.status_code == 200 and after.json()["data"]
+    bare = await emulator.get("/sbank/product-agreements", params=params, headers=pa["headers"])
+    assert bare.status_code == 403  # their own header, always
+    user = await _user_token(emulator, "sbank", "team042-6")
+    read = await emulator.get(f"/sbank/product-agreement-consents/{pa['request_id']}", headers=user)
+    assert read.json()["status"] == "pending" and read.json()["consent_id"] is None
+    other = await emulator.get(
+        "/sbank/product-agreements", params={"client_id": "team042-7"}, headers=probe
+    )
+    assert other.status_code == 403

@@ -10,9 +10,16 @@ import httpx
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
-from contracts.connect import OnboardingInput, SyncInput, SyncResult, sync_workflow_id
+from contracts.connect import (
+    OnboardingInput,
+    SyncInput,
+    SyncResult,
+    onboarding_workflow_id,
+    sync_workflow_id,
+)
 from core.context import ServiceContext
 from models.banking import BankTransaction, SyncRun
+from models.connect import Consent, ConsentKind, ConsentStatus
 from models.users import Role
 from tests.factories import Actor, create_user, login
 from workflows.onboarding import OnboardingWorkflow
@@ -81,3 +88,70 @@ async def emulator_admin(
         response = await http.post(f"/{bank}/admin/{path}", json=body or {}, headers=ADMIN)
         response.raise_for_status()
         return response.json()
+
+
+def emulator_of(ctx: ServiceContext) -> str:
+    """The suite's emulator (the banks' base URLs are `{emulator}/{bank}`)."""
+    return ctx.settings.bank_base_urls["vbank"].rsplit("/", 1)[0]
+
+
+async def bank_answers(ctx: ServiceContext, bank: str, client_id: str) -> int:
+    """What the bank answers our team about a client's accounts, no consent named: 200
+    while it holds an active consent of theirs for us, 403 when none, 500 with two."""
+    async with httpx.AsyncClient(base_url=f"{emulator_of(ctx)}/{bank}") as http:
+        token = (
+            await http.post(
+                "/auth/bank-token",
+                params={"client_id": "team042", "client_secret": "emulator-team-secret"},
+            )
+        ).json()["access_token"]
+        probe = await http.get(
+            "/accounts",
+            params={"client_id": client_id},
+            headers={"Authorization": f"Bearer {token}", "X-Requesting-Bank": "team042"},
+        )
+    return probe.status_code
+
+
+async def wait_until(check: Any, limit_s: float = 30, what: str = "condition") -> Any:
+    """Poll `check()` (sync or async) until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + limit_s
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{what} not reached in {limit_s} s")
+        await asyncio.sleep(0.2)
+
+
+def pending_request(ctx: ServiceContext, user_id: uuid.UUID, bank: str = "sbank") -> str | None:
+    """The request id of the user's newest pending account consent at the bank, if any."""
+    with Session(ctx.engine) as session:
+        query = select(Consent).where(
+            Consent.user_id == user_id,
+            Consent.bank_code == bank,
+            Consent.kind == ConsentKind.accounts,
+            Consent.status == ConsentStatus.pending,
+        )
+        row = session.exec(query.order_by(col(Consent.created_at).desc())).first()
+    return row.request_id if row else None
+
+
+async def onboard_at_bank(
+    api: httpx.AsyncClient, ctx: ServiceContext, client: Client, user: Actor
+) -> None:
+    """Connect SBank with its consent approved in the bank's own app (seen by our probe):
+    the team holds only the request id."""
+    await client.start_workflow(
+        OnboardingWorkflow.run,
+        OnboardingInput(str(user.user_id), ["sbank"], poll_initial_seconds=0.5),
+        id=onboarding_workflow_id(str(user.user_id)),
+        task_queue=ctx.settings.temporal_task_queue,
+    )
+    request_id = await wait_until(lambda: pending_request(ctx, user.user_id), what="a request")
+    await emulator_admin(emulator_of(ctx), "sbank", "consents/decide", {"request_id": request_id})
+    banks = await wait_for_status(api, user.headers, {"ready", "error"})
+    assert {b["bank_code"]: b["status"] for b in banks}["sbank"] == "ready", banks

@@ -16,7 +16,14 @@ from contracts.connect import OnboardingInput, onboarding_workflow_id
 from core.context import ServiceContext
 from models.connect import Consent, ConsentKind
 from models.users import Role
-from tests.connect.helpers import connect_user, emulator_admin, onboard, wait_for_status
+from tests.connect.helpers import (
+    bank_answers,
+    connect_user,
+    emulator_admin,
+    onboard,
+    onboard_at_bank,
+    wait_for_status,
+)
 from tests.factories import PASSWORD, create_user, login
 from workflows.onboarding import OnboardingWorkflow
 
@@ -75,8 +82,8 @@ async def test_i_approved_it_wakes_the_workflow_at_once(
     assert sbank["status"] == "ready", sbank
     accounts = (await api.get("/api/accounts", headers=user.headers)).json()
     assert accounts and {a["bank_code"] for a in accounts} == {"sbank"}
-    # Agreements: no sign route and no team-token read at the bank, so the sync says so.
-    assert [w["code"] for w in sbank["warnings"]] == ["agreements_unavailable"]
+    # Agreements: no sign route at the bank; the request waits for the bank's approval.
+    assert [w["code"] for w in sbank["warnings"]] == ["agreements_awaiting_approval"]
 
 
 async def test_approval_at_the_bank_is_seen_at_the_next_poll(
@@ -226,16 +233,39 @@ async def test_releasing_an_identity_revokes_at_the_bank_and_deletes_our_copy(
     assert (await api.get("/api/accounts", headers=user.headers)).json() == []
     assert (await api.get("/api/consents", headers=user.headers)).json() == []
     # The next holder is not handed the previous holder's approval: the bank says so.
-    async with httpx.AsyncClient(base_url=_emulator(ctx)) as bank:
-        token = (
-            await bank.post(
-                "/vbank/auth/bank-token",
-                params={"client_id": "team042", "client_secret": "emulator-team-secret"},
-            )
-        ).json()["access_token"]
-        probe = await bank.get(
-            "/vbank/accounts",
-            params={"client_id": "team042-10"},
-            headers={"Authorization": f"Bearer {token}", "X-Requesting-Bank": "team042"},
-        )
-    assert probe.status_code == 403
+    assert await bank_answers(ctx, "vbank", "team042-10") == 403
+
+
+async def test_an_identity_stays_held_while_a_bank_still_answers_for_it(
+    api: httpx.AsyncClient,
+    ctx: ServiceContext,
+    temporal_client: Client,
+    worker: None,
+    admin_headers: dict[str, str],
+) -> None:
+    user = await connect_user(api, ctx, slot=5)
+    # Approved in SBank's app: we hold only the request id, the bank revokes by consent id,
+    # and this build shows the user no consent list to learn it from.
+    await onboard_at_bank(api, ctx, temporal_client, user)
+    await emulator_admin(_emulator(ctx), "sbank", "behaviour", {"user_consent_list": False})
+    try:
+        path = "/api/admin/sandbox-identities/team042-5/release"
+        refused = await api.post(path, headers=admin_headers)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "consent_revoke_pending"
+        assert "SBank" in refused.json()["error"]["message"]
+        pool = (await api.get("/api/admin/sandbox-identities", headers=admin_headers)).json()
+        holder = next(i for i in pool if i["external_client_id"] == "team042-5")["user_id"]
+        assert holder == str(user.user_id)  # not handed to anybody with a live approval
+        assert await bank_answers(ctx, "sbank", "team042-5") == 200
+        consents = (await api.get("/api/consents", headers=user.headers)).json()
+        accounts = next(c for c in consents if c["kind"] == "accounts")
+        assert accounts["status"] == "revoke_pending"
+
+        # Revoked in the bank's app: the next release goes through.
+        await emulator_admin(_emulator(ctx), "sbank", "consents/revoke", {"client_id": "team042-5"})
+        released = await api.post(path, headers=admin_headers)
+        assert released.status_code == 200 and released.json()["user_id"] is None
+        assert await bank_answers(ctx, "sbank", "team042-5") == 403
+    finally:
+        await emulator_admin(_emulator(ctx), "sbank", "behaviour", {"user_consent_list": True})

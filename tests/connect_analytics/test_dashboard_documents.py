@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from connect.bank_data import AccountRecord, BalanceRecord, save_all_balances, upsert_accounts
 from connect.connection_updates import update_connection
-from connect.consent_flow import record_consent
+from connect.consent_rows import record_consent
 from connect.dashboard import dashboard_body
 from connect.identities import purge_bank_data
 from contracts import connect as c
@@ -144,8 +144,9 @@ async def test_a_user_without_a_document_gets_the_right_one_and_keeps_it(
     assert {a["reason"] for a in body["attention"]} == {"consent_expiring_soon"}
     stored = _stored(ctx, user)
     assert stored is not None and stored.body == response.content
-    # Already flagged: nothing left for the clock to change.
-    assert stored.stale_at is None
+    # Already flagged: what the clock changes next is the consent's end, three days away.
+    assert stored.stale_at is not None
+    assert abs(stored.stale_at - (utcnow() + timedelta(days=3))) < timedelta(minutes=5)
 
 
 async def test_concurrent_first_reads_agree(
@@ -209,7 +210,9 @@ async def test_a_consent_entering_its_last_week_is_flagged_without_any_write(
         ("vbank", "consent_expiring_soon")
     ]
     rewritten = _stored(ctx, user)
-    assert rewritten is not None and rewritten.stale_at is None
+    # Flagged now; the document goes stale again when the consent ends.
+    assert rewritten is not None and rewritten.stale_at is not None
+    assert abs(rewritten.stale_at - days_left) < timedelta(seconds=1)
 
 
 async def test_each_user_reads_only_their_own_document(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from connect.identities import identity_of
@@ -12,6 +13,7 @@ from core.db import build_engine
 from core.migrate import upgrade
 from core.security import SecretBox
 from core.settings import Settings
+from launcher.__main__ import bridge_demo, print_banner
 from launcher.seed import seed
 from models.users import SandboxIdentity, User
 
@@ -32,3 +34,38 @@ def test_the_demo_user_takes_its_identity_from_bank_client_id(tmp_path: Path) ->
     )
     assert [i.user_id for i in pool if i.user_id is not None] == [demo.id]
     engine.dispose()
+
+
+REAL_BANKS = {bank: f"https://{bank}.open.bankingapi.ru" for bank in ("vbank", "abank", "sbank")}
+
+
+def test_the_bridge_demo_keeps_no_identity_from_real_users(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Against the real banks the statement bridge demo cannot run (it needs the emulator's
+    admin routes): it is not seeded, and the banner says how many identities are free."""
+    settings = Settings(environment="development", data_dir=tmp_path, bank_base_urls=REAL_BANKS)
+    upgrade(settings.effective_database_url)
+    engine = build_engine(settings)
+    credentials = seed(
+        engine, SecretBox(settings.fernet_keys), tmp_path / "demo-credentials.json", settings
+    )
+    assert bridge_demo(settings) is None
+    with Session(engine) as session:
+        held = [i.external_client_id for i in session.exec(select(SandboxIdentity)) if i.user_id]
+    assert held == ["team042-1"]  # the demo Connect user's only
+    engine.dispose()
+
+    print_banner(settings, credentials, None)
+    assert "Sandbox identities: 9 of 10 free for new Connect users" in capsys.readouterr().out
+
+
+def test_only_the_bundled_emulator_counts_as_the_emulator(tmp_path: Path) -> None:
+    bundled = Settings(environment="development", data_dir=tmp_path)
+    assert bundled.uses_bundled_emulator("vbank")
+    moved = {b: f"http://localhost:8200/{b}" for b in ("vbank", "abank", "sbank")}
+    assert Settings(bank_base_urls=moved, bank_emulator_port=8200).uses_bundled_emulator("vbank")
+    assert not Settings(bank_base_urls=moved).uses_bundled_emulator("vbank")  # another port
+    assert not Settings(bank_base_urls=REAL_BANKS).uses_bundled_emulator("vbank")
+    proxied = {b: f"http://127.0.0.1:8100/api/{b}" for b in ("vbank", "abank", "sbank")}
+    assert not Settings(bank_base_urls=proxied).uses_bundled_emulator("vbank")

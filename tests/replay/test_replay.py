@@ -26,7 +26,14 @@ from contracts.reconcile import RECONCILE_WORKFLOW, ReconcileInput, ReconcileRes
 from core.context import ServiceContext
 from models.merchants import Store
 from models.users import Role
-from tests.connect.helpers import connect_user, onboard
+from tests.connect.helpers import (
+    connect_user,
+    emulator_admin,
+    emulator_of,
+    onboard,
+    onboard_at_bank,
+    wait_until,
+)
 from tests.factories import create_user, login
 from tests.processing.bridge_kit import RUB, bank_credit, bridge_trader, link
 from tests.processing.conftest import (
@@ -70,6 +77,8 @@ KINDS = {
     "sync-lean-vbank": "SyncWorkflow",
     "refresh-lean": "RefreshWorkflow",
     "revoke-consent": "RevokeConsentWorkflow",
+    # Since revoke-confirm-v1: the bank still held the consent, probed until it let go.
+    "revoke-consent-pending": "RevokeConsentWorkflow",
     "refresh": "RefreshWorkflow",
     "recategorise": "RecategoriseWorkflow",
     "statement-watch": "StatementWatchWorkflow",
@@ -133,6 +142,8 @@ async def test_record_histories(
     finally:
         receiver.close()
     await _record_connect(api, ctx, temporal_client)
+    if _wanted("revoke-consent-pending"):
+        await _record_revoke_pending(api, ctx, temporal_client)
     if _wanted("reconcile"):
         await _record_reconcile(ctx, temporal_client)
 
@@ -264,6 +275,34 @@ async def _record_connect(
     workflow_id = revoked.json()["workflow_id"]
     await temporal_client.get_workflow_handle(workflow_id).result()
     await _save(temporal_client, workflow_id, "revoke-consent")
+
+
+async def _record_revoke_pending(
+    api: httpx.AsyncClient, ctx: ServiceContext, temporal_client: Client
+) -> None:
+    """A consent approved in SBank's app, whose id the bank never shows: the revoke stays
+    pending until the user revokes it there and says so."""
+    emulator = emulator_of(ctx)
+    user = await connect_user(api, ctx, slot=9)
+    await emulator_admin(emulator, "sbank", "behaviour", {"user_consent_list": False})
+    try:
+        await onboard_at_bank(api, ctx, temporal_client, user)
+        consents = (await api.get("/api/consents", headers=user.headers)).json()
+        accounts = next(c for c in consents if c["kind"] == "accounts")
+        revoke = await api.delete(f"/api/consents/{accounts['id']}", headers=user.headers)
+        workflow_id = revoke.json()["workflow_id"]
+
+        async def pending() -> bool:
+            rows = (await api.get("/api/consents", headers=user.headers)).json()
+            return any(c["status"] == "revoke_pending" for c in rows)
+
+        await wait_until(pending, what="revoke pending")
+        await emulator_admin(emulator, "sbank", "consents/revoke", {"client_id": "team042-9"})
+        await api.post("/api/banks/sbank/consent/check", headers=user.headers)
+        await temporal_client.get_workflow_handle(workflow_id).result()
+        await _save(temporal_client, workflow_id, "revoke-consent-pending")
+    finally:
+        await emulator_admin(emulator, "sbank", "behaviour", {"user_consent_list": True})
 
 
 async def _record_statement_watch(

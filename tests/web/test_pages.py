@@ -10,7 +10,7 @@ from playwright.async_api import BrowserContext, Page, expect
 from sqlmodel import Session, select
 
 from core.context import ServiceContext
-from models.connect import Consent
+from models.connect import Consent, ConsentKind
 from models.users import Role
 from tests.connect.helpers import ADMIN
 from tests.factories import PASSWORD, create_user, login
@@ -129,21 +129,32 @@ async def test_a_connect_user_connects_banks_and_reads_the_dashboard(
     await expect(waiting).to_contain_text("waiting for your approval", timeout=30_000)
     # The user approves in the bank's own app, then says so here: checked at once.
     me = (await api.get("/api/auth/me", headers=headers)).json()
-    with Session(ctx.engine) as session:
-        request_id = session.exec(
-            select(Consent.request_id).where(
-                Consent.user_id == uuid.UUID(me["id"]), Consent.bank_code == "sbank"
+
+    async def approve_at_bank(kind: ConsentKind) -> None:
+        with Session(ctx.engine) as session:
+            request_id = session.exec(
+                select(Consent.request_id).where(
+                    Consent.user_id == uuid.UUID(me["id"]),
+                    Consent.bank_code == "sbank",
+                    Consent.kind == kind,
+                )
+            ).one()
+        async with httpx.AsyncClient(base_url=bank_emulator) as bank_http:
+            decided = await bank_http.post(
+                "/sbank/admin/consents/decide", json={"request_id": request_id}, headers=ADMIN
             )
-        ).one()
-    async with httpx.AsyncClient(base_url=bank_emulator) as bank_http:
-        decided = await bank_http.post(
-            "/sbank/admin/consents/decide", json={"request_id": request_id}, headers=ADMIN
-        )
-        decided.raise_for_status()
+            decided.raise_for_status()
+
+    await approve_at_bank(ConsentKind.accounts)
     await page.click("li[data-bank=sbank] button:has-text('I approved it')")
     ready = page.locator("li[data-bank=sbank][data-status=ready]")
     await expect(ready).to_have_count(1, timeout=60_000)
-    await expect(ready.locator("[data-warning=agreements_unavailable]")).to_have_count(1)
+    # Loans and deposits wait for the bank's own approval; once given, the button shows it.
+    awaiting = ready.locator("[data-warning=agreements_awaiting_approval]")
+    await expect(awaiting).to_have_count(1)
+    await approve_at_bank(ConsentKind.product_agreements)
+    await page.click("li[data-bank=sbank] button:has-text('I approved it')")
+    await expect(awaiting).to_have_count(0, timeout=60_000)
 
 
 async def test_bank_text_is_shown_as_text_never_as_markup(
