@@ -13,9 +13,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.processing import (
     CAPACITY_REACHED,
@@ -53,6 +53,14 @@ from processing.settlement import bps_of, settle
 
 
 def lock_order(session: Session, order_id: str) -> Order:
+    """The order, row-locked for this transaction (the database's write lock on SQLite)."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE, and its driver runs SELECTs outside a transaction until
+        # the first write: a write first takes the database's write lock, so nothing this
+        # transaction reads next (a trader's open pay-outs) changes under it.
+        session.execute(
+            update(Order).where(col(Order.id) == uuid.UUID(order_id)).values(id=Order.id)
+        )
     order = session.exec(
         select(Order)
         .where(Order.id == uuid.UUID(order_id))

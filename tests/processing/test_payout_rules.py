@@ -240,6 +240,60 @@ async def test_trader_capacity(
     assert (away.status_code, away.json()["error"]["code"]) == (409, "trader_offline")
 
 
+async def test_a_take_refused_inside_the_workflow_does_not_refuse_later_takes(
+    api: httpx.AsyncClient, ctx: ServiceContext, worker: None, admin_headers: dict[str, str]
+) -> None:
+    """Two takes at once pass the API's capacity check; the database refuses one under the
+    trader's lock, inside the workflow. That refusal says `capacity_reached`, and once the
+    trader has room again the same take of the same pay-out goes through (Temporal keeps a
+    handler's refusal as the answer to its update id: a later attempt must not get it)."""
+    currency = new_currency(ctx)
+    store = payout_store(ctx, currency, payout_review_seconds=600)
+    await fund_store(api, admin_headers, store, "5000.00")
+    trader = await payout_trader(api, ctx, currency, max_open_payouts=1)
+    url = "/api/trader/payouts/{}/take"
+    for _ in range(10):  # the two takes must overlap: the API's check then lets both through
+        pair = [await create_payout(api, store) for _ in range(2)]
+        answers = await asyncio.gather(
+            *(api.post(url.format(p["id"]), headers=trader.headers) for p in pair)
+        )
+        codes = sorted(a.status_code for a in answers)
+        refused = [a.json()["error"] for a in answers if a.status_code == 409]
+        assert codes == [200, 409], [a.text for a in answers]
+        assert refused[0]["code"] == "capacity_reached", refused
+        won, lost = (pair[0], pair[1]) if answers[0].status_code == 200 else (pair[1], pair[0])
+        if await decided_in_workflow(ctx, lost["id"]):
+            break
+        # The API's own check refused it (no overlap): the pay-out left is freed and retried.
+        await api.post(
+            f"/api/trader/payouts/{won['id']}/paid",
+            files={"proof": ("p.png", PNG, "image/png")},
+            headers=trader.headers,
+        )
+    else:
+        raise AssertionError("the two takes never overlapped")
+    paid = await api.post(
+        f"/api/trader/payouts/{won['id']}/paid",
+        files={"proof": ("p.png", PNG, "image/png")},
+        headers=trader.headers,
+    )
+    assert paid.json()["status"] == "paid", paid.text
+    again = await api.post(url.format(lost["id"]), headers=trader.headers)
+    assert (again.status_code, again.json()["status"]) == (200, "assigned"), again.text
+
+
+async def decided_in_workflow(ctx: ServiceContext, order_id: str) -> bool:
+    """Whether a take of this pay-out reached its workflow (and was refused there)."""
+    temporal = await ctx.temporal.get()
+    handle = temporal.get_workflow_handle(f"payout-{order_id}")
+    async for event in handle.fetch_history_events():
+        if event.HasField("workflow_execution_update_accepted_event_attributes"):
+            name = event.workflow_execution_update_accepted_event_attributes.accepted_request
+            if name.input.name == "take":
+                return True
+    return False
+
+
 async def test_merchant_cancel_before_take_releases_the_hold(
     api: httpx.AsyncClient,
     ctx: ServiceContext,
