@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bank_emulator import (
+    merchant_inbox,
     routes_accounts,
     routes_admin,
     routes_auth,
@@ -31,9 +32,11 @@ def create_bank_app(config: BankConfig) -> FastAPI:
 
 
 def create_emulator_app(settings: EmulatorSettings | None = None) -> FastAPI:
-    """VBank, ABank and SBank at `/vbank`, `/abank`, `/sbank`, plus `GET /health`."""
+    """VBank, ABank and SBank at `/vbank`, `/abank`, `/sbank`, `GET /health`, and the demo
+    store's callback inbox at `/merchant-inbox/callbacks`."""
     settings = settings or EmulatorSettings()
     app = FastAPI(title="JivaPay bank emulator")
+    app.include_router(merchant_inbox.router)
     banks = {code: create_bank_app(settings.bank_config(code)) for code in BANK_CODES}
     app.state.banks = banks
 

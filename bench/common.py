@@ -8,19 +8,16 @@ import secrets
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
 from cryptography.fernet import Fernet
-from temporalio.testing import WorkflowEnvironment
+from temporalio.client import Client
 
-from contracts.search_attributes import ALL as SEARCH_ATTRIBUTES
-from core.context import ServiceContext
+from contracts.search_attributes import dev_server_flags
 from core.migrate import upgrade
 from core.settings import Settings
-from launcher.services import binary
-from worker import build_worker
+from launcher.services import free_port, start_process, temporal_args, wait_for_port
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -64,24 +61,20 @@ def bench_settings(database_url: str, temporal_address: str, **overrides: object
 
 
 @contextlib.asynccontextmanager
-async def temporal() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"),
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-    )
+async def temporal() -> AsyncIterator[Client]:
+    """A Temporal dev server of the benchmark's own (a child process it stops itself), and a
+    client of it. Not `WorkflowEnvironment.start_local`: the SDK's handling of the server it
+    starts ends after `shutdown()` returns, and an interpreter that exits meanwhile aborts
+    ("Fatal Python error: PyGILState_Release")."""
+    data = Path(tempfile.mkdtemp(prefix="jivapay-bench-temporal-"))
+    host, port = "127.0.0.1", free_port()
+    args = temporal_args(data / "temporal.db", host, port, free_port(), dev_server_flags())
+    server = start_process("temporal", args, data / "temporal.log")
     try:
-        yield env
+        wait_for_port(server, host, port)
+        yield await Client.connect(f"{host}:{port}")
     finally:
-        await env.shutdown()
-
-
-@contextlib.asynccontextmanager
-async def running_worker(env: WorkflowEnvironment, ctx: ServiceContext) -> AsyncIterator[None]:
-    with ThreadPoolExecutor(max_workers=32) as executor:
-        worker = build_worker(env.client, ctx, ctx.settings.temporal_task_queue, executor)
-        async with worker:
-            yield
+        server.stop()
 
 
 def percentile(values: list[float], pct: float) -> float:

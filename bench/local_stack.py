@@ -16,18 +16,16 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlmodel import Session
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from bench.common import scratch_database
+from bench.common import scratch_database, temporal
 from bench.receiver import callback_receiver
 from bench.worker_process import platform_worker, worker_process
-from contracts.search_attributes import ALL as SEARCH_ATTRIBUTES
 from core.context import ServiceContext
 from core.migrate import upgrade
 from core.security import create_access_token, generate_api_key, hash_api_key, hash_password
 from core.settings import Settings
-from launcher.services import SeaweedPorts, binary, seaweed_args, start_process, wait_for_port
+from launcher.services import SeaweedPorts, seaweed_args, start_process, wait_for_port
 from models.ledger import AccountKind
 from models.merchants import Merchant, Store
 from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
@@ -118,48 +116,51 @@ async def _stack(database_url: str, callback_url: str) -> AsyncIterator[Stack]:
     data = Path(tempfile.mkdtemp(prefix="jivapay-bench-"))
     ports = SeaweedPorts.free()
     s3 = start_process("seaweedfs", seaweed_args(data, "127.0.0.1", ports), data / "seaweed.log")
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"),
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-    )
     try:
-        wait_for_port(s3, "127.0.0.1", ports.s3)
-        settings = Settings(
-            environment="test",
-            database_url=database_url,
-            temporal_address=env.client.service_client.config.target_host,
-            temporal_task_queue="bench",
-            s3_endpoint_url=f"http://127.0.0.1:{ports.s3}",
-            jwt_secret=secrets.token_urlsafe(48),
-            fernet_key=Fernet.generate_key().decode(),
-            # One client address drives every request: no limit of the platform's may throttle
-            # the measurement; metrics ports free, so a `make run` beside it does not collide.
-            api_rate_limit="10000000/minute",
-            ip_rate_limit="10000000/minute",
-            user_rate_limit="10000000/minute",
-            worker_sdk_metrics_port=0,
-            worker_app_metrics_port=0,
-            data_dir=data,
-            db_pool_size=20,
-            callback_allow_private=True,  # the receiver listens on 127.0.0.1
-        )
-        upgrade(settings.effective_database_url)
-        ctx = ServiceContext.build(settings)
-        ctx.storage.ensure_bucket()
-        key, tokens = seed(ctx, callback_url)
-        app = create_app(settings, context=ctx)
-        traders = [{"Authorization": f"Bearer {t}"} for t in tokens]
-        async with (
-            app.router.lifespan_context(app),
-            worker_process(platform_worker, settings),
-        ):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://bench", timeout=60
-            ) as api:
-                yield Stack(api, key, traders, env.client, settings.effective_database_url)
-        await ctx.close()
+        async with temporal() as client:
+            wait_for_port(s3, "127.0.0.1", ports.s3)
+            async with _platform(data, ports.s3, database_url, callback_url, client) as stack:
+                yield stack
     finally:
-        await env.shutdown()
         s3.stop()
+
+
+@asynccontextmanager
+async def _platform(
+    data: Path, s3_port: int, database_url: str, callback_url: str, client: Client
+) -> AsyncIterator[Stack]:
+    settings = Settings(
+        environment="test",
+        database_url=database_url,
+        temporal_address=client.service_client.config.target_host,
+        temporal_task_queue="bench",
+        s3_endpoint_url=f"http://127.0.0.1:{s3_port}",
+        jwt_secret=secrets.token_urlsafe(48),
+        fernet_key=Fernet.generate_key().decode(),
+        # One client address drives every request: no limit of the platform's may throttle
+        # the measurement; metrics ports free, so a `make run` beside it does not collide.
+        api_rate_limit="10000000/minute",
+        ip_rate_limit="10000000/minute",
+        user_rate_limit="10000000/minute",
+        worker_sdk_metrics_port=0,
+        worker_app_metrics_port=0,
+        data_dir=data,
+        db_pool_size=20,
+        callback_allow_private=True,  # the receiver listens on 127.0.0.1
+    )
+    upgrade(settings.effective_database_url)
+    ctx = ServiceContext.build(settings)
+    ctx.storage.ensure_bucket()
+    key, tokens = seed(ctx, callback_url)
+    app = create_app(settings, context=ctx)
+    traders = [{"Authorization": f"Bearer {t}"} for t in tokens]
+    async with (
+        app.router.lifespan_context(app),
+        worker_process(platform_worker, settings),
+    ):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", timeout=60
+        ) as api:
+            yield Stack(api, key, traders, client, settings.effective_database_url)
+    await ctx.close()

@@ -216,8 +216,8 @@ async def run(multiplier: int) -> Figures:
     usage = SPAWN.Array("d", 2)
     try:
         with scratch_database() as database_url:
-            async with temporal() as env:
-                address = env.client.service_client.config.target_host
+            async with temporal() as client:
+                address = client.service_client.config.target_host
                 settings = bench_settings(
                     database_url,
                     address,
@@ -228,14 +228,14 @@ async def run(multiplier: int) -> Figures:
                 fetched, fetch_s = await wire_floor(settings, url, external)
                 async with worker_process(measured_worker, settings, usage):
                     started = time.perf_counter()
-                    progress = await env.client.execute_workflow(
+                    progress = await client.execute_workflow(
                         OnboardingWorkflow.run,
                         OnboardingInput(str(user_id), BANKS, allow_sandbox_sign=True),
                         id=f"onboarding-{user_id}",
                         task_queue=settings.temporal_task_queue,
                     )
                     onboarding_s = time.perf_counter() - started
-                sync_s = await sync_seconds(env.client, f"onboarding-{user_id}")
+                sync_s = await sync_seconds(client, f"onboarding-{user_id}")
                 transactions, accounts = counts(ctx, user_id)
                 await ctx.close()
     finally:

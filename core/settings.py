@@ -21,6 +21,19 @@ DEFAULT_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S
 DEFAULT_FERNET_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1jaGFuZ2UtbWUtMDA="
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
+BANKS = ("vbank", "abank", "sbank")
+# The ports PORT_OFFSET moves (a metrics port of 0, switched off, stays 0).
+OFFSET_PORTS = (
+    "temporal_ui_port",
+    "worker_sdk_metrics_port",
+    "worker_app_metrics_port",
+    "seaweed_master_port",
+    "seaweed_volume_port",
+    "seaweed_filer_port",
+    "seaweed_admin_port",
+    "api_port",
+    "bank_emulator_port",
+)
 
 
 class Settings(BaseSettings):
@@ -38,6 +51,11 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     redis_url: str | None = None
     redis_key_prefix: str = "jivapay:"
+
+    # Moves every port the local platform binds, and every address derived from one, by
+    # this much (a second platform on the same host: PORT_OFFSET=100). A port or address set
+    # explicitly stays as given.
+    port_offset: int = Field(default=0, ge=0, le=9000)
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -118,14 +136,9 @@ class Settings(BaseSettings):
     # Open-banking (Connect): our team identity at the sandbox banks.
     bank_client_id: str = "team042"
     bank_client_secret: SecretStr = SecretStr("emulator-team-secret")
-    bank_base_urls: dict[str, str] = Field(
-        default_factory=lambda: {
-            "vbank": "http://127.0.0.1:8100/vbank",
-            "abank": "http://127.0.0.1:8100/abank",
-            "sbank": "http://127.0.0.1:8100/sbank",
-        }
-    )
-    bank_emulator_port: int = 8100
+    # Unset: the bundled emulator's, at `bank_emulator_port`.
+    bank_base_urls: dict[str, str] = Field(default_factory=dict)
+    bank_emulator_port: int = Field(default=8100, ge=1, le=65535)
     # The banks' sandbox end users of our team: `{bank_client_id}-1..N`, one per user of ours.
     sandbox_identities_per_team: int = Field(default=10, ge=1, le=99)
     # How often each connected user's banks are re-synced and their analytics recomputed.
@@ -148,6 +161,25 @@ class Settings(BaseSettings):
             and url.port == self.bank_emulator_port
             and url.path.rstrip("/") == f"/{bank_code}"
         )
+
+    @model_validator(mode="after")
+    def _derive_ports(self) -> Settings:
+        """Apply PORT_OFFSET to every port not given, then derive the addresses built on
+        them (Temporal, S3, the public URL, the bundled emulator's banks) unless given."""
+        given = self.model_fields_set
+        for name in OFFSET_PORTS:
+            port = getattr(self, name)
+            if name not in given and port:
+                setattr(self, name, port + self.port_offset)
+        if "temporal_address" not in given:
+            self.temporal_address = f"127.0.0.1:{7233 + self.port_offset}"
+        if "s3_endpoint_url" not in given:
+            self.s3_endpoint_url = f"http://127.0.0.1:{8333 + self.port_offset}"
+        if "public_base_url" not in given:
+            self.public_base_url = f"http://127.0.0.1:{self.api_port}"
+        if not self.bank_base_urls:
+            self.bank_base_urls = {bank: f"{self.bundled_emulator_url}/{bank}" for bank in BANKS}
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Settings:

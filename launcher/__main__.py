@@ -24,7 +24,7 @@ from contracts.search_attributes import dev_server_flags
 from core.context import ServiceContext
 from core.migrate import upgrade
 from core.settings import Settings, get_settings
-from launcher.seed import DEMO_USERS, identities_line, seed
+from launcher.seed import DEMO_USERS, demo_inbox_url, identities_line, seed
 from launcher.seed_bridge import BridgeDemo, bridge_possible, seed_bridge
 from launcher.services import (
     ManagedProcess,
@@ -106,6 +106,9 @@ def main() -> int:
     settings = get_settings()
     data_dir = private_data_dir(settings)
     ensure_local_secrets(data_dir)
+    # A local demo: merchant callbacks may reach this machine (the demo store's inbox, a
+    # receiver of your own); production keeps the default refusal of private addresses.
+    os.environ.setdefault("CALLBACK_ALLOW_PRIVATE", "true")
     get_settings.cache_clear()
     settings = get_settings()
     log_dir = data_dir / "logs"
@@ -263,6 +266,8 @@ def print_banner(
     for key, (email, role) in DEMO_USERS.items():
         lines.append(f"  {role.value:<13} {email:<24} {passwords.get(key)}")
     lines.append(f"  store API key (X-API-Key): {credentials.get('store_api_key')}")
+    lines.append(f"  store signing secret:      {credentials.get('store_signing_secret')}")
+    lines.append(f"  store callbacks arrive at: {demo_inbox_url(settings)}  (GET lists them)")
     lines.append(identities_line(settings))
     lines += bridge_lines(settings, bridge)
     lines += ["", "Ctrl-C stops everything."]

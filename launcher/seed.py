@@ -93,6 +93,21 @@ def _ensure_store(session: Session, owner: User, box: SecretBox, creds: dict[str
     return store
 
 
+def _demo_callbacks(
+    store: Store, box: SecretBox, settings: Settings, creds: dict[str, Any]
+) -> None:
+    """The demo store's callbacks go to the bundled emulator's merchant inbox (unless its
+    owner set another URL), and its signing secret is printed with the other demo
+    credentials, so a newcomer can verify a callback (local demo only)."""
+    if store.callback_url is None:
+        store.callback_url = demo_inbox_url(settings)
+    creds["store_signing_secret"] = box.decrypt(store.signing_secret_encrypted)
+
+
+def demo_inbox_url(settings: Settings) -> str:
+    return f"{settings.bundled_emulator_url}/merchant-inbox/callbacks"
+
+
 def _demo_identity(engine: Engine, settings: Settings, user_id: uuid.UUID) -> None:
     """The demo Connect user holds our team's first sandbox identity (`BANK_CLIENT_ID-1`),
     unless an administrator gave it (or the user another) already."""
@@ -132,6 +147,7 @@ def seed(
             users[key] = _ensure_user(session, email, role, password)
         store = _ensure_store(session, users["merchant"], box, creds)
         creds["store_id"] = str(store.id)
+        _demo_callbacks(store, box, settings, creds)
         seed_processing(session, users, box, store)
         session.commit()
         connect_user_id = users["connect"].id

@@ -13,9 +13,23 @@ from models.payins import BalancePublic, PayinPublic
 from models.payouts import PayoutPublic
 
 
+class CabinetPayin(PayinPublic):
+    """A pay-in in the merchant's own lists: also its store and the merchant's fee."""
+
+    store_id: uuid.UUID
+    # Fixed when it was matched; on the actual amount when a dispute settled with one.
+    fee: str | None
+
+
+class CabinetPayout(PayoutPublic):
+    """A pay-out in the merchant's own lists: also its store."""
+
+    store_id: uuid.UUID
+
+
 class OrdersPage(SQLModel):
-    # Pay-ins, or pay-outs with `kind=payout` (each item names its kind).
-    items: list[Annotated[PayinPublic | PayoutPublic, Field(discriminator="kind")]]
+    # Pay-ins by default, pay-outs with `kind=payout` (each item names its kind).
+    items: list[Annotated[CabinetPayin | CabinetPayout, Field(discriminator="kind")]]
     # Pass as `cursor` for the next page; null on the last one.
     next_cursor: str | None
 

@@ -87,6 +87,9 @@ class PayinPublic(SQLModel):
     dispute: DisputePublic | None = None
     # The amount an admin completed a disputed order with, when it differs from `amount`.
     actual_amount: str | None = None
+    # Who completed it: `trader`, `admin`, or `bank_statement` (the trader's own bank
+    # statement showed the credit); null until completed.
+    confirmed_by: ActorType | None = None
 
 
 class CancelRequest(SQLModel):

@@ -23,23 +23,33 @@ from contracts.processing import OrderKind
 from core.errors import Invalid, NotFound
 from models.amounts import to_decimal
 from models.base import as_utc
-from models.cabinet import DeliveryRow, StatementLine, StatementPage, StoreBalance
+from models.cabinet import (
+    CabinetPayin,
+    CabinetPayout,
+    DeliveryRow,
+    StatementLine,
+    StatementPage,
+    StoreBalance,
+)
 from models.ledger import AccountKind, Entry, LedgerAccount, Posting
 from models.merchants import Store
 from models.orders import CallbackDelivery, Order
-from models.payins import PayinPublic
-from models.payouts import PayoutPublic
 from processing.merchants import merchant_of
-from processing.views import minor_units, payin_public, payout_public
+from processing.views import merchant_fee, minor_units, payin_public, payout_public
 
 CSV_COLUMNS = (
     "id",
+    "kind",
+    "store_id",
     "merchant_order_id",
     "status",
     "requested_amount",
     "amount",
+    "actual_amount",
+    "fee",
     "currency",
     "failure_reason",
+    "confirmed_by",
     "created_at",
     "finished_at",
 )
@@ -96,7 +106,7 @@ def _orders_query(session: Session, user_id: uuid.UUID, f: OrderFilter) -> Selec
 
 def orders_page(
     session: Session, *, user_id: uuid.UUID, f: OrderFilter, cursor: str | None, limit: int
-) -> tuple[list[PayinPublic | PayoutPublic], str | None]:
+) -> tuple[list[CabinetPayin | CabinetPayout], str | None]:
     """Newest first; keyset pagination on (created_at, id)."""
     query = _orders_query(session, user_id, f)
     if cursor:
@@ -115,8 +125,19 @@ def orders_page(
     following = (
         encode_cursor(as_utc(rows[-1].created_at).isoformat(), rows[-1].id) if more else None
     )
-    view = payout_public if f.kind == OrderKind.payout else payin_public
-    return [view(session, row) for row in rows], following
+    return [cabinet_order(session, row) for row in rows], following
+
+
+def cabinet_order(session: Session, order: Order) -> CabinetPayin | CabinetPayout:
+    """An order as the merchant's lists show it: the public view, its store and fee."""
+    if order.kind == OrderKind.payout:
+        return CabinetPayout(**payout_public(session, order).model_dump(), store_id=order.store_id)
+    fee = merchant_fee(order)
+    return CabinetPayin(
+        **payin_public(session, order).model_dump(),
+        store_id=order.store_id,
+        fee=to_decimal(fee, minor_units(session, order.currency)) if fee is not None else None,
+    )
 
 
 def orders_csv(session: Session, *, user_id: uuid.UUID, f: OrderFilter) -> Iterator[str]:
@@ -137,17 +158,18 @@ def _csv_pages(session: Session, user_id: uuid.UUID, f: OrderFilter) -> Iterator
         buffer.truncate()
         page, cursor = orders_page(session, user_id=user_id, f=f, cursor=cursor, limit=500)
         for order in page:
-            writer.writerow(
-                [
-                    getattr(order, c, "")
-                    if c not in ("created_at", "finished_at")
-                    else (getattr(order, c).isoformat() if getattr(order, c) else "")
-                    for c in CSV_COLUMNS
-                ]
-            )
+            writer.writerow([_cell(getattr(order, c, None)) for c in CSV_COLUMNS])
         if cursor is None:
             yield buffer.getvalue()
             return
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(getattr(value, "value", value))
 
 
 def balances(session: Session, *, user_id: uuid.UUID) -> list[StoreBalance]:

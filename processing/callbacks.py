@@ -19,15 +19,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from contracts.processing import CallbackInput
+from contracts.processing import ActorType, CallbackInput
 from core.db import session_scope
 from models.amounts import to_decimal
 from models.banking import BankTransaction
 from models.base import as_utc, utcnow
 from models.merchants import Store
-from models.orders import CallbackAttempt, CallbackDelivery, DeliveryStatus, Order, OrderEvent
+from models.orders import CallbackAttempt, CallbackDelivery, DeliveryStatus, Order
 from models.statement import StatementCredit
-from processing.views import minor_units
+from processing.views import confirmed_by, minor_units
 from processing.webhooks import pin_target, sign
 
 MAX_RESPONSE_BYTES = 16 * 1024
@@ -37,17 +37,11 @@ TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 def confirmation(session: Session, order: Order) -> dict[str, object]:
     """Who completed a pay-in and, when its trader's bank statement did, the bank evidence
     (bank, transaction id, booking time): the merchant sees how the money was proven."""
-    if order.status != "completed":
+    actor = confirmed_by(session, order)
+    if actor is None:
         return {}
-    last = session.exec(
-        select(OrderEvent)
-        .where(OrderEvent.order_id == order.id, OrderEvent.to_status == order.status)
-        .order_by(col(OrderEvent.seq).desc())
-    ).first()
-    if last is None:
-        return {}
-    found: dict[str, object] = {"confirmed_by": last.actor_type.value}
-    if last.actor_type == "bank_statement":
+    found: dict[str, object] = {"confirmed_by": actor.value}
+    if actor == ActorType.bank_statement:
         row = session.exec(
             select(StatementCredit, BankTransaction)
             .join(BankTransaction, col(BankTransaction.id) == StatementCredit.transaction_id)

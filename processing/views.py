@@ -11,12 +11,12 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from contracts.processing import ActorType
+from contracts.processing import ActorType, OrderStatus
 from core.security import mask_number
 from models.amounts import format_minor, to_decimal
 from models.base import as_utc
 from models.ledger import Entry, EntryPublic, LedgerAccount, Posting, PostingPublic
-from models.orders import CallbackAttempt, CallbackDelivery, Order
+from models.orders import CallbackAttempt, CallbackDelivery, Order, OrderEvent
 from models.payins import (
     BalancePublic,
     CallbackAttemptPublic,
@@ -85,7 +85,29 @@ def payin_public(
         updated_at=as_utc(order.updated_at),
         dispute=dispute_public(order),
         actual_amount=_amount(order.actual_amount_minor, units),
+        confirmed_by=confirmed_by(session, order),
     )
+
+
+def confirmed_by(session: Session, order: Order) -> ActorType | None:
+    """Who moved a completed order to `completed` (the last such event); None before."""
+    if order.status != OrderStatus.completed:
+        return None
+    actor = session.exec(
+        select(OrderEvent.actor_type)
+        .where(OrderEvent.order_id == order.id, OrderEvent.to_status == OrderStatus.completed)
+        .order_by(col(OrderEvent.seq).desc())
+        .limit(1)
+    ).first()
+    return ActorType(actor) if actor is not None else None
+
+
+def merchant_fee(order: Order) -> int | None:
+    """The merchant's fee on the order: fixed when it was matched (a pay-in) or created (a
+    pay-out), recomputed on the actual amount when a dispute was settled with one."""
+    if order.actual_amount_minor is not None and order.merchant_fee_bps is not None:
+        return bps_of(order.actual_amount_minor, order.merchant_fee_bps)
+    return order.fee_minor
 
 
 def _amount(minor: int | None, units: int) -> str | None:
@@ -130,7 +152,7 @@ def payout_public(
             include={"id", "merchant_order_id", "status", "failure_reason", "currency"}
         ),
         amount=to_decimal(order.amount_minor, units),
-        fee=to_decimal(order.fee_minor or 0, units),
+        fee=to_decimal(merchant_fee(order) or 0, units),
         recipient=recipient_public(order, decrypt),
         expires_at=_at(order.expires_at),
         pay_by=_at(order.trader_deadline_at),

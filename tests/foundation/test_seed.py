@@ -15,6 +15,7 @@ from core.security import SecretBox
 from core.settings import Settings
 from launcher.__main__ import bridge_demo, print_banner
 from launcher.seed import seed
+from models.merchants import Store
 from models.users import SandboxIdentity, User
 
 
@@ -69,3 +70,29 @@ def test_only_the_bundled_emulator_counts_as_the_emulator(tmp_path: Path) -> Non
     assert not Settings(bank_base_urls=REAL_BANKS).uses_bundled_emulator("vbank")
     proxied = {b: f"http://127.0.0.1:8100/api/{b}" for b in ("vbank", "abank", "sbank")}
     assert not Settings(bank_base_urls=proxied).uses_bundled_emulator("vbank")
+
+
+def test_the_demo_store_calls_back_to_the_inbox_and_its_secret_is_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(environment="development", data_dir=tmp_path, port_offset=10)
+    upgrade(settings.effective_database_url)
+    engine = build_engine(settings)
+    box = SecretBox(settings.fernet_keys)
+    credentials = seed(engine, box, tmp_path / "demo-credentials.json", settings)
+    with Session(engine) as session:
+        store = session.exec(select(Store)).one()
+        assert store.callback_url == "http://127.0.0.1:8110/merchant-inbox/callbacks"
+        secret = box.decrypt(store.signing_secret_encrypted)
+        # A URL the merchant set themselves is theirs: a later start keeps it.
+        store.callback_url = "https://shop.example/hooks"
+        session.add(store)
+        session.commit()
+    again = seed(engine, box, tmp_path / "demo-credentials.json", settings)
+    with Session(engine) as session:
+        assert session.exec(select(Store)).one().callback_url == "https://shop.example/hooks"
+    engine.dispose()
+    assert secret.startswith("whsec_") and credentials["store_signing_secret"] == secret
+    print_banner(settings, again, None)
+    banner = capsys.readouterr().out
+    assert f"store signing secret:      {secret}" in banner

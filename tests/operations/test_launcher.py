@@ -94,7 +94,8 @@ def test_children_die_with_a_killed_launcher(tmp_path: Path) -> None:
 
 def _launch_ports(settings: Settings) -> set[int]:
     """Every port `make run` binds: API, Temporal frontend and UI, the emulator, S3 and
-    SeaweedFS's internals with their gRPC twins (read off the command lines it builds)."""
+    SeaweedFS's internals with their gRPC twins (read off the command lines it builds), and
+    the worker's two metrics ports."""
     ports = seaweed_ports(settings)
     args = seaweed_args(settings.data_dir / "seaweedfs", "127.0.0.1", ports, fixed_grpc=True)
     seaweed = {int(a.split("=", 1)[1]) for a in args if ".port" in a and a.split("=", 1)[1] != "0"}
@@ -104,27 +105,40 @@ def _launch_ports(settings: Settings) -> set[int]:
         temporal,
         settings.temporal_ui_port,
         settings.bank_emulator_port,
+        settings.worker_sdk_metrics_port,
+        settings.worker_app_metrics_port,
     }
 
 
 def test_two_platforms_with_other_ports_share_none(tmp_path: Path) -> None:
     first = Settings(environment="development", data_dir=tmp_path / "a")
-    second = Settings(
-        environment="development",
-        data_dir=tmp_path / "b",
-        api_port=18000,
-        temporal_address="127.0.0.1:17233",
-        temporal_ui_port=18233,
-        bank_emulator_port=18100,
-        s3_endpoint_url="http://127.0.0.1:18433",
-        seaweed_master_port=9433,
-        seaweed_volume_port=9440,
-        seaweed_filer_port=8988,
-        seaweed_admin_port=23746,
-    )
+    # One setting moves every port and what is derived from them.
+    second = Settings(environment="development", data_dir=tmp_path / "b", port_offset=10)
     ours, theirs = _launch_ports(first), _launch_ports(second)
-    assert len(ours) == len(theirs) == 14  # 4 services, S3 and 4 SeaweedFS ports, 5 twins
+    assert (
+        len(ours) == len(theirs) == 16
+    )  # 4 services, S3 and 4 SeaweedFS ports, 5 twins, 2 metrics
     assert ours.isdisjoint(theirs)
+    # The addresses built on those ports follow them: the bundled emulator's banks, S3, the
+    # pages' public URL.
+    assert second.bank_base_urls["vbank"] == "http://127.0.0.1:8110/vbank"
+    assert second.s3_endpoint_url == "http://127.0.0.1:8343"
+    assert second.public_base_url == "http://127.0.0.1:8010"
+    assert second.uses_bundled_emulator("sbank")
+
+
+def test_a_port_set_on_its_own_moves_what_is_derived_from_it(tmp_path: Path) -> None:
+    moved = Settings(environment="development", data_dir=tmp_path, bank_emulator_port=18100)
+    assert set(moved.bank_base_urls.values()) == {
+        f"http://127.0.0.1:18100/{bank}" for bank in ("vbank", "abank", "sbank")
+    }
+    # Given explicitly, a port or an address is kept as given, offset or not.
+    real = {"vbank": "https://vbank.open.bankingapi.ru"}
+    kept = Settings(
+        environment="development", data_dir=tmp_path, port_offset=10, api_port=9000,
+        bank_base_urls=real,
+    )  # fmt: skip
+    assert (kept.api_port, kept.bank_base_urls, kept.temporal_ui_port) == (9000, real, 8243)
 
 
 def test_the_data_folder_is_private(tmp_path: Path) -> None:

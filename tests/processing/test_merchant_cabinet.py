@@ -62,6 +62,12 @@ async def test_orders_balances_and_statement_of_one_merchant(
     assert all("*" in o["requisite"]["number"] for o in first["items"])  # masked here
     done = await api.get("/api/merchant/orders?status=completed", headers=merchant.headers)
     assert [o["id"] for o in done.json()["items"]] == [orders[1]["id"]]
+    # The list names each order's store and the merchant's fee; who completed it too.
+    [completed] = done.json()["items"]
+    assert completed["store_id"] == store["id"]
+    assert (completed["fee"], completed["confirmed_by"]) == ("40.00", "admin")
+    read = await api.get(f"/api/gateway/payins/{orders[1]['id']}", headers=key)
+    assert read.json()["confirmed_by"] == "admin"
     big = await api.get("/api/merchant/orders?amount_min_minor=250000", headers=merchant.headers)
     assert [o["id"] for o in big.json()["items"]] == [orders[2]["id"]]
 
@@ -69,6 +75,9 @@ async def test_orders_balances_and_statement_of_one_merchant(
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert sorted(r["id"] for r in rows) == sorted(seen)
+    row = next(r for r in rows if r["id"] == orders[1]["id"])
+    assert row == row | {"kind": "payin", "store_id": store["id"], "fee": "40.00"}
+    assert (row["actual_amount"], row["confirmed_by"], row["status"]) == ("", "admin", "completed")
 
     [balance] = (await api.get("/api/merchant/balances", headers=merchant.headers)).json()
     assert balance == balance | {

@@ -16,6 +16,7 @@ from core.settings import Settings
 from processing.webhooks import CallbackBlockedError, new_signing_secret, pin_target
 from tests.processing.conftest import (
     CallbackReceiver,
+    Received,
     make_store,
     make_trader,
     new_currency,
@@ -165,3 +166,20 @@ def test_the_retry_ladder_keeps_trying_for_at_least_three_days() -> None:
     assert delays == list(DEFAULT_CALLBACK_DELAYS_S)
     assert sum(delays) >= 3 * 86400
     assert list(delays) == sorted(delays)  # never hammering a receiver that is down
+
+
+async def test_the_demo_merchant_inbox_keeps_what_a_merchant_verifies(
+    api: httpx.AsyncClient, ctx: ServiceContext, worker: None, bank_emulator: str
+) -> None:
+    """`make run`'s demo store sends its callbacks to the bundled emulator's inbox; what the
+    inbox lists verifies with the official package and the store's signing secret."""
+    inbox = f"{bank_emulator}/merchant-inbox/callbacks"
+    store, order = await completed_order(api, ctx, inbox)
+    await deliveries_when(api, store.headers, order["id"], "delivered")
+    async with httpx.AsyncClient() as client:
+        kept = (await client.get(inbox)).json()
+    mine = [k for k in kept if order["id"] in k["body"]]
+    assert len(mine) == 1, kept
+    got = Received(mine[0]["headers"], mine[0]["body"].encode())
+    event = verify_signature(store.secret, got)
+    assert (event["type"], event["data"]["order_id"]) == ("payin.completed", order["id"])
