@@ -190,27 +190,22 @@ async def create_payout(
     payout = await asyncio.to_thread(read_payout, ctx, order.id, payout_owner(store_id=store.id))
     if payout.failure_reason == NOT_STARTED:
         raise not_started(payout.id)
-    if payout.status == PayoutStatus.failed and payout.failure_reason in (
-        INSUFFICIENT_BALANCE,
-        FRAUD_DENIED,
-    ):
-        error = (
-            InsufficientBalance if payout.failure_reason == INSUFFICIENT_BALANCE else FraudDenied
-        )
-        message = (
-            "The store's balance does not cover the amount and fee"
-            if error is InsufficientBalance
-            else "The pay-out was refused by a fraud rule"
-        )
-        raise error(
-            message,
-            details={
-                "order_id": str(payout.id),
-                "status": "failed",
-                "failure_reason": payout.failure_reason,
-            },
-        )
+    refusal = REFUSALS.get(payout.failure_reason or "")
+    if payout.status == PayoutStatus.failed and refusal is not None:
+        error, message = refusal
+        details = {"order_id": str(payout.id), "status": "failed"}
+        raise error(message, details=details | {"failure_reason": payout.failure_reason})
     return payout, created
+
+
+# A create the pay-out's own screening or hold refused: 422 with the failed order named.
+REFUSALS: dict[str, tuple[type[Invalid], str]] = {
+    INSUFFICIENT_BALANCE: (
+        InsufficientBalance,
+        "The store's balance does not cover the amount and fee",
+    ),
+    FRAUD_DENIED: (FraudDenied, "The pay-out was refused by a fraud rule"),
+}
 
 
 def read_payout(
@@ -303,7 +298,8 @@ def pooled_or_mine(
 
 
 def read_for_trader(ctx: ServiceContext, trader_id: uuid.UUID, order_id: uuid.UUID) -> PayoutPublic:
-    """The trader's view: the recipient in full only while the pay-out is theirs to pay."""
+    """A pay-out the trader took (the recipient in full while it is theirs to pay), or one
+    in the pool they may take (where a take's 202 says to poll)."""
     with Session(ctx.engine) as session:
         order = pooled_or_mine(session, trader_id, order_id)
         mine_to_pay = order.trader_id == trader_id and order.status == PayoutStatus.assigned
@@ -345,14 +341,6 @@ async def take(
     # A trader whose bank is linked has the debit read off their statement as evidence.
     await watch_if_linked(ctx, client, trader_id, order.currency)
     return taken
-
-
-async def trader_view(
-    ctx: ServiceContext, *, trader_id: uuid.UUID, order_id: uuid.UUID
-) -> PayoutPublic:
-    """A pay-out the trader took (the recipient in full while it is still to be paid), or
-    one in the pool they may take (where a take's 202 says to poll)."""
-    return await asyncio.to_thread(read_for_trader, ctx, trader_id, order_id)
 
 
 async def mark_paid(

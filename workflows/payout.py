@@ -56,6 +56,8 @@ CANCELLABLE = {
     },
 }
 CONFIRMABLE = {ActorType.admin: {PayoutStatus.paid, PayoutStatus.disputed}}
+# Statuses a trader's take leads to: another take of it is `already_taken`.
+TAKEN = {PayoutStatus.assigned, PayoutStatus.paid, PayoutStatus.disputed, PayoutStatus.completed}
 DISPUTABLE = {actor: {PayoutStatus.assigned, PayoutStatus.paid} for actor in DISPUTERS}
 
 
@@ -263,7 +265,7 @@ class PayoutWorkflow:
 
     def _check_take(self, status: str) -> None:
         if status != PayoutStatus.created or self._cancel:
-            code = p.ALREADY_TAKEN if status != PayoutStatus.created else p.INVALID_TRANSITION
+            code = p.ALREADY_TAKEN if status in TAKEN else p.INVALID_TRANSITION
             raise invalid(f"the pay-out cannot be taken while it is {status}", code)
         if self._expires_at is not None and workflow.now() >= self._expires_at:
             raise invalid("the pay-out's time to be taken is over")

@@ -77,7 +77,7 @@ async def payout(request: Request, user: PageTrader, order_id: uuid.UUID) -> HTM
     """A pay-out I took: while it is mine to pay, the recipient in full and the paid form."""
     ctx = request.app.state.ctx
     trader_id = await trader_id_of(request, user.id)
-    shown = await payouts.trader_view(ctx, trader_id=trader_id, order_id=order_id)
+    shown = await run_in_threadpool(payouts.read_for_trader, ctx, trader_id, order_id)
     return page(request, "trader/payout.html", user, payout=shown)
 
 

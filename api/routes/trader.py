@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ContextDep, CurrentTrader, CurrentTraderProfile, SessionDep, TemporalDep
 from api.uploads import read_upload
@@ -116,8 +117,9 @@ def my_payouts(session: SessionDep, trader: CurrentTraderProfile) -> list[Payout
 async def get_my_payout(
     order_id: uuid.UUID, ctx: ContextDep, trader: CurrentTraderProfile
 ) -> PayoutPublic:
-    """A pay-out I took; while it is mine to pay, the recipient is shown in full."""
-    return await payouts.trader_view(ctx, trader_id=trader.id, order_id=order_id)
+    """A pay-out I took (while it is mine to pay, the recipient in full), or one in the pool
+    I may take (where a take answered 202 says to poll)."""
+    return await run_in_threadpool(payouts.read_for_trader, ctx, trader.id, order_id)
 
 
 @router.post("/payouts/{order_id}/take", response_model=PayoutPublic)
