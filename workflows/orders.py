@@ -5,7 +5,7 @@ Standard library and Temporal only (workflow code): activities are called by nam
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from datetime import timedelta
 
@@ -76,6 +76,21 @@ class TransitionGate:
             check(status())
         except ApplicationError as exc:
             raise refused(exc) from None
+
+
+def allowed_by(
+    table: Mapping[ActorType, Collection[str]], req: p.ActorRequest, verb: str,
+    taken: Callable[[], bool],
+) -> Callable[[str], None]:  # fmt: skip
+    """The check of an actor's action: a status the table allows this actor, and no
+    decision `taken` already (a confirm or cancel accepted before it)."""
+    allowed = table.get(ActorType(req.actor_type), ())
+
+    def check(status: str) -> None:
+        if status not in allowed or taken():
+            raise invalid(f"{req.actor_type} cannot {verb} while the order is {status}")
+
+    return check
 
 
 def validate_review(status: str, pending: p.ReviewRequest | None) -> None:

@@ -24,6 +24,7 @@ from workflows.orders import (
     DISPUTERS,
     SETTLE_FIRST,
     TransitionGate,
+    allowed_by,
     escalate_after,
     invalid,
     notify,
@@ -303,12 +304,7 @@ class PayoutWorkflow:
         self._gate.judge(self._status, self._confirms(req))
 
     def _confirms(self, req: p.ActorRequest) -> Callable[[str], None]:
-        def check(status: str) -> None:
-            allowed = CONFIRMABLE.get(ActorType(req.actor_type), set())
-            if status not in allowed or self._cancel or self._confirm:
-                raise invalid(f"{req.actor_type} cannot complete while the order is {status}")
-
-        return check
+        return allowed_by(CONFIRMABLE, req, "complete", lambda: bool(self._cancel or self._confirm))
 
     @workflow.update(name=p.PayoutUpdate.cancel)
     async def cancel(self, req: p.ActorRequest) -> str:
@@ -323,12 +319,7 @@ class PayoutWorkflow:
         self._gate.judge(self._status, self._cancels(req))
 
     def _cancels(self, req: p.ActorRequest) -> Callable[[str], None]:
-        def check(status: str) -> None:
-            allowed = CANCELLABLE.get(ActorType(req.actor_type), set())
-            if status not in allowed or self._cancel or self._confirm:
-                raise invalid(f"{req.actor_type} cannot cancel while the order is {status}")
-
-        return check
+        return allowed_by(CANCELLABLE, req, "cancel", lambda: bool(self._cancel or self._confirm))
 
     @workflow.update(name=p.PayoutUpdate.dispute)
     async def dispute(self, req: p.ActorRequest) -> str:
