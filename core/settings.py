@@ -6,11 +6,12 @@ settings directly, they get what they need through their inputs.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.processing import DEFAULT_CALLBACK_DELAYS_S
@@ -65,6 +66,11 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses
+    # or networks, comma-separated (uvicorn's `forwarded_allow_ips`). Empty: none, so every
+    # client is the address it connects from. uvicorn's own default trusts loopback, which
+    # let any local client name the address that per-address limits count.
+    forwarded_allow_ips: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
 
     jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
@@ -128,6 +134,20 @@ class Settings(BaseSettings):
 
     # Outgoing merchant callbacks may reach private addresses only when allowed (local demo).
     callback_allow_private: bool = False
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        # Addresses and networks as uvicorn reads them; "*" or a host name would trust
+        # whoever connects, and uvicorn would silently trust nobody for a network with host
+        # bits set: refused here, at start.
+        proxies = [item.strip() for item in value.split(",") if item.strip()]
+        for proxy in proxies:
+            if "/" in proxy:
+                ipaddress.ip_network(proxy)
+            else:
+                ipaddress.ip_address(proxy)
+        return ",".join(proxies)
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Settings:
