@@ -22,6 +22,7 @@ from limits.storage import storage_from_string
 from starlette.requests import Request
 
 from api.errors import AppError
+from core.addresses import client_address
 from core.settings import Settings
 from models.platform_settings import PlatformValues
 
@@ -47,7 +48,8 @@ def _storage(settings: Settings) -> Any:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "-"
+    """The client's address in its one form: however it was written, one counter."""
+    return client_address(request.client.host if request.client else None)
 
 
 class RateLimits:

@@ -6,12 +6,13 @@ import uuid
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, IPvAnyAddress, StrictInt, StringConstraints
+from pydantic import AfterValidator, StrictInt, StringConstraints
 from sqlmodel import Field, SQLModel
 
 from contracts.processing import ActorType, OrderKind, OrderStatus, PayinStatus
 from models.amounts import AmountStr
 from models.base import UtcDatetime
+from models.inputs import IpAddress
 
 
 def callback_url_syntax(value: str) -> str:
@@ -45,7 +46,7 @@ class PayinCreate(SQLModel):
     bank_code: str | None = Field(default=None, max_length=32)
     customer_id: str | None = Field(default=None, max_length=128)
     # The customer's address as the merchant saw it (fraud rules: velocity, block list).
-    customer_ip: IPvAnyAddress | None = None
+    customer_ip: IpAddress | None = None
     callback_url: CallbackUrl | None = None
 
 

@@ -7,12 +7,13 @@ import uuid
 from enum import StrEnum
 from typing import Literal, Self
 
-from pydantic import ConfigDict, IPvAnyAddress, field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from contracts.processing import PayoutStatus
 from models.amounts import AmountStr
 from models.base import UtcDatetime
+from models.inputs import IpAddress
 from models.payins import CallbackUrl, DisputePublic
 from models.traders import normalize_number
 
@@ -89,7 +90,7 @@ class PayoutCreate(SQLModel):
     merchant_order_id: str = Field(min_length=1, max_length=128)
     recipient: PayoutRecipient
     customer_id: str | None = Field(default=None, max_length=128)
-    customer_ip: IPvAnyAddress | None = None
+    customer_ip: IpAddress | None = None
     callback_url: CallbackUrl | None = None
 
 

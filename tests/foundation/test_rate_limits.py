@@ -106,7 +106,8 @@ async def test_a_configured_proxy_names_the_client(make_api: MakeApi) -> None:
     # Behind the proxy, each client it forwards for has a budget of its own…
     spread = [await api.get(url, headers={"X-Forwarded-For": f"198.51.100.{i}"}) for i in range(4)]
     assert {r.status_code for r in spread} == {200}
-    # …and one client is counted as one.
-    answers = [await api.get(url, headers={"X-Forwarded-For": "203.0.113.9"}) for _ in range(4)]
+    # …and one client is counted as one, however its address is written.
+    same = ["203.0.113.9", "::ffff:203.0.113.9", "203.0.113.9", "::FFFF:cb00:7109"]
+    answers = [await api.get(url, headers={"X-Forwarded-For": ip}) for ip in same]
     assert [r.status_code for r in answers[:3]] == [200] * 3
     _assert_limited(answers[3])
