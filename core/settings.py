@@ -86,8 +86,12 @@ class Settings(BaseSettings):
     fingerprint_key: SecretStr | None = None
 
     # Limits ("N/second|minute|hour|day"); over one: 429 rate_limited with Retry-After.
-    login_rate_limit: str = "10/minute"  # failed logins per email
-    login_ip_rate_limit: str = "100/minute"  # failed logins per client address
+    # Failed logins. Per email: past it, only an address that has not failed on that email
+    # in the window may try (so an attacker cannot lock the owner out). Per email from one
+    # address: each step waits longer (growing delays). Per address, over all emails.
+    login_rate_limit: str = "10/minute"
+    login_pair_rate_limit: str = "5/minute;20/hour;100/day"
+    login_ip_rate_limit: str = "100/minute"
     ip_rate_limit: str = "1200/minute"  # every /api request per client address
     api_rate_limit: str = "600/minute"  # gateway requests per store (validated API key)
     user_rate_limit: str = "300/minute"  # cabinet requests per signed-in user
