@@ -21,4 +21,7 @@ COPY alembic.ini worker.py ./
 RUN pip install -c constraints.txt . && python -m compileall -q /app && useradd --create-home jivapay
 USER jivapay
 EXPOSE 8000
-CMD ["uvicorn", "--factory", "api.main:create_default_app", "--host", "0.0.0.0", "--port", "8000"]
+# Forwarding headers are believed only from the proxies named here (none by default):
+# uvicorn's own default trusts loopback, letting a local client pick its address.
+ENV FORWARDED_ALLOW_IPS=""
+CMD ["sh", "-c", "exec uvicorn --factory api.main:create_default_app --host 0.0.0.0 --port 8000 --forwarded-allow-ips \"$FORWARDED_ALLOW_IPS\""]

@@ -1,6 +1,7 @@
 """The OpenAPI document as the truth about errors: every operation declares the error
 answers it can give, in the one error shape the API really sends (FastAPI's default 422
-`detail` list is replaced, since our 422 is `{"error": …}` too)."""
+`detail` list is replaced, since our 422 is `{"error": …}` too); uploads and bounds are
+written the standard way (`tests/fuzz` holds the server to the document)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,46 @@ def _accepted(path: str, method: str, responses: dict[str, Any]) -> None:
     }
 
 
+# pydantic names bounds it could not fold into a validator-wrapped integer (`JsonInt | None`)
+# by their Python names; JSON Schema's are these.
+BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+# What an upload must be; the server reads the file's first bytes, never the part's header.
+UPLOAD_TYPES = "image/png, image/jpeg, application/pdf"
+
+
+def _standard(node: Any) -> None:
+    """Uploads as `format: binary` (OpenAPI 3.1 `contentMediaType` alone reads as text to
+    clients and fuzzers), bounds under their JSON Schema names."""
+    if isinstance(node, list):
+        for item in node:
+            _standard(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("contentMediaType") == "application/octet-stream":
+        node["format"] = "binary"
+    if node.get("type") in ("integer", "number"):
+        for python, standard in BOUNDS.items():
+            if python in node:
+                node[standard] = node.pop(python)
+    for value in node.values():
+        _standard(value)
+
+
+def _uploads(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """A multipart body's files: a part is sent or left out (there is no null part), of
+    the types the server takes."""
+    multipart = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+    if not multipart:
+        return
+    properties = schemas[multipart["schema"]["$ref"].rsplit("/", 1)[1]]["properties"]
+    files = [name for name, field in properties.items() if "binary" in str(field)]
+    for name in files:
+        title = properties[name].get("title")
+        properties[name] = {"type": "string", "format": "binary", "title": title}
+    multipart["encoding"] = {name: {"contentType": UPLOAD_TYPES} for name in files}
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -103,6 +144,10 @@ def install_openapi(app: FastAPI) -> None:
                         answer["headers"] = RETRY_AFTER
                     responses[status] = answer
                 _accepted(path, method, responses)
+        _standard(schema)
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                _uploads(operation, components)
         app.openapi_schema = schema
         return schema
 

@@ -77,7 +77,7 @@ def start_api(database_url: str, port: int, workers: int) -> subprocess.Popen[by
     env.pop("REDIS_URL", None)
     args = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_default_app"]
     args += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    args += ["--no-access-log", "--log-level", "warning"]
+    args += ["--no-access-log", "--log-level", "warning", "--forwarded-allow-ips", ""]
     return subprocess.Popen(args, cwd=ROOT, env=env)
 
 

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 
 from sqlmodel import Session, select
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -104,16 +104,17 @@ async def check_consent(
         connect_workflow_id(str(user_id), bank),
         onboarding_workflow_id(str(user_id)),
     ):
-        handle = client.get_workflow_handle(workflow_id)
+        # Signal, not "describe, then signal if running": a workflow may end in between,
+        # and the signal itself says NOT_FOUND for one that is absent or has ended.
         try:
-            described = await handle.describe()
+            await client.get_workflow_handle(workflow_id).signal(
+                OnboardingSignal.consent_check, bank
+            )
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 continue
             raise
-        if described.status == WorkflowExecutionStatus.RUNNING:
-            await handle.signal(OnboardingSignal.consent_check, bank)
-            return WorkflowStarted(workflow_id=workflow_id)
+        return WorkflowStarted(workflow_id=workflow_id)
     # Nothing is being connected: a consent withdrawn but still held by the bank ("I revoked
     # it in my bank's app"), or an agreement consent approved on the bank's side.
     held = await asyncio.to_thread(_consents, ctx, user_id, bank, ConsentStatus.revoke_pending)

@@ -6,12 +6,13 @@ settings directly, they get what they need through their inputs.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.processing import DEFAULT_CALLBACK_DELAYS_S
@@ -88,6 +89,11 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses
+    # or networks, comma-separated (uvicorn's `forwarded_allow_ips`). Empty: none, so every
+    # client is the address it connects from. uvicorn's own default trusts loopback, which
+    # let any local client name the address that per-address limits count.
+    forwarded_allow_ips: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
 
     jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
@@ -103,8 +109,12 @@ class Settings(BaseSettings):
     fingerprint_key: SecretStr | None = None
 
     # Limits ("N/second|minute|hour|day"); over one: 429 rate_limited with Retry-After.
-    login_rate_limit: str = "10/minute"  # failed logins per email
-    login_ip_rate_limit: str = "100/minute"  # failed logins per client address
+    # Failed logins. Per email: past it, only an address that has not failed on that email
+    # in the window may try (so an attacker cannot lock the owner out). Per email from one
+    # address: each step waits longer (growing delays). Per address, over all emails.
+    login_rate_limit: str = "10/minute"
+    login_pair_rate_limit: str = "5/minute;20/hour;100/day"
+    login_ip_rate_limit: str = "100/minute"
     ip_rate_limit: str = "1200/minute"  # every /api request per client address
     api_rate_limit: str = "600/minute"  # gateway requests per store (validated API key)
     user_rate_limit: str = "300/minute"  # cabinet requests per signed-in user
@@ -180,6 +190,20 @@ class Settings(BaseSettings):
         if not self.bank_base_urls:
             self.bank_base_urls = {bank: f"{self.bundled_emulator_url}/{bank}" for bank in BANKS}
         return self
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        # Addresses and networks as uvicorn reads them; "*" or a host name would trust
+        # whoever connects, and uvicorn would silently trust nobody for a network with host
+        # bits set: refused here, at start.
+        proxies = [item.strip() for item in value.split(",") if item.strip()]
+        for proxy in proxies:
+            if "/" in proxy:
+                ipaddress.ip_network(proxy)
+            else:
+                ipaddress.ip_address(proxy)
+        return ",".join(proxies)
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Settings:

@@ -201,6 +201,7 @@ def prepare_data(settings: Settings) -> dict[str, object]:
 def start_apps(platform: Platform, settings: Settings, log_dir: Path) -> None:
     api = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_default_app"]
     api += ["--host", settings.api_host, "--port", str(settings.api_port), "--no-access-log"]
+    api += ["--forwarded-allow-ips", settings.forwarded_allow_ips]  # "": trust no proxy
     platform.start("api", api, log_dir, settings.api_host, settings.api_port)
     worker = start_process("worker", [sys.executable, "worker.py"], log_dir / "worker.log")
     platform.children.append(worker)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
+from typing import Final
 
 import httpx
 from sqlmodel import Session, select
@@ -31,7 +32,7 @@ from processing import statement_links
 from processing.ledger import deposit
 
 BRIDGE_EMAIL = "bridge@jivapay.dev"
-BANK = "vbank"
+BANK: Final = "vbank"
 PLATFORM_BANK = "vtb"  # what a demo pay-in asks for to reach this trader
 EMULATOR_ADMIN = {"X-Emulator-Admin": "emulator-admin"}
 

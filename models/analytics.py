@@ -9,12 +9,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field, new_id
+from models.inputs import JsonInt, when
 
 
 class AnalyticsSnapshot(SQLModel, table=True):
@@ -66,13 +67,27 @@ class CategoryRuleChanged(SQLModel):
     recategorisation_workflow_id: str | None
 
 
-Mcc = Annotated[str, PydanticField(pattern=r"^\d{4}$")]
+Mcc = Annotated[str, PydanticField(pattern=r"^[0-9]{4}$")]
 RULE_CRITERIA = ("bank_tx_code", "mcc_codes", "merchant_category", "text_pattern", "direction")
 
 
+# `own_transfer` is assigned by pairing transfers, never by a rule.
+NOT_RESERVED: dict[str, Any] = {"not": {"const": "own_transfer"}}
+
+
 class CategoryRuleFields(BaseModel):
-    priority: int = PydanticField(ge=0, le=100_000)
-    category: str = PydanticField(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    # At least one criterion: a rule without any would match every transaction.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                when([name], **({"mcc_codes": {"minItems": 1}} if name == "mcc_codes" else {}))
+                for name in RULE_CRITERIA
+            ]
+        }
+    )
+
+    priority: JsonInt = PydanticField(ge=0, le=100_000)
+    category: str = PydanticField(pattern=r"^[a-z][a-z0-9_]{0,63}$", json_schema_extra=NOT_RESERVED)
     bank_tx_code: str | None = PydanticField(default=None, min_length=1, max_length=64)
     mcc_codes: list[Mcc] = PydanticField(default_factory=list, max_length=200)
     merchant_category: str | None = PydanticField(default=None, min_length=1, max_length=100)
@@ -87,8 +102,10 @@ class CategoryRuleCreate(CategoryRuleFields):
 class CategoryRuleUpdate(BaseModel):
     """Only the fields sent change; send null to clear a criterion."""
 
-    priority: int | None = PydanticField(default=None, ge=0, le=100_000)
-    category: str | None = PydanticField(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    priority: JsonInt | None = PydanticField(default=None, ge=0, le=100_000)
+    category: str | None = PydanticField(
+        default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$", json_schema_extra=NOT_RESERVED
+    )
     bank_tx_code: str | None = PydanticField(default=None, min_length=1, max_length=64)
     mcc_codes: list[Mcc] | None = PydanticField(default=None, max_length=200)
     merchant_category: str | None = PydanticField(default=None, min_length=1, max_length=100)

@@ -12,6 +12,10 @@ from models.base import UtcDatetime
 from models.payins import BalancePublic, PayinPublic
 from models.payouts import PayoutPublic
 
+# A keyset position: the last row's time (microseconds since 1970, UTC) and id. Any value of
+# this shape is a position (rows after it, or none), so the pattern is the whole rule.
+CURSOR_PATTERN = r"^[0-9]{1,16}-[0-9a-f]{32}$"
+
 
 class CabinetPayin(PayinPublic):
     """A pay-in in the merchant's own lists: also its store and the merchant's fee."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal, get_args
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, StrictBool, field_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -138,21 +139,26 @@ class ConnectionPublic(SQLModel):
     consent_expiring_soon: bool = False
 
 
+BankCode = Literal["vbank", "abank", "sbank"]
+assert get_args(BankCode) == BANK_CODES
+
+
+def _every_bank() -> list[BankCode]:
+    return ["vbank", "abank", "sbank"]
+
+
 class OnboardingStart(BaseModel):
-    banks: list[str] = PydanticField(default_factory=lambda: list(BANK_CODES), min_length=1)
-    allow_sandbox_sign: bool = False
+    banks: list[BankCode] = PydanticField(default_factory=_every_bank, min_length=1, max_length=10)
+    allow_sandbox_sign: StrictBool = False
 
     @field_validator("banks")
     @classmethod
-    def known_banks(cls, banks: list[str]) -> list[str]:
-        unknown = sorted(set(banks) - set(BANK_CODES))
-        if unknown:
-            raise ValueError(f"unknown bank codes {unknown}; known: {list(BANK_CODES)}")
+    def once_each(cls, banks: list[BankCode]) -> list[BankCode]:
         return list(dict.fromkeys(banks))
 
 
 class BankConnect(BaseModel):
-    allow_sandbox_sign: bool = False
+    allow_sandbox_sign: StrictBool = False
 
 
 class OnboardingStatus(SQLModel):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Self
 
-from pydantic import ConfigDict, StrictBool, StrictInt, model_validator
+from pydantic import ConfigDict, StrictBool, model_validator
 from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import UtcDatetime, created_at_field, enum_type, new_id
+from models.inputs import ABSENT, IP_FORMATS, JsonInt, canonical_address, when
 
 
 class FraudAction(StrEnum):
@@ -63,17 +65,35 @@ class FraudRuleCreate(SQLModel):
     """Amount rules need `store_id` and `amount_over_minor`; velocity rules need the key, the
     limit (orders allowed per window) and the window."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                when(
+                    ["store_id", "amount_over_minor"],
+                    kind={"const": "amount"},
+                    velocity_key=ABSENT,
+                    velocity_limit=ABSENT,
+                    window_seconds=ABSENT,
+                ),
+                when(
+                    ["velocity_key", "velocity_limit", "window_seconds"],
+                    kind={"const": "velocity"},
+                    amount_over_minor=ABSENT,
+                ),
+            ]
+        },
+    )
 
     name: str = Field(min_length=1, max_length=100)
     kind: FraudRuleKind
     action: FraudAction
     direction: Direction = Direction.both
     store_id: uuid.UUID | None = None
-    amount_over_minor: StrictInt | None = Field(default=None, ge=1, le=10**15)
+    amount_over_minor: JsonInt | None = Field(default=None, ge=1, le=10**15)
     velocity_key: VelocityKey | None = None
-    velocity_limit: StrictInt | None = Field(default=None, ge=1, le=1_000_000)
-    window_seconds: StrictInt | None = Field(default=None, ge=1, le=31 * 86_400)
+    velocity_limit: JsonInt | None = Field(default=None, ge=1, le=1_000_000)
+    window_seconds: JsonInt | None = Field(default=None, ge=1, le=31 * 86_400)
     is_active: StrictBool = True
 
     @model_validator(mode="after")
@@ -100,9 +120,9 @@ class FraudRuleUpdate(SQLModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     action: FraudAction | None = None
-    amount_over_minor: StrictInt | None = Field(default=None, ge=1, le=10**15)
-    velocity_limit: StrictInt | None = Field(default=None, ge=1, le=1_000_000)
-    window_seconds: StrictInt | None = Field(default=None, ge=1, le=31 * 86_400)
+    amount_over_minor: JsonInt | None = Field(default=None, ge=1, le=10**15)
+    velocity_limit: JsonInt | None = Field(default=None, ge=1, le=1_000_000)
+    window_seconds: JsonInt | None = Field(default=None, ge=1, le=31 * 86_400)
     is_active: StrictBool | None = None
 
 
@@ -135,12 +155,40 @@ class BlockListEntry(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
+# What a blocked card or phone looks like: its digits (at least 6) with the usual separators.
+CARD, PHONE = r"^[ -]*(?:[0-9][ -]*){6,19}$", r"^[ ()-]*\+?[ ()-]*(?:[0-9][ ()-]*){6,15}$"
+BLOCKED_NUMBER = {BlockKind.card: CARD, BlockKind.phone: PHONE}
+
+
 class BlockListCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    """`value` by `kind`: a customer id, an IP address (kept in its one form), or a card or
+    phone number."""
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"properties": {"kind": {"const": "customer_id"}}},
+                {"properties": {"kind": {"const": "ip"}, "value": dict(IP_FORMATS)}},
+                {"properties": {"kind": {"const": "card"}, "value": {"pattern": CARD}}},
+                {"properties": {"kind": {"const": "phone"}, "value": {"pattern": PHONE}}},
+            ]
+        },
+    )
 
     kind: BlockKind
     value: str = Field(min_length=1, max_length=128)
     reason: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _value_of_its_kind(self) -> Self:
+        if self.kind == BlockKind.ip:
+            self.value = canonical_address(self.value)
+        elif self.kind in BLOCKED_NUMBER and not re.fullmatch(
+            BLOCKED_NUMBER[self.kind], self.value
+        ):
+            raise ValueError(f"not a {self.kind} number (at least 6 digits)")
+        return self
 
 
 class BlockListPublic(SQLModel):

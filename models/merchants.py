@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import ConfigDict, StrictBool, StrictInt, StringConstraints, model_validator
+from pydantic import ConfigDict, StrictBool, StringConstraints, model_validator
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, UtcDatetime, created_at_field, new_id
+from models.inputs import JsonInt
 from models.payins import CallbackUrl
 
 
@@ -89,17 +90,17 @@ class StoreCreate(StoreSettingsChecks):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "RUB"
     payin_enabled: StrictBool = True
     payout_enabled: StrictBool = False
-    min_amount_minor: StrictInt = Field(default=10_000, ge=1, le=MAX_AMOUNT_MINOR)
-    max_amount_minor: StrictInt = Field(default=50_000_000, ge=1, le=MAX_AMOUNT_MINOR)
+    min_amount_minor: JsonInt = Field(default=10_000, ge=1, le=MAX_AMOUNT_MINOR)
+    max_amount_minor: JsonInt = Field(default=50_000_000, ge=1, le=MAX_AMOUNT_MINOR)
     # Fees are the platform's to set (its default now, an administrator's change later);
     # unset deadlines take the platform's defaults.
-    payment_deadline_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
-    trader_deadline_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
-    amount_shift_step_minor: StrictInt = Field(default=100, ge=1, le=100_000)
-    amount_shift_max_minor: StrictInt = Field(default=1_000, ge=0, le=1_000_000)
-    payout_take_seconds: StrictInt = Field(default=900, ge=60, le=86_400)
-    payout_pay_seconds: StrictInt = Field(default=1800, ge=60, le=86_400)
-    payout_review_seconds: StrictInt = Field(default=300, ge=0, le=7 * 86_400)
+    payment_deadline_seconds: JsonInt | None = Field(default=None, ge=60, le=86_400)
+    trader_deadline_seconds: JsonInt | None = Field(default=None, ge=60, le=86_400)
+    amount_shift_step_minor: JsonInt = Field(default=100, ge=1, le=100_000)
+    amount_shift_max_minor: JsonInt = Field(default=1_000, ge=0, le=1_000_000)
+    payout_take_seconds: JsonInt = Field(default=900, ge=60, le=86_400)
+    payout_pay_seconds: JsonInt = Field(default=1800, ge=60, le=86_400)
+    payout_review_seconds: JsonInt = Field(default=300, ge=0, le=7 * 86_400)
 
 
 class StoreUpdate(SQLModel):
@@ -119,7 +120,7 @@ class StorePublic(StoreBase):
 
 class SigningSecretRotation(SQLModel):
     # How long callbacks carry both signatures; 0 drops the old secret at once.
-    overlap_hours: int = Field(default=24, ge=0, le=168)
+    overlap_hours: JsonInt = Field(default=24, ge=0, le=168)
 
 
 class SigningSecretRotated(SQLModel):

@@ -4,36 +4,45 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, IPvAnyAddress, StrictInt, StringConstraints
+from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from contracts.processing import ActorType, OrderKind, OrderStatus, PayinStatus
 from models.amounts import AmountStr
 from models.base import UtcDatetime
+from models.inputs import IpAddress, JsonInt
 
-
-def callback_url_syntax(value: str) -> str:
-    """http(s), a host, no credentials; where it resolves to is checked when it is set and
-    again at each delivery (`processing.webhooks`)."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https"):
-        raise ValueError("callback_url must be an http or https URL")
-    if not parts.hostname:
-        raise ValueError("callback_url must name a host")
-    if parts.username or parts.password:
-        raise ValueError("callback_url must not carry credentials")
-    try:
-        parts.port  # noqa: B018 - raises on a port out of range
-    except ValueError as exc:
-        raise ValueError("callback_url has an invalid port") from exc
-    return value
-
-
-CallbackUrl = Annotated[
-    str, StringConstraints(max_length=2000), AfterValidator(callback_url_syntax)
-]
+# RFC 3986's IPv6address, for a bracketed host (`http://[2001:db8::1]/`).
+H16 = "[0-9A-Fa-f]{1,4}"
+OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+LS32 = rf"(?:{H16}:{H16}|{OCTET}(?:\.{OCTET}){{3}})"
+IPV6 = "(?:{})".format(
+    "|".join(
+        [f"(?:{H16}:){{6}}{LS32}", f"::(?:{H16}:){{5}}{LS32}"]
+        + [
+            f"(?:(?:{H16}:){{0,{before}}}{H16})?::(?:{H16}:){{{after}}}{tail}"
+            for before, after, tail in [
+                (0, 4, LS32),
+                (1, 3, LS32),
+                (2, 2, LS32),
+                (3, 1, LS32),
+                (4, 0, LS32),
+                (5, 0, H16),
+                (6, 0, ""),
+            ]
+        ]
+    )
+)
+PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+# http(s), a host (a DNS name or IPv4 address in ASCII, punycode for others, or a bracketed
+# IPv6 address), an optional port, then printable ASCII; no credentials. This pattern is the
+# whole syntax rule, in the document and on the server; where the host resolves is checked
+# when the URL is set and again at each delivery (`processing.webhooks`).
+CALLBACK_URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:[A-Za-z0-9._-]+|\[{IPV6}\])(?::{PORT})?(?:[/?#][!-~]*)?$"
+)
+CallbackUrl = Annotated[str, StringConstraints(max_length=2000, pattern=CALLBACK_URL_PATTERN)]
 
 
 class PayinCreate(SQLModel):
@@ -45,7 +54,7 @@ class PayinCreate(SQLModel):
     bank_code: str | None = Field(default=None, max_length=32)
     customer_id: str | None = Field(default=None, max_length=128)
     # The customer's address as the merchant saw it (fraud rules: velocity, block list).
-    customer_ip: IPvAnyAddress | None = None
+    customer_ip: IpAddress | None = None
     callback_url: CallbackUrl | None = None
 
 
@@ -163,12 +172,12 @@ class BalancePublic(SQLModel):
 class StoreFeesUpdate(SQLModel):
     """Sent fields change, others stay; null is refused (422): none of these can be absent."""
 
-    payin_fee_bps: StrictInt | None = Field(default=None, ge=0, le=10_000)
-    payout_fee_bps: StrictInt | None = Field(default=None, ge=0, le=10_000)
-    amount_shift_step_minor: StrictInt | None = Field(default=None, ge=1, le=100_000)
-    amount_shift_max_minor: StrictInt | None = Field(default=None, ge=0, le=1_000_000)
-    payment_deadline_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
-    trader_deadline_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
-    payout_take_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
-    payout_pay_seconds: StrictInt | None = Field(default=None, ge=60, le=86_400)
-    payout_review_seconds: StrictInt | None = Field(default=None, ge=0, le=7 * 86_400)
+    payin_fee_bps: JsonInt | None = Field(default=None, ge=0, le=10_000)
+    payout_fee_bps: JsonInt | None = Field(default=None, ge=0, le=10_000)
+    amount_shift_step_minor: JsonInt | None = Field(default=None, ge=1, le=100_000)
+    amount_shift_max_minor: JsonInt | None = Field(default=None, ge=0, le=1_000_000)
+    payment_deadline_seconds: JsonInt | None = Field(default=None, ge=60, le=86_400)
+    trader_deadline_seconds: JsonInt | None = Field(default=None, ge=60, le=86_400)
+    payout_take_seconds: JsonInt | None = Field(default=None, ge=60, le=86_400)
+    payout_pay_seconds: JsonInt | None = Field(default=None, ge=60, le=86_400)
+    payout_review_seconds: JsonInt | None = Field(default=None, ge=0, le=7 * 86_400)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import ConfigDict, IPvAnyAddress, field_validator, model_validator
+from pydantic import ConfigDict, StringConstraints, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from contracts.processing import PayoutStatus
 from models.amounts import AmountStr
 from models.base import UtcDatetime
+from models.inputs import IpAddress
 from models.payins import CallbackUrl, DisputePublic
 from models.traders import normalize_number
-
-PHONE = re.compile(r"^\+[1-9][0-9]{9,14}$")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -34,14 +32,40 @@ class RecipientKind(StrEnum):
     phone = "phone"
 
 
+# 13–19 digits, spaces and dashes between; 10–15 digits after "+", the first not 0.
+CARD_PATTERN = r"^[ -]*(?:[0-9][ -]*){13,19}$"
+PHONE_PATTERN = r"^[ -]*\+[ -]*[1-9][ -]*(?:[0-9][ -]*){9,14}$"
+
+
 class PayoutRecipient(SQLModel):
     """Exactly one of a card number (13–19 digits, Luhn-valid; spaces and dashes allowed) or
     a phone in international format (`+` and 10–15 digits) with the recipient's bank."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    # The one-of rule in the document too (the Luhn check alone it cannot state).
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["card_number"],
+                    "properties": {"card_number": {"type": "string"}, "phone": {"type": "null"}},
+                },
+                {
+                    "required": ["phone", "bank_code"],
+                    "properties": {
+                        "phone": {"type": "string"},
+                        "bank_code": {"type": "string", "minLength": 1},
+                        "card_number": {"type": "null"},
+                    },
+                },
+            ]
+        },
+    )
 
-    card_number: str | None = Field(default=None, max_length=40)
-    phone: str | None = Field(default=None, max_length=20)
+    card_number: Annotated[str, StringConstraints(max_length=40, pattern=CARD_PATTERN)] | None = (
+        None
+    )
+    phone: Annotated[str, StringConstraints(max_length=20, pattern=PHONE_PATTERN)] | None = None
     bank_code: str | None = Field(default=None, max_length=32)
 
     @field_validator("card_number")
@@ -49,22 +73,15 @@ class PayoutRecipient(SQLModel):
     def _card(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not re.fullmatch(r"[0-9 \-]+", value):
-            raise ValueError("card_number may hold digits, spaces and dashes only")
         digits = normalize_number(value)
-        if not 13 <= len(digits) <= 19 or not luhn_ok(digits):
+        if not luhn_ok(digits):
             raise ValueError("card_number is not a valid card number")
         return digits
 
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        compact = value.replace(" ", "").replace("-", "")
-        if not PHONE.fullmatch(compact):
-            raise ValueError("phone must be in international format, e.g. +79001234567")
-        return compact
+        return None if value is None else value.replace(" ", "").replace("-", "")
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:
@@ -89,7 +106,7 @@ class PayoutCreate(SQLModel):
     merchant_order_id: str = Field(min_length=1, max_length=128)
     recipient: PayoutRecipient
     customer_id: str | None = Field(default=None, max_length=128)
-    customer_ip: IPvAnyAddress | None = None
+    customer_ip: IpAddress | None = None
     callback_url: CallbackUrl | None = None
 
 
@@ -146,7 +163,20 @@ class DisputeResolve(SQLModel):
     """`completed` (optionally with the amount that actually moved, at most the order's) or
     `cancelled` (the hold is released)."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"properties": {"outcome": {"const": "completed"}}},
+                {
+                    "properties": {
+                        "outcome": {"const": "cancelled"},
+                        "actual_amount": {"type": "null"},
+                    }
+                },
+            ]
+        },
+    )
 
     outcome: Literal["completed", "cancelled"]
     actual_amount: AmountStr | None = None

@@ -9,11 +9,13 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from limits import parse
-from pydantic import AfterValidator, StrictInt
+from pydantic import AfterValidator, StringConstraints, create_model
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from models.base import UtcDatetime, created_at_field
+from models.inputs import JsonInt
 
 ONE_WEEK_S = 7 * 86_400
 
@@ -29,31 +31,32 @@ def _rate(value: str) -> str:
     return value
 
 
-RateLimit = Annotated[str, Field(min_length=3, max_length=40), AfterValidator(_rate)]
-Delay = Annotated[StrictInt, Field(ge=1, le=ONE_WEEK_S)]
+# pydantic's Field inside Annotated: sqlmodel's would leave the bounds out of the schema.
+RateLimit = Annotated[str, PydanticField(min_length=3, max_length=40), AfterValidator(_rate)]
+Delay = Annotated[JsonInt, PydanticField(ge=1, le=ONE_WEEK_S)]
 
 
 class PlatformValues(SQLModel):
     """Every editable setting with its bounds; what the platform runs with right now."""
 
-    payment_deadline_seconds: StrictInt = Field(
+    payment_deadline_seconds: JsonInt = Field(
         ge=60, le=86_400, description="Seconds a customer has to pay (default for new stores)"
     )
-    trader_deadline_seconds: StrictInt = Field(
+    trader_deadline_seconds: JsonInt = Field(
         ge=60,
         le=86_400,
         description="Seconds a trader has to confirm a claimed payment (new stores)",
     )
-    payin_fee_bps: StrictInt = Field(
+    payin_fee_bps: JsonInt = Field(
         ge=0, le=10_000, description="Merchant pay-in fee in basis points (default for new stores)"
     )
-    payout_fee_bps: StrictInt = Field(
+    payout_fee_bps: JsonInt = Field(
         ge=0, le=10_000, description="Merchant pay-out fee in basis points (default for new stores)"
     )
     callback_retry_delays_s: list[Delay] = Field(
         min_length=1, max_length=20, description="Seconds between callback attempts (new orders)"
     )
-    dispute_sla_seconds: StrictInt = Field(
+    dispute_sla_seconds: JsonInt = Field(
         ge=1,
         le=30 * 86_400,
         description="Seconds a dispute may wait before it is escalated (new orders)",
@@ -61,12 +64,12 @@ class PlatformValues(SQLModel):
     payout_unpaid_action: Literal["dispute", "pool"] = Field(
         description="A taken pay-out not marked paid in time: dispute it, or back to the pool"
     )
-    statement_watch_interval_seconds: StrictInt = Field(
+    statement_watch_interval_seconds: JsonInt = Field(
         ge=1,
         le=3600,
         description="Seconds between scans of a trader's linked bank accounts (statement bridge)",
     )
-    unverified_confirmation_seconds: StrictInt = Field(
+    unverified_confirmation_seconds: JsonInt = Field(
         ge=1,
         le=ONE_WEEK_S,
         description="A pay-in confirmed by hand with no matching credit after this long is"
@@ -122,3 +125,23 @@ class SettingUpdate(SQLModel):
     """The new value, of the setting's type (a number, a list of numbers, a rate string)."""
 
     value: Any
+
+
+# What the API takes for a rate: the documented form only (the environment's may be any the
+# `limits` package reads).
+RateLimitInput = Annotated[
+    str, StringConstraints(pattern=r"^[1-9][0-9]{0,8}/(?:second|minute|hour|day)$")
+]
+
+
+def _update_body(key: SettingKey) -> type[SettingUpdate]:
+    """`{"value": …}` of exactly this setting's type and bounds, so the document says it."""
+    field = PlatformValues.model_fields[key.value]
+    value: Any = (field.annotation, field)
+    if field.annotation is str:  # a rate
+        value = (RateLimitInput, Field(description=field.description))
+    name = "".join(part.title() for part in key.value.split("_")) + "Update"
+    return create_model(name, __base__=SettingUpdate, value=value)
+
+
+SETTING_BODIES = {key: _update_body(key) for key in SettingKey}

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, UtcDatetime, created_at_field, enum_type, new_id
+from models.connect import BankCode
 
 
 class CreditOutcome(StrEnum):
@@ -42,7 +43,7 @@ class StatementCredit(SQLModel, table=True):
 class RequisiteLink(SQLModel):
     """Link a requisite to one of my synced accounts (`GET /api/accounts` lists them)."""
 
-    bank: str = Field(min_length=1, max_length=16)
+    bank: BankCode
     account_id: uuid.UUID
 
 

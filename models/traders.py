@@ -9,11 +9,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import StrictBool, StrictInt, StringConstraints, model_validator
+from pydantic import StrictBool, StringConstraints, model_validator
 from sqlalchemy import BigInteger, CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field, enum_type, new_id
+from models.inputs import JsonInt
 
 
 def normalize_number(number: str) -> str:
@@ -134,6 +135,16 @@ class Requisite(RequisiteLimits, table=True):
 
 
 class RequisiteCreate(RequisiteLimits):
+    # The limits as the API takes them: whole numbers, bounded (a BIGINT holds each).
+    min_amount_minor: JsonInt = Field(default=10_000, ge=1, le=MAX_MINOR)
+    max_amount_minor: JsonInt = Field(default=50_000_000, ge=1, le=MAX_MINOR)
+    window_turnover_limit_minor: JsonInt | None = Field(default=None, ge=0, le=MAX_MINOR)
+    daily_turnover_limit_minor: JsonInt | None = Field(default=None, ge=0, le=MAX_MINOR)
+    monthly_turnover_limit_minor: JsonInt | None = Field(default=None, ge=0, le=MAX_MINOR)
+    daily_count_limit: JsonInt | None = Field(default=None, ge=0, le=MAX_COUNT)
+    monthly_count_limit: JsonInt | None = Field(default=None, ge=0, le=MAX_COUNT)
+    max_open_orders: JsonInt | None = Field(default=3, ge=0, le=MAX_COUNT)
+    cooldown_seconds: JsonInt = Field(default=0, ge=0, le=86_400)
     number: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ]{4,34}$")]
     holder_name: str = Field(min_length=1, max_length=200)
     bank_code: str = Field(max_length=32)
@@ -146,9 +157,6 @@ class RequisiteCreate(RequisiteLimits):
     def _bounds_in_order(self) -> Self:
         if self.min_amount_minor > self.max_amount_minor:
             raise ValueError("min_amount_minor must not exceed max_amount_minor")
-        for name in ("min_amount_minor", "max_amount_minor"):
-            if getattr(self, name) > MAX_MINOR:
-                raise ValueError(f"{name} must be at most {MAX_MINOR}")
         return self
 
 
@@ -176,16 +184,16 @@ class RequisiteLimitsUpdate(SQLModel):
     """Sent fields change, others stay. null means "no limit" where a limit may be absent;
     for the amount bounds, cooldown and priority null is refused (422)."""
 
-    min_amount_minor: StrictInt | None = Field(default=None, ge=1, le=MAX_MINOR)
-    max_amount_minor: StrictInt | None = Field(default=None, ge=1, le=MAX_MINOR)
-    window_turnover_limit_minor: StrictInt | None = Field(default=None, ge=0, le=MAX_MINOR)
-    daily_turnover_limit_minor: StrictInt | None = Field(default=None, ge=0, le=MAX_MINOR)
-    monthly_turnover_limit_minor: StrictInt | None = Field(default=None, ge=0, le=MAX_MINOR)
-    daily_count_limit: StrictInt | None = Field(default=None, ge=0, le=MAX_COUNT)
-    monthly_count_limit: StrictInt | None = Field(default=None, ge=0, le=MAX_COUNT)
-    max_open_orders: StrictInt | None = Field(default=None, ge=0, le=MAX_COUNT)
-    cooldown_seconds: StrictInt | None = Field(default=None, ge=0, le=86_400)
-    priority: StrictInt | None = Field(default=None, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
+    min_amount_minor: JsonInt | None = Field(default=None, ge=1, le=MAX_MINOR)
+    max_amount_minor: JsonInt | None = Field(default=None, ge=1, le=MAX_MINOR)
+    window_turnover_limit_minor: JsonInt | None = Field(default=None, ge=0, le=MAX_MINOR)
+    daily_turnover_limit_minor: JsonInt | None = Field(default=None, ge=0, le=MAX_MINOR)
+    monthly_turnover_limit_minor: JsonInt | None = Field(default=None, ge=0, le=MAX_MINOR)
+    daily_count_limit: JsonInt | None = Field(default=None, ge=0, le=MAX_COUNT)
+    monthly_count_limit: JsonInt | None = Field(default=None, ge=0, le=MAX_COUNT)
+    max_open_orders: JsonInt | None = Field(default=None, ge=0, le=MAX_COUNT)
+    cooldown_seconds: JsonInt | None = Field(default=None, ge=0, le=86_400)
+    priority: JsonInt | None = Field(default=None, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
 
 
 class TraderPublic(SQLModel):
@@ -207,7 +215,7 @@ class TraderUpdate(SQLModel):
     is_active: StrictBool | None = None
     payin_enabled: StrictBool | None = None
     payout_enabled: StrictBool | None = None
-    priority: StrictInt | None = Field(default=None, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
-    payin_reward_bps: StrictInt | None = Field(default=None, ge=0, le=10_000)
-    payout_reward_bps: StrictInt | None = Field(default=None, ge=0, le=10_000)
-    max_open_payouts: StrictInt | None = Field(default=None, ge=1, le=100)
+    priority: JsonInt | None = Field(default=None, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
+    payin_reward_bps: JsonInt | None = Field(default=None, ge=0, le=10_000)
+    payout_reward_bps: JsonInt | None = Field(default=None, ge=0, le=10_000)
+    max_open_payouts: JsonInt | None = Field(default=None, ge=1, le=100)

@@ -2,19 +2,18 @@
 currency, the statement of a store account with a running balance, callback deliveries.
 
 Everything is scoped to the signed-in merchant's stores; another merchant's ids are 404.
-Cursors are opaque (base64 of the last row's sort key), so pages never skip or repeat rows.
+Cursors are the last row's sort key (`CURSOR_PATTERN`), so pages never skip or repeat rows.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
-import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -24,6 +23,7 @@ from core.errors import Invalid, NotFound
 from models.amounts import to_decimal
 from models.base import as_utc
 from models.cabinet import (
+    CURSOR_PATTERN,
     CabinetPayin,
     CabinetPayout,
     DeliveryRow,
@@ -66,17 +66,20 @@ class OrderFilter:
     amount_max_minor: int | None = None
 
 
-def encode_cursor(*key: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps([str(k) for k in key]).encode()).decode()
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
-def decode_cursor(cursor: str) -> list[str]:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        assert isinstance(values, list) and all(isinstance(v, str) for v in values)
-        return values
-    except Exception as exc:
-        raise Invalid("cursor is not one this API gave", code="invalid_cursor") from exc
+def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
+    return f"{(as_utc(at) - EPOCH) // MICROSECOND}-{row_id.hex}"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Any cursor of the documented shape is a position; anything else is refused."""
+    if not re.fullmatch(CURSOR_PATTERN.strip("^$"), cursor):
+        raise Invalid("cursor is not one this API gave", code="invalid_cursor")
+    micros, row_id = cursor.split("-")
+    return EPOCH + int(micros) * MICROSECOND, uuid.UUID(hex=row_id)
 
 
 def _store_ids(session: Session, user_id: uuid.UUID) -> list[uuid.UUID]:
@@ -110,8 +113,7 @@ def orders_page(
     """Newest first; keyset pagination on (created_at, id)."""
     query = _orders_query(session, user_id, f)
     if cursor:
-        at, last_id = decode_cursor(cursor)
-        moment, row_id = datetime.fromisoformat(at), uuid.UUID(last_id)
+        moment, row_id = decode_cursor(cursor)
         query = query.where(
             (col(Order.created_at) < moment)
             | ((col(Order.created_at) == moment) & (col(Order.id) < row_id))
@@ -122,9 +124,7 @@ def orders_page(
         )
     )
     more, rows = len(rows) > limit, rows[:limit]
-    following = (
-        encode_cursor(as_utc(rows[-1].created_at).isoformat(), rows[-1].id) if more else None
-    )
+    following = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
     return [cabinet_order(session, row) for row in rows], following
 
 
@@ -225,8 +225,7 @@ def statement(
     )
     after = None
     if cursor:
-        at, last_id = decode_cursor(cursor)
-        after = (datetime.fromisoformat(at), uuid.UUID(last_id))
+        after = decode_cursor(cursor)
         base = base.where(
             (col(Posting.created_at) > after[0])
             | ((col(Posting.created_at) == after[0]) & (col(Entry.id) > after[1]))
@@ -262,7 +261,7 @@ def statement(
     following = None
     if more:
         entry, posting = rows[-1]
-        following = encode_cursor(as_utc(posting.created_at).isoformat(), entry.id)
+        following = encode_cursor(posting.created_at, entry.id)
     return StatementPage(
         store_id=store_id,
         currency=currency,

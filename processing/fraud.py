@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from contracts.processing import OrderKind
+from core.addresses import canonical_ip
 from core.errors import Conflict, Invalid, NotFound
 from core.security import mask_number
 from core.settings import Settings
@@ -54,9 +55,24 @@ def fingerprint(key: str, kind: BlockKind | str, value: str) -> str:
     if kind in (BlockKind.card, BlockKind.phone):
         value = normalize_number(value)
     elif kind == BlockKind.ip:
-        value = str(ipaddress.ip_address(value))
+        value = canonical_ip(value)
+    return _keyed(key, kind, value)
+
+
+def _keyed(key: str, kind: BlockKind | str, value: str) -> str:
     message = f"{kind}:{value}".encode()
     return hmac.new(f"fraud:{key}".encode(), message, hashlib.sha256).hexdigest()
+
+
+def legacy_ip_fingerprint(key: str, canonical: str) -> str | None:
+    """The fingerprint an IPv4 address got before addresses were canonical, when an admin
+    blocked it written as IPv4-mapped IPv6 (kept as Python printed that: `::ffff:cb00:7107`).
+    Screening looks such entries up too, so no block stored before is lost (the value itself
+    is not stored, so the entries cannot be re-keyed)."""
+    address = ipaddress.ip_address(canonical)
+    if not isinstance(address, ipaddress.IPv4Address):
+        return None
+    return _keyed(key, BlockKind.ip, str(ipaddress.IPv6Address(f"::ffff:{address}")))
 
 
 @dataclass
@@ -109,13 +125,17 @@ class Screener:
     def screen(self, session: Session, order: Order) -> Screening:
         result = Screening()
         keys = self.order_keys(order)
-        if keys:
+        listed = list(keys.items())
+        if order.customer_ip:
+            legacy = legacy_ip_fingerprint(self.key, canonical_ip(order.customer_ip))
+            listed += [(BlockKind.ip, legacy)] if legacy else []
+        if listed:
             blocked = session.exec(
                 select(BlockListEntry).where(
                     or_(
                         *(
                             (col(BlockListEntry.kind) == kind) & (BlockListEntry.fingerprint == fp)
-                            for kind, fp in keys.items()
+                            for kind, fp in listed
                         )
                     )
                 )
@@ -232,6 +252,7 @@ def block_list(session: Session) -> list[BlockListEntry]:
 
 
 def _label(body: BlockListCreate) -> str:
+    # An address is already in its one form (the model): the label shows and audits that.
     if body.kind in (BlockKind.card, BlockKind.phone):
         return mask_number(normalize_number(body.value)[-4:])
     return body.value
@@ -240,14 +261,6 @@ def _label(body: BlockListCreate) -> str:
 def add_to_block_list(
     session: Session, body: BlockListCreate, *, key: str, user_id: uuid.UUID
 ) -> BlockListEntry:
-    if body.kind in (BlockKind.card, BlockKind.phone):
-        if len(normalize_number(body.value)) < 6:
-            raise Invalid(f"{body.kind} must hold at least 6 digits", code="invalid_value")
-    elif body.kind == BlockKind.ip:
-        try:
-            ipaddress.ip_address(body.value)
-        except ValueError as exc:
-            raise Invalid("not an IP address", code="invalid_value") from exc
     entry = BlockListEntry(
         kind=body.kind,
         fingerprint=fingerprint(key, body.kind, body.value),

@@ -118,7 +118,7 @@ def find_or_create_order(
         order = Order(
             **body.model_dump(include={"merchant_order_id", "payment_method", "bank_code"}),
             **body.model_dump(include={"customer_id", "callback_url"}),
-            customer_ip=str(body.customer_ip) if body.customer_ip else None,
+            customer_ip=body.customer_ip,
             store_id=store.id,
             merchant_id=store.merchant_id,
             idempotency_key=key,

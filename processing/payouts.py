@@ -103,7 +103,7 @@ def find_or_create_payout(
             kind=PAYOUT,
             merchant_order_id=body.merchant_order_id,
             customer_id=body.customer_id,
-            customer_ip=str(body.customer_ip) if body.customer_ip else None,
+            customer_ip=body.customer_ip,
             callback_url=body.callback_url,
             store_id=store.id,
             merchant_id=store.merchant_id,

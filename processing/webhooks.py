@@ -87,6 +87,8 @@ def checked_addresses(
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise CallbackBlockedError(f"cannot resolve host: {exc.strerror or exc}") from exc
+    except UnicodeError as exc:  # a label the IDNA codec refuses (empty, over 63 characters)
+        raise CallbackBlockedError("cannot resolve host: not a valid host name") from exc
     addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     if not addresses:
         raise CallbackBlockedError("host has no addresses")

@@ -181,18 +181,23 @@ MakeApi = Callable[..., Awaitable[httpx.AsyncClient]]
 @pytest.fixture
 async def make_api(ctx: ServiceContext) -> AsyncIterator[MakeApi]:
     """Another API app on the suite's services with some settings changed (limits, the
-    callback address policy), its counters under a fresh Redis prefix."""
+    callback address policy), its counters under a fresh Redis prefix; `live=True` serves it
+    on uvicorn."""
     clients: list[httpx.AsyncClient] = []
     stack = contextlib.AsyncExitStack()
 
-    async def build(**changes: Any) -> httpx.AsyncClient:
+    async def build(*, live: bool = False, **changes: Any) -> httpx.AsyncClient:
         prefix = f"{ctx.settings.redis_key_prefix}{uuid.uuid4().hex[:6]}:"
         settings = ctx.settings.model_copy(update={"redis_key_prefix": prefix, **changes})
         # The same connections (database, Temporal, S3), seen through the changed settings.
         application = create_app(settings, context=dataclasses.replace(ctx, settings=settings))
         await stack.enter_async_context(application.router.lifespan_context(application))
-        transport = httpx.ASGITransport(app=application)
-        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        if live:  # over real HTTP, on uvicorn
+            url = await stack.enter_async_context(serve(application, settings))
+            client = httpx.AsyncClient(base_url=url)
+        else:
+            transport = httpx.ASGITransport(app=application)
+            client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
         clients.append(client)
         return client
 
@@ -202,20 +207,37 @@ async def make_api(ctx: ServiceContext) -> AsyncIterator[MakeApi]:
             await client.aclose()
 
 
-@pytest.fixture(scope="session")
-async def live_url(app: FastAPI) -> AsyncIterator[str]:
-    """The suite's app served over real HTTP (for the browser and the API fuzzer)."""
+@contextlib.asynccontextmanager
+async def serve(app: FastAPI, settings: Settings) -> AsyncIterator[str]:
+    """The app over real HTTP on uvicorn, trusting forwarding headers exactly as the launcher,
+    the image and compose tell uvicorn to (`FORWARDED_ALLOW_IPS`)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(200):
         if server.started:
             break
         await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def live_url(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[str]:
+    """The suite's app served over real HTTP (for the browser and the API fuzzer)."""
+    async with serve(app, ctx.settings) as url:
+        yield url
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from api.pages.session import (
     sign_in,
     sign_out,
 )
+from api.ratelimit import client_ip
 from core.errors import DomainError
 from models.users import PasswordChange, User, UserRegister
 from processing import users
@@ -65,11 +66,11 @@ async def login(
 ) -> Response:
     """Check the credentials and set the session cookie."""
     ctx = request.app.state.ctx
-    ip = request.client.host if request.client else "-"
-
     limits = request.app.state.rate_limits
     try:
-        user = await check_login(ctx.engine, limits, email=email, password=password, ip=ip)
+        user = await check_login(
+            ctx.engine, limits, email=email, password=password, ip=client_ip(request)
+        )
     except LoginRefused as exc:
         answer = page(
             request,

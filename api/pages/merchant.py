@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import ValidationError, validate_call
@@ -39,8 +39,7 @@ from processing.views import payin_public, payout_public
 
 router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
-HOME = "/merchant"
-ORDERS = "/merchant/orders"
+HOME, ORDERS = "/merchant", "/merchant/orders"
 # The API's default pages: orders, statement lines, deliveries.
 PAGE_SIZE, STATEMENT_LINES, DELIVERIES = 50, 200, 100
 # The API's own order filter (names, types, bounds), checked here rather than by FastAPI: a
@@ -48,6 +47,7 @@ PAGE_SIZE, STATEMENT_LINES, DELIVERIES = 50, 200, 100
 FILTER_NAMES = tuple(inspect.signature(order_filter).parameters)
 checked_filter: Callable[..., cabinet.OrderFilter] = validate_call(order_filter)
 PRIVATE = {"Cache-Control": "no-store"}
+Cursor = Annotated[str, Query(max_length=49)]  # the API's next_cursor
 
 
 async def _db(request: Request, work: Callable[[Session], T]) -> T:
@@ -201,7 +201,7 @@ def _given(request: Request) -> dict[str, str]:
 
 
 @router.get(ORDERS, response_class=HTMLResponse)
-async def orders(request: Request, user: PageMerchant, cursor: str = "") -> HTMLResponse:
+async def orders(request: Request, user: PageMerchant, cursor: Cursor = "") -> HTMLResponse:
     """Orders, newest first, with the API's filters, a page at a time."""
     given, shown, status_code = _given(request), {}, 200
     items: list[Any] = []
@@ -364,7 +364,11 @@ def _statement(
 
 @router.get("/merchant/statement", response_class=HTMLResponse)
 async def statement(
-    request: Request, user: PageMerchant, store_id: str = "", currency: str = "", cursor: str = ""
+    request: Request,
+    user: PageMerchant,
+    store_id: str = "",
+    currency: str = "",
+    cursor: Cursor = "",
 ) -> HTMLResponse:
     """A store account's lines, oldest first, each with the balance after it."""
     shown = await _db(

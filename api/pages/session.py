@@ -53,11 +53,21 @@ class WrongRole(Exception):
     """Signed in, but this page belongs to another role (the same 403 as the API)."""
 
 
+class _PagePaths:
+    """asgi-csrf lets a POST with no cookie at all through, unless its path is "always
+    protected": every page path is. Signing in and up come with no cookie yet, and without a
+    token another site could sign a visitor into an account of its choosing."""
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and not path.startswith("/api/")
+
+
 def protect_forms(app: ASGIApp, settings: Settings) -> ASGIApp:
     protected: ASGIApp = asgi_csrf(
         app,
         signing_secret=settings.jwt_secrets[0],
         cookie_secure=settings.environment != "development",
+        always_protect=_PagePaths(),
         skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -27,9 +26,11 @@ from models.connect import (
     RawApiLogPublic,
     WorkflowStarted,
 )
+from models.inputs import Moment
 from models.users import IdentityAssign, SandboxIdentity, SandboxIdentityPublic
 
 router = APIRouter()
+MAX_PAGE = 1_000_000
 admin_router = APIRouter()
 ACCEPTED = status.HTTP_202_ACCEPTED
 
@@ -40,7 +41,7 @@ async def start_onboarding(
 ) -> OnboardingStarted:
     """Connect the chosen banks: token, consents, sync and a first analytics snapshot."""
     return await onboarding.start_onboarding(
-        ctx, client, user_id=user.id, banks=body.banks, sign=body.allow_sandbox_sign
+        ctx, client, user_id=user.id, banks=list(body.banks), sign=body.allow_sandbox_sign
     )
 
 
@@ -119,10 +120,11 @@ def list_accounts(session: SessionDep, user: CurrentConnectUser) -> list[Account
 def list_transactions(
     session: SessionDep,
     user: CurrentConnectUser,
-    date_from: Annotated[datetime | None, Query(alias="from")] = None,
-    date_to: Annotated[datetime | None, Query(alias="to")] = None,
+    date_from: Annotated[Moment | None, Query(alias="from")] = None,
+    date_to: Annotated[Moment | None, Query(alias="to")] = None,
     account_id: uuid.UUID | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    # Bounded: page × page_size is an OFFSET the database must hold (64-bit on SQLite).
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> TransactionPage:
     """The user's transactions, newest first, filtered by period and account."""

@@ -4,6 +4,8 @@ products and debts. Nothing here calls a bank or recomputes analytics in the req
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 
 from api.deps import CurrentConnectUser, SessionDep
@@ -21,7 +23,7 @@ router = APIRouter()
 
 @router.get("/transactions/summary", response_model=TransactionsSummaryPublic)
 def transactions_summary(
-    session: SessionDep, user: CurrentConnectUser, period: str = "30d"
+    session: SessionDep, user: CurrentConnectUser, period: Literal["30d", "90d", "month"] = "30d"
 ) -> TransactionsSummaryPublic:
     """Income, spending by category and spending by day for 30d, 90d or this month."""
     return insights.transactions_summary(session, user_id=user.id, period=period)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -11,20 +10,23 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentMerchant, SessionDep
 from contracts.processing import OrderKind, OrderStatus
-from models.cabinet import DeliveryRow, OrdersPage, StatementPage, StoreBalance
+from models.cabinet import CURSOR_PATTERN, DeliveryRow, OrdersPage, StatementPage, StoreBalance
+from models.inputs import Moment
 from models.orders import DeliveryStatus
 from processing import cabinet
 
 router = APIRouter()
 MAX_MINOR = 10**15
+# `next_cursor` of the previous page: its shape is the whole rule (any such value is a place).
+Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, max_length=49)]
 
 
 def order_filter(
     kind: OrderKind = OrderKind.payin,
     status: OrderStatus | None = None,
     store_id: uuid.UUID | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: Moment | None = None,
+    created_to: Moment | None = None,
     amount_min_minor: Annotated[int | None, Query(ge=0, le=MAX_MINOR)] = None,
     amount_max_minor: Annotated[int | None, Query(ge=0, le=MAX_MINOR)] = None,
 ) -> cabinet.OrderFilter:
@@ -47,7 +49,7 @@ def list_orders(
     session: SessionDep,
     user: CurrentMerchant,
     f: Filter,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> OrdersPage:
     """The merchant's orders, newest first, filtered; `next_cursor` gives the next page."""
@@ -81,7 +83,7 @@ def statement(
     session: SessionDep,
     user: CurrentMerchant,
     currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = "RUB",
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> StatementPage:
     """A store account's ledger lines, oldest first, with the running balance."""

@@ -1,11 +1,19 @@
-"""Platform settings an administrator changes at run time (every change is audited)."""
+"""Platform settings an administrator changes at run time (every change is audited).
+
+Each setting is its own resource, `/api/admin/settings/<key>`, so that the document states
+the type and bounds of each value (one `{key}` path could not tie the body to the key).
+"""
 
 from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 
 from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep
-from models.platform_settings import SettingKey, SettingPublic, SettingUpdate
+from models.platform_settings import SETTING_BODIES, SettingKey, SettingPublic, SettingUpdate
 from processing import platform_settings
 
 router = APIRouter()
@@ -18,30 +26,57 @@ def list_settings(session: SessionDep, ctx: ContextDep, _: CurrentStaff) -> list
     return platform_settings.listing(session, ctx.settings)
 
 
-@router.put("/settings/{key}", response_model=SettingPublic)
-def update_setting(
-    key: SettingKey,
-    body: SettingUpdate,
-    request: Request,
-    session: SessionDep,
-    ctx: ContextDep,
-    admin: CurrentAdmin,
-) -> SettingPublic:
-    """Override a setting. Other API processes pick the change up within
-    `PLATFORM_SETTINGS_CACHE_SECONDS`; fees and deadlines apply to stores created after it,
-    the retry ladder to orders created after it."""
-    changed = platform_settings.update(
-        session, ctx.settings, key=key, value=body.value, actor_id=admin.id
+def _update(key: SettingKey) -> Callable[..., SettingPublic]:
+    def update_setting(
+        body: SettingUpdate,
+        request: Request,
+        session: SessionDep,
+        ctx: ContextDep,
+        admin: CurrentAdmin,
+    ) -> SettingPublic:
+        """Override the setting. Other API processes pick the change up within
+        `PLATFORM_SETTINGS_CACHE_SECONDS`; fees and deadlines apply to stores created after
+        it, the retry ladder to orders created after it."""
+        changed = platform_settings.update(
+            session, ctx.settings, key=key, value=body.value, actor_id=admin.id
+        )
+        request.app.state.platform_settings.invalidate()
+        return changed
+
+    # The body's model is this setting's own (built at import), so FastAPI validates and
+    # documents exactly its value: set it in the signature FastAPI reads.
+    signature = inspect.signature(update_setting, eval_str=True)
+    parameters = [
+        p.replace(annotation=SETTING_BODIES[key]) if p.name == "body" else p
+        for p in signature.parameters.values()
+    ]
+    update_setting.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return update_setting
+
+
+def _reset(key: SettingKey) -> Callable[..., SettingPublic]:
+    def reset_setting(
+        request: Request, session: SessionDep, ctx: ContextDep, _: CurrentAdmin
+    ) -> SettingPublic:
+        """Remove the override: the environment's default applies again."""
+        reset = platform_settings.reset(session, ctx.settings, key=key)
+        request.app.state.platform_settings.invalidate()
+        return reset
+
+    return reset_setting
+
+
+def _route(key: SettingKey, method: str, endpoint: Callable[..., Any]) -> None:
+    router.add_api_route(
+        f"/settings/{key.value}",
+        endpoint,
+        methods=[method],
+        response_model=SettingPublic,
+        name=f"{method.lower()}_{key.value}",
+        summary=f"{'Override' if method == 'PUT' else 'Reset'} {key.value}",
     )
-    request.app.state.platform_settings.invalidate()
-    return changed
 
 
-@router.delete("/settings/{key}", response_model=SettingPublic)
-def reset_setting(
-    key: SettingKey, request: Request, session: SessionDep, ctx: ContextDep, _: CurrentAdmin
-) -> SettingPublic:
-    """Remove the override: the environment's default applies again."""
-    reset = platform_settings.reset(session, ctx.settings, key=key)
-    request.app.state.platform_settings.invalidate()
-    return reset
+for setting in SettingKey:
+    _route(setting, "PUT", _update(setting))
+    _route(setting, "DELETE", _reset(setting))

@@ -101,7 +101,11 @@ def list_requisites(session: SessionDep, trader: CurrentTraderProfile) -> list[R
     return traders.requisites(session, trader_id=trader.id)
 
 
-@router.get("/payouts/available", response_model=list[PayoutOffer])
+@router.get(
+    "/payouts/available",
+    response_model=list[PayoutOffer],
+    responses={409: {"description": "`trader_offline`: go online to see the pool"}},
+)
 def available_payouts(session: SessionDep, trader: CurrentTraderProfile) -> list[PayoutOffer]:
     """Pay-outs waiting for a trader in my currencies (recipient masked until I take one)."""
     return payouts.available(session, trader_id=trader.id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -11,6 +10,7 @@ from sqlmodel import col, select
 
 from api.deps import CurrentAdmin, CurrentStaff, SessionDep
 from models.audit import AuditEntry, AuditEntryPublic
+from models.inputs import Moment
 from models.users import Role, User, UserCreate, UserCreated, UserPublic
 from processing import users
 
@@ -52,7 +52,7 @@ def audit_log(
     _: CurrentAdmin,
     actor_user_id: uuid.UUID | None = None,
     target_id: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None,
+    since: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AuditEntry]:
     """Who changed what and when, newest first, with the values before and after."""

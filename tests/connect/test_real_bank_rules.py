@@ -24,7 +24,7 @@ from tests.connect.helpers import (
     onboard_at_bank,
     wait_for_status,
 )
-from tests.factories import PASSWORD, create_user, login
+from tests.factories import PASSWORD, actor, create_user, login
 from workflows.onboarding import OnboardingWorkflow
 
 
@@ -107,6 +107,20 @@ async def test_the_button_without_a_pending_consent_is_a_clear_409(
     assert response.json()["error"]["code"] == "no_consent_awaiting"
     unknown = await api.post("/api/banks/nobank/consent/check", headers=user.headers)
     assert unknown.status_code == 404
+
+
+async def test_the_button_after_the_workflow_ended_is_a_409_not_a_503(
+    api: httpx.AsyncClient, ctx: ServiceContext, temporal_client: Client
+) -> None:
+    """The fuzzer once pressed it while the workflow was ending: told it was running, the
+    signal then found it gone and the answer was 503 temporal_unavailable."""
+    user = await actor(api, ctx.engine, Role.connect_user)
+    ended = await temporal_client.start_workflow(
+        "NotOurs", id=onboarding_workflow_id(str(user.user_id)), task_queue="nobody-polls-this"
+    )
+    await ended.terminate("ended before the button")
+    response = await api.post("/api/banks/abank/consent/check", headers=user.headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "no_consent_awaiting")
 
 
 @pytest.fixture

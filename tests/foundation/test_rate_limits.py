@@ -87,3 +87,27 @@ async def test_the_login_lockout_says_when_to_retry(limited: MakeApi, ctx: Servi
     ] * 3
     blocked = await api.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
     _assert_limited(blocked, "too_many_attempts")
+
+
+async def test_a_made_up_forwarded_for_does_not_dodge_the_address_limit(make_api: MakeApi) -> None:
+    # Real uvicorn, a client on loopback, no proxy configured (the `make run` default).
+    api = await make_api(live=True, ip_rate_limit="3/minute")
+    answers = [
+        await api.get("/api/reference/currencies", headers={"X-Forwarded-For": f"198.51.100.{i}"})
+        for i in range(4)
+    ]
+    assert [r.status_code for r in answers[:3]] == [200] * 3, answers[0].text
+    _assert_limited(answers[3])
+
+
+async def test_a_configured_proxy_names_the_client(make_api: MakeApi) -> None:
+    api = await make_api(live=True, ip_rate_limit="3/minute", forwarded_allow_ips="127.0.0.1")
+    url = "/api/reference/currencies"
+    # Behind the proxy, each client it forwards for has a budget of its own…
+    spread = [await api.get(url, headers={"X-Forwarded-For": f"198.51.100.{i}"}) for i in range(4)]
+    assert {r.status_code for r in spread} == {200}
+    # …and one client is counted as one, however its address is written.
+    same = ["203.0.113.9", "::ffff:203.0.113.9", "203.0.113.9", "::FFFF:cb00:7109"]
+    answers = [await api.get(url, headers={"X-Forwarded-For": ip}) for ip in same]
+    assert [r.status_code for r in answers[:3]] == [200] * 3
+    _assert_limited(answers[3])

@@ -28,7 +28,7 @@ def order_count(ctx: ServiceContext) -> int:
         ("1e5", "validation_error"),
         (1500, "validation_error"),
         ("1500.001", "invalid_amount"),
-        ("0.00", "invalid_amount"),
+        ("0.00", "validation_error"),  # the documented pattern: positive amounts only
         ("5.00", "amount_out_of_range"),
     ],
 )

@@ -17,6 +17,8 @@ REFUSED_BY_SHAPE = [
     "javascript:alert(1)",
     "https://user:pass@shop.example.com/cb",
     "shop.example.com/cb",
+    "https://shop.example.com:65536/cb",
+    "https://shop example.com/cb",
 ]
 REFUSED_BY_ADDRESS = [
     "http://169.254.169.254/latest/meta-data/",
@@ -26,6 +28,7 @@ REFUSED_BY_ADDRESS = [
     "http://[2002:a9fe:a9fe::1]/cb",  # 6to4 wrapping the metadata address
     "http://[64:ff9b::a00:1]/cb",  # NAT64 wrapping 10.0.0.1
     "http://100.64.0.1/cb",
+    f"http://{'a' * 64}.example/cb",  # a label no resolver takes (was a 500)
 ]
 
 
