@@ -22,14 +22,22 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-# The suite runs twice: on PostgreSQL, then on SQLite (the default a new user gets).
-# pytest exits 5 when it collects no tests; that is not a failure of the suite.
+# The suite runs twice, side by side: on PostgreSQL and on SQLite (the default a new user
+# gets). Each run has its own database, Temporal, SeaweedFS and Redis prefix; their outputs
+# are printed one after the other once both end. pytest exits 5 when it collects no tests;
+# that is not a failure of the suite.
 test: lint
-	@for db in postgresql sqlite; do \
-	  echo "== the suite on $$db"; \
-	  TEST_DATABASE=$$db $(VENV)/bin/pytest; rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "no tests collected"; elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
-	done
+	@mkdir -p .test-logs; \
+	for db in postgresql sqlite; do \
+	  ( TEST_DATABASE=$$db $(VENV)/bin/pytest > .test-logs/$$db.log 2>&1; \
+	    echo $$? > .test-logs/$$db.rc ) & \
+	done; wait; \
+	status=0; \
+	for db in postgresql sqlite; do \
+	  echo "== the suite on $$db"; cat .test-logs/$$db.log; rc=$$(cat .test-logs/$$db.rc); \
+	  if [ $$rc -eq 5 ]; then echo "no tests collected"; elif [ $$rc -ne 0 ]; then status=$$rc; fi; \
+	done; \
+	exit $$status
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -73,9 +73,15 @@ async def test_creates_while_temporal_is_down_leave_no_orphan(
             assert down.headers["Retry-After"] == "5"
 
         private_temporal.start()
-        # The merchant retries one with the same key: the workflow starts, it is matched.
+        # The merchant retries one with the same key: the workflow starts, it is matched. Until
+        # the worker has reconnected that is a 503 with Retry-After, and they retry again.
         headers = store.headers | {"Idempotency-Key": keys["retried"]}
-        again = await api.post("/api/gateway/payins", json=retried, headers=headers)
+        deadline = asyncio.get_running_loop().time() + 90
+        while (
+            again := await api.post("/api/gateway/payins", json=retried, headers=headers)
+        ).status_code == 503:
+            assert asyncio.get_running_loop().time() < deadline, again.text
+            await asyncio.sleep(int(again.headers["Retry-After"]))
         assert again.status_code == 201, again.text
         assert again.json()["status"] == "awaiting_payment"
 

@@ -66,9 +66,10 @@ async def test_new_stores_take_the_fee_and_deadlines_in_force(
     store = (await api.post("/api/merchant/stores", json={"name": "D"}, headers=merchant)).json()
     assert store["payin_fee_bps"] == ctx.settings.payin_fee_bps
 
+    # This test's own two changes: the newest entries (others, such as the fuzzer's, are older).
     entries = (
         await api.get("/api/admin/audit?target_id=payin_fee_bps", headers=admin_headers)
-    ).json()
+    ).json()[:2]
     assert [(e["action"], e["target_type"]) for e in reversed(entries)] == [
         ("PUT /api/admin/settings/payin_fee_bps", "PlatformSetting"),
         ("DELETE /api/admin/settings/payin_fee_bps", "PlatformSetting"),
