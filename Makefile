@@ -21,9 +21,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(PY) -m launcher.lint_migrations
 
 # The suite runs twice, side by side: on PostgreSQL and on SQLite (the default a new user
-# gets). Each run has its own database, Temporal, SeaweedFS and Redis prefix; their outputs
+# gets; that pass runs only the tests that touch a database). Each run has its own database, Temporal, SeaweedFS and Redis prefix; their outputs
 # are printed one after the other once both end. pytest exits 5 when it collects no tests;
 # that is not a failure of the suite.
 test: lint
@@ -54,6 +55,10 @@ bench-sync: install
 
 bench-dashboard: install
 	$(PY) bench/dashboard.py $(ARGS)
+
+.PHONY: bench-scale
+bench-scale: install
+	$(PY) bench/scale.py $(ARGS)
 
 clean-data:
 	rm -rf .data

@@ -15,9 +15,8 @@ from pathlib import Path
 
 from prometheus_client import start_http_server
 from temporalio.client import Client
-from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import Worker, WorkerDeploymentConfig
+from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import build_activities
@@ -28,17 +27,23 @@ from core.logging import configure_logging
 from core.observability import SentryInterceptor, init_sentry
 from core.settings import Settings, get_settings
 from core.tracing import TracingInterceptor
-from processing.reconcile_schedule import ensure_reconcile_schedule
+from processing.notifications.schedule import ensure_sweep_schedule
+from processing.orders.reconcile_schedule import ensure_reconcile_schedule
+from processing.platform.rates_schedule import ensure_rates_schedule
 from workflows.callback import CallbackWorkflow
 from workflows.consents import RevokeConsentWorkflow
+from workflows.deposit import DepositWorkflow
+from workflows.notification import NotificationSweepWorkflow, NotificationWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.payin import PayinWorkflow
 from workflows.payout import PayoutWorkflow
+from workflows.rates import RatesRefreshWorkflow
 from workflows.recategorise import RecategoriseWorkflow
 from workflows.reconcile import ReconcileWorkflow
 from workflows.refresh import RefreshWorkflow
 from workflows.statement_watch import StatementWatchWorkflow
 from workflows.sync import SyncWorkflow
+from workflows.withdrawal import WithdrawalWorkflow
 
 # Listed here, not in `workflows/__init__.py`: the sandbox re-runs the package's __init__
 # for every new workflow run, and importing every workflow module there made each pay-in
@@ -47,6 +52,9 @@ WORKFLOWS: list[type] = [OnboardingWorkflow, SyncWorkflow]
 WORKFLOWS += [PayinWorkflow, PayoutWorkflow, CallbackWorkflow]
 WORKFLOWS += [RefreshWorkflow, RecategoriseWorkflow]
 WORKFLOWS += [RevokeConsentWorkflow, StatementWatchWorkflow, ReconcileWorkflow]
+WORKFLOWS += [RatesRefreshWorkflow]
+WORKFLOWS += [DepositWorkflow, WithdrawalWorkflow]
+WORKFLOWS += [NotificationWorkflow, NotificationSweepWorkflow]
 
 log = logging.getLogger("jivapay.worker")
 ACTIVITY_THREADS = 32
@@ -57,19 +65,6 @@ ACTIVITY_THREADS = 32
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("contracts")
 )
-
-
-def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
-    """Worker versioning when a deployment name and build id are configured."""
-    if not (settings.worker_deployment_name and settings.worker_build_id):
-        return None
-    version = WorkerDeploymentVersion(settings.worker_deployment_name, settings.worker_build_id)
-    # Pinned: a run finishes on the build that started it; new runs go to the current one.
-    return WorkerDeploymentConfig(
-        version=version,
-        use_worker_versioning=True,
-        default_versioning_behavior=VersioningBehavior.PINNED,
-    )
 
 
 def build_worker(
@@ -86,7 +81,6 @@ def build_worker(
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=10),
         interceptors=[TracingInterceptor(), SentryInterceptor()],
-        deployment_config=deployment_config(ctx.settings),
     )
 
 
@@ -134,6 +128,12 @@ async def run_worker(
         await ensure_reconcile_schedule(
             client, settings.temporal_task_queue, settings.orphan_grace_seconds
         )
+        # Exchange rates from the provider, into the database (orders price with them).
+        await ensure_rates_schedule(
+            client, settings.temporal_task_queue, settings.rates_refresh_seconds
+        )
+        # Notifications: deadline reminders, Telegram chats to link, deliveries to start.
+        await ensure_sweep_schedule(client, settings.temporal_task_queue)
         beat = settings.worker_heartbeat_seconds
         async with worker, heartbeating(ctx.engine, settings.temporal_task_queue, beat):
             if on_ready is not None:

@@ -12,6 +12,8 @@ from typing import Any
 
 from activities.bridge import BridgeActivities
 from activities.connect import ConnectActivities
+from activities.funds import FundsActivities
+from activities.notifications import NotificationActivities
 from activities.processing import ProcessingActivities
 from core.context import ServiceContext
 
@@ -29,5 +31,11 @@ def build_activities(ctx: ServiceContext) -> list[Callable[..., Any]]:
     """Every activity the worker registers, bound to this process's clients."""
     connect = ConnectActivities(ctx)
     # The bridge reads bank statements through the same bank clients as Connect's sync.
-    holders = (ProcessingActivities(ctx), connect, BridgeActivities(ctx, connect.bank))
+    holders = (
+        ProcessingActivities(ctx),
+        FundsActivities(ctx),
+        NotificationActivities(ctx),
+        connect,
+        BridgeActivities(ctx, connect.bank),
+    )
     return [method for holder in holders for method in activity_methods(holder)]

@@ -8,8 +8,8 @@ from temporalio import activity
 from connect.bank_access import BankAccess
 from contracts.bridge import BridgeActivity, ScanInput, WatchScan
 from core.context import ServiceContext
-from processing import statement_watch
-from processing.platform_settings import PlatformSettingsCache
+from processing.bridge import watch as statement_watch
+from processing.platform.settings import PlatformSettingsCache
 
 
 class BridgeActivities:

@@ -18,15 +18,20 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from contracts import processing as p
+from contracts.rates import REFRESH_RATES_ACTIVITY, RatesRefreshInput, RatesRefreshResult
 from contracts.reconcile import ReconcileInput, ReconcileResult
 from core.context import ServiceContext
 from core.metrics import CALLBACK_ATTEMPTS
 from models.orders import CallbackAttempt
-from processing import callbacks, lifecycle, reconcile
+from processing.bridge.watch import ensure_watch
+from processing.callbacks import events as callbacks
+from processing.callbacks.signing import CallbackBlockedError
 from processing.errors import InvalidTransition, OrderNotFound
-from processing.fraud import Screener
-from processing.statement_watch import ensure_watch
-from processing.webhooks import CallbackBlockedError
+from processing.funds import sweep
+from processing.orders import lifecycle, pending, reconcile
+from processing.platform import rates
+from processing.platform.reference import forget_rates
+from processing.risk.fraud import Screener
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +149,35 @@ class ProcessingActivities:
 
     @activity.defn(name=p.ProcessingActivity.fail_orphans)
     async def fail_orphans(self, inp: ReconcileInput) -> ReconcileResult:
-        """Fail `created` orders no workflow owns (the engine was down at create)."""
-        ctx = self.ctx
-        result = await reconcile.fail_orphans(ctx.engine, activity.client(), inp, ctx.settings)
+        """Fail `created` orders no workflow owns (the engine was down at create); start the
+        workflow of every deposit and withdrawal still waiting for one; send again each
+        action answered 202 that the engine lost."""
+        ctx, client = self.ctx, activity.client()
+        result = await reconcile.fail_orphans(ctx.engine, client, inp, ctx.settings)
         if result.failed:
             log.warning("failed %d orphan order(s) as not_started", len(result.failed))
+        result.started = await sweep.start_stranded(ctx, client, inp.grace_seconds, inp.limit)
+        if result.started:
+            log.warning("started %d deposit/withdrawal workflow(s) late", len(result.started))
+        result.resent = await pending.resend_lost(ctx.engine, client, inp.limit)
         return result
+
+    @activity.defn(name=REFRESH_RATES_ACTIVITY)
+    async def refresh_rates(self, _: RatesRefreshInput) -> RatesRefreshResult:
+        """Fetch the provider's rates into the database; the public list forgets its copy."""
+        settings = self.ctx.settings
+        try:
+            pairs = await rates.refresh_from_provider(
+                self.ctx.engine,
+                self.http,
+                settings.rates_provider_url,
+                settings.rates_max_age_seconds,
+            )
+        except (httpx.HTTPError, ValueError) as exc:
+            # One line per scheduled run, not a traceback per attempt: the next run tries
+            # again, the stored rates stay until stale (then creates answer rate_unavailable).
+            host = httpx.URL(settings.rates_provider_url).host
+            log.warning("rates provider %s failed: %s", host, type(exc).__name__)
+            return RatesRefreshResult(error=f"{host}: {type(exc).__name__}")
+        await forget_rates(self.ctx)
+        return RatesRefreshResult(pairs)

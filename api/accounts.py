@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from api.ratelimit import RateLimits
 from core.security import verify_password
 from models.users import Role, User, UserRegister
-from processing.users import add_account
+from processing.accounts.users import add_account
 
 
 class LoginRefused(Exception):

@@ -23,10 +23,10 @@ from sqlmodel import Session, SQLModel
 
 from api.deps import CurrentUser, SessionDep
 from core.db import session_scope
-from core.errors import Pending
+from core.errors import DomainError, Pending
 from core.metrics import path_template
+from core.permissions import STAFF_ROLES
 from models.audit import AuditEntry
-from models.users import Role
 
 SECRET_HINTS = ("password", "secret", "hash", "encrypted", "token")
 
@@ -101,7 +101,7 @@ def action_of(request: Request) -> str:
 
 async def audit_admin_writes(request: Request, session: SessionDep, user: CurrentUser) -> None:
     """Router dependency: a staff member's writes in this request are audited."""
-    if request.method != "GET" and user.role in (Role.admin, Role.support):
+    if request.method != "GET" and user.role.value in STAFF_ROLES:
         session.info["audit_actor"] = user.id
         session.info["audit_action"] = action_of(request)
 
@@ -184,6 +184,53 @@ async def audit_action(
         done = await act
     except Pending:
         await asyncio.to_thread(audit, "pending")
+        raise
+    await asyncio.to_thread(audit, done.status.value)
+    return done
+
+
+class FundsRequest(HasStatus, Protocol):
+    """A deposit or withdrawal as the API shows it."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def amount(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+
+
+async def audit_request_action(
+    act: Awaitable[V],
+    request: Request,
+    engine: Engine,
+    *,
+    actor: uuid.UUID,
+    target_type: str,
+    before: FundsRequest,
+) -> V:
+    """Await a staff action on a deposit or withdrawal (`before`: the request as it was) and
+    audit it: the status it led to, `pending` (202), or `refused: <code>` (a refusal is a
+    staff action too)."""
+
+    def audit(after: str) -> None:
+        record(
+            request,
+            engine,
+            actor=actor,
+            target_type=target_type,
+            target_id=str(before.id),
+            before={"status": before.status.value},
+            after={"status": after, "amount": before.amount, "currency": before.currency},
+        )
+
+    try:
+        done = await act
+    except Pending:
+        await asyncio.to_thread(audit, "pending")
+        raise
+    except DomainError as exc:
+        await asyncio.to_thread(audit, f"refused: {exc.code}")
         raise
     await asyncio.to_thread(audit, done.status.value)
     return done

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, col, select
 from temporalio.client import Client
@@ -14,15 +15,18 @@ from temporalio.client import Client
 from api.errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
 from api.ratelimit import limits_of, platform_of
 from core.context import ServiceContext
+from core.permissions import Permission, allows, roles_with
 from core.security import InvalidTokenError, decode_access_token, hash_api_key
 from core.settings import Settings
 from models.merchants import Merchant, Store
 from models.platform_settings import PlatformValues
 from models.traders import Trader
 from models.users import Role, User
-from processing import traders
+from processing.accounts import traders
 
 _bearer = HTTPBearer(auto_error=False)
+# For routes that take a bearer session or something else (an enrolment challenge).
+bearer = _bearer
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
 T = TypeVar("T")
 
@@ -89,6 +93,7 @@ async def get_signed_in_user(
     )
     if user is None or not user.is_active:
         raise UnauthorizedError("Invalid or expired token", code="invalid_token")
+    request.state.user_id = str(user.id)  # the request's log line names who asked
     await limits_of(request).hit(rates.user_rate_limit, f"user:{user.id}", "for this user")
     return user
 
@@ -130,10 +135,66 @@ def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
     return check
 
 
-CurrentAdmin = Annotated[User, Depends(require_roles(Role.admin))]
-CurrentStaff = Annotated[User, Depends(require_roles(Role.admin, Role.support))]
+def require(permission: Permission) -> Callable[[User], Awaitable[User]]:
+    """The one staff check: the signed-in user's role grants `permission`
+    (`core.permissions.ROLE_PERMISSIONS`). The checker carries its permission, which the
+    OpenAPI lists per operation and the permission matrix test reads."""
+    return _checks.setdefault(permission, _permission_check(permission))
+
+
+def _permission_check(permission: Permission) -> Callable[[User], Awaitable[User]]:
+    async def check(user: CurrentUser) -> User:
+        if not allows(user.role.value, permission):
+            raise ForbiddenError(
+                "This action needs another role",
+                code="role_required",
+                details={
+                    "required": roles_with(permission),
+                    "permission": permission.value,
+                    "role": user.role.value,
+                },
+            )
+        return user
+
+    check.permission = permission  # type: ignore[attr-defined]
+    return check
+
+
+_checks: dict[Permission, Callable[[User], Awaitable[User]]] = {}
+
+
+def declared_permission(dependant: Dependant) -> Permission | None:
+    """The permission a route's dependencies check (the first found, depth first)."""
+    for sub in dependant.dependencies:
+        found = getattr(sub.call, "permission", None) or declared_permission(sub)
+        if found is not None:
+            return cast(Permission, found)
+    return None
+
+
+def Allowed(permission: Permission) -> Any:
+    """`user: Annotated[User, Allowed(Permission.funds_approve)]`."""
+    return Depends(require(permission))
+
+
+# Staff by what they may do; `CurrentAdmin` and `CurrentStaff` stay for routes written
+# before permissions: an administrator's action, and any staff member's read.
+CurrentAdmin = Annotated[User, Allowed(Permission.admin)]
+CurrentStaff = Annotated[User, Allowed(Permission.read)]
+DisputeHandler = Annotated[User, Allowed(Permission.disputes_handle)]
+OrderHandler = Annotated[User, Allowed(Permission.orders_handle)]
+FundsApprover = Annotated[User, Allowed(Permission.funds_approve)]
+ReportReader = Annotated[User, Allowed(Permission.reports_read)]
+RateSetter = Annotated[User, Allowed(Permission.rates_set)]
+AccountManager = Annotated[User, Allowed(Permission.accounts_manage)]
+FraudManager = Annotated[User, Allowed(Permission.fraud_manage)]
+SettingsManager = Annotated[User, Allowed(Permission.settings_manage)]
+ReferenceManager = Annotated[User, Allowed(Permission.reference_manage)]
+AuditReader = Annotated[User, Allowed(Permission.audit_read)]
+StaffManager = Annotated[User, Allowed(Permission.staff_manage)]
 CurrentMerchant = Annotated[User, Depends(require_roles(Role.merchant))]
 CurrentTrader = Annotated[User, Depends(require_roles(Role.trader))]
+CurrentTeamlead = Annotated[User, Depends(require_roles(Role.teamlead))]
 # Traders are Connect users too: they connect their own banks for the statement bridge.
 CONNECT_ROLES = (Role.connect_user, Role.trader)
 CurrentConnectUser = Annotated[User, Depends(require_roles(*CONNECT_ROLES))]
@@ -157,6 +218,7 @@ async def get_current_store(
     store = await run_in_threadpool(_read_and_release, session, lambda: session.exec(query).first())
     if store is None or not store.is_active:
         raise UnauthorizedError("Invalid API key", code="invalid_api_key")
+    request.state.store_id = str(store.id)  # the request's log line names who asked
     # Counted per validated store: a made-up key never reaches here (the IP limit counts it).
     await limits_of(request).hit(rates.api_rate_limit, f"store:{store.id}", "for this store")
     return store

@@ -17,6 +17,7 @@ from temporalio.service import RPCError
 
 from contracts.tracing import request_id_var
 from core import errors as domain
+from models.funds import DepositPublic
 from models.payouts import PayoutPublic
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,8 @@ def _poll_location(path: str, body: object) -> str:
     """Where to read the order an action was sent to: the action's path without the action
     (`/api/gateway/payins/{id}/paid` → `/api/gateway/payins/{id}`); staff read pay-outs at
     `/api/admin/payouts/{id}`."""
+    if isinstance(body, DepositPublic):  # an admin's direct deposit above the threshold
+        return f"/api/admin/deposits/{body.id}"
     location = path.rsplit("/", 1)[0]
     if location.startswith("/api/admin/orders/") and isinstance(body, PayoutPublic):
         location = location.replace("/api/admin/orders/", "/api/admin/payouts/", 1)

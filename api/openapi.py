@@ -9,6 +9,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import iter_route_contexts
+
+from api.deps import declared_permission
+from core.permissions import roles_with
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -56,8 +60,10 @@ def _error_responses(operation: dict[str, Any], method: str, path: str) -> dict[
     return wanted
 
 
-# Actions sent to an order's workflow: past the wait bound, 202 with the order as it is.
+# Actions sent to an order's (or a deposit's, a withdrawal's) workflow: past the wait bound,
+# 202 with the object as it is.
 ORDER_ACTIONS = ("/paid", "/confirm", "/cancel", "/take", "/dispute", "/resolve", "/review")
+FUNDS_ACTIONS = ("/approve", "/reject", "/paid", "/cancel")
 ACCEPTED_HEADERS = {
     "Location": {"description": "Where to poll the order", "schema": {"type": "string"}},
     **RETRY_AFTER,
@@ -65,7 +71,9 @@ ACCEPTED_HEADERS = {
 
 
 def _accepted(path: str, method: str, responses: dict[str, Any]) -> None:
-    if method != "post" or "{order_id}" not in path or not path.endswith(ORDER_ACTIONS):
+    order = "{order_id}" in path and path.endswith(ORDER_ACTIONS)
+    funds = ("{deposit_id}" in path or "{withdrawal_id}" in path) and path.endswith(FUNDS_ACTIONS)
+    if method != "post" or not (order or funds):
         return
     done = responses.get("200", {})
     responses["202"] = {
@@ -115,6 +123,25 @@ def _uploads(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
     multipart["encoding"] = {name: {"contentType": UPLOAD_TYPES} for name in files}
 
 
+def _permissions(app: FastAPI, paths: dict[str, Any]) -> None:
+    """Each staff operation names the permission it needs (`x-permission`) and the roles
+    that hold it, in its description too."""
+    for route in iter_route_contexts(app.routes):
+        if route.path not in paths or getattr(route, "dependant", None) is None:
+            continue
+        permission = declared_permission(route.dependant)
+        if permission is None:
+            continue
+        roles = ", ".join(roles_with(permission))
+        for method in route.methods or ():
+            operation = paths[route.path].get(method.lower())
+            if operation is None:
+                continue
+            operation["x-permission"] = permission.value
+            line = f"Permission: `{permission.value}` (roles: {roles})."
+            operation["description"] = f"{operation.get('description', '')}\n\n{line}".strip()
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -145,6 +172,7 @@ def install_openapi(app: FastAPI) -> None:
                     responses[status] = answer
                 _accepted(path, method, responses)
         _standard(schema)
+        _permissions(app, schema.get("paths", {}))
         for item in schema.get("paths", {}).values():
             for operation in item.values():
                 _uploads(operation, components)

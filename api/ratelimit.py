@@ -6,7 +6,7 @@ Built on the maintained `limits` package (fixed windows; Redis storage when `RED
 set, so every API process shares the counts; memory otherwise). Over a limit the request is
 answered 429 `rate_limited` with `Retry-After` (seconds until the window resets). The limits
 are settings: `IP_RATE_LIMIT`, `API_RATE_LIMIT` (per store), `USER_RATE_LIMIT` (which an
-administrator may override at run time, see `processing.platform_settings`),
+administrator may override at run time, see `processing.platform.settings`),
 `LOGIN_RATE_LIMIT`, `LOGIN_PAIR_RATE_LIMIT` and `LOGIN_IP_RATE_LIMIT` (failed logins).
 """
 

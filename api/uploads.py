@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import UploadFile
 
-from processing.receipts import MAX_RECEIPT_BYTES
+from processing.orders.receipts import MAX_RECEIPT_BYTES
 
 
 async def read_upload(upload: UploadFile | None, limit: int = MAX_RECEIPT_BYTES) -> bytes | None:

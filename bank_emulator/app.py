@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from bank_emulator import (
     merchant_inbox,
+    rates,
     routes_accounts,
     routes_admin,
     routes_auth,
@@ -33,10 +34,13 @@ def create_bank_app(config: BankConfig) -> FastAPI:
 
 def create_emulator_app(settings: EmulatorSettings | None = None) -> FastAPI:
     """VBank, ABank and SBank at `/vbank`, `/abank`, `/sbank`, `GET /health`, and the demo
-    store's callback inbox at `/merchant-inbox/callbacks`."""
+    store's callback inbox at `/merchant-inbox/callbacks`, and exchange rates at `/rates`."""
     settings = settings or EmulatorSettings()
     app = FastAPI(title="JivaPay bank emulator")
     app.include_router(merchant_inbox.router)
+    app.include_router(rates.router)
+    app.state.rates = rates.RateBook()
+    app.state.admin_token = settings.admin_token.get_secret_value()
     banks = {code: create_bank_app(settings.bank_config(code)) for code in BANK_CODES}
     app.state.banks = banks
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,21 +19,31 @@ from temporalio.client import Client
 from contracts.search_attributes import dev_server_flags
 from core.migrate import upgrade
 from core.settings import Settings
-from launcher.services import free_port, start_process, temporal_args, wait_for_port
+from launcher.services import (
+    ManagedProcess,
+    free_port,
+    start_process,
+    temporal_args,
+    wait_for_port,
+)
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @contextlib.contextmanager
-def scratch_database() -> Iterator[str]:
-    name = f"jivapay_bench_{secrets.token_hex(4)}"
+def scratch_database(prefix: str = "jivapay_bench", keep: bool = False) -> Iterator[str]:
+    """A new database's URL; dropped afterwards unless `keep`."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep:
+            print(f"kept database {name}")
+        else:
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -72,9 +84,22 @@ async def temporal() -> AsyncIterator[Client]:
     server = start_process("temporal", args, data / "temporal.log")
     try:
         wait_for_port(server, host, port)
-        yield await Client.connect(f"{host}:{port}")
+        yield await _connect_when_healthy(server, f"{host}:{port}")
     finally:
         server.stop()
+
+
+async def _connect_when_healthy(server: ManagedProcess, address: str) -> Client:
+    """A client once the server answers: its port opens before its frontend is healthy
+    ("Frontend is not healthy yet"), which a loaded machine made last seconds."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return await Client.connect(address)
+        except RuntimeError as exc:
+            if "not healthy" not in str(exc) or not server.alive() or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.2)
 
 
 def percentile(values: list[float], pct: float) -> float:

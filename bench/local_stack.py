@@ -30,8 +30,8 @@ from models.ledger import AccountKind
 from models.merchants import Merchant, Store
 from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import Role, User
-from processing.ledger import deposit
-from processing.webhooks import new_signing_secret
+from processing.callbacks.signing import new_signing_secret
+from processing.ledger.postings import deposit
 
 
 class Stack(NamedTuple):
@@ -113,27 +113,39 @@ async def local_stack() -> AsyncIterator[Stack]:
 
 @asynccontextmanager
 async def _stack(database_url: str, callback_url: str) -> AsyncIterator[Stack]:
+    async with services() as (data, s3_port, client):
+        async with _platform(data, s3_port, database_url, callback_url, client) as stack:
+            yield stack
+
+
+@asynccontextmanager
+async def services() -> AsyncIterator[tuple[Path, int, Client]]:
+    """SeaweedFS and a Temporal dev server of the benchmark's own: a data directory, the S3
+    port and a Temporal client."""
     data = Path(tempfile.mkdtemp(prefix="jivapay-bench-"))
     ports = SeaweedPorts.free()
     s3 = start_process("seaweedfs", seaweed_args(data, "127.0.0.1", ports), data / "seaweed.log")
     try:
         async with temporal() as client:
             wait_for_port(s3, "127.0.0.1", ports.s3)
-            async with _platform(data, ports.s3, database_url, callback_url, client) as stack:
-                yield stack
+            yield data, ports.s3, client
     finally:
         s3.stop()
 
 
-@asynccontextmanager
-async def _platform(
-    data: Path, s3_port: int, database_url: str, callback_url: str, client: Client
-) -> AsyncIterator[Stack]:
-    settings = Settings(
+def stack_settings(
+    data: Path,
+    s3_port: int,
+    database_url: str,
+    client: Client,
+    task_queue: str = "bench",
+) -> Settings:
+    """The platform's settings for a benchmark: fresh secrets, no limit in the way."""
+    return Settings(
         environment="test",
         database_url=database_url,
         temporal_address=client.service_client.config.target_host,
-        temporal_task_queue="bench",
+        temporal_task_queue=task_queue,
         s3_endpoint_url=f"http://127.0.0.1:{s3_port}",
         jwt_secret=secrets.token_urlsafe(48),
         fernet_key=Fernet.generate_key().decode(),
@@ -148,6 +160,13 @@ async def _platform(
         db_pool_size=20,
         callback_allow_private=True,  # the receiver listens on 127.0.0.1
     )
+
+
+@asynccontextmanager
+async def _platform(
+    data: Path, s3_port: int, database_url: str, callback_url: str, client: Client
+) -> AsyncIterator[Stack]:
+    settings = stack_settings(data, s3_port, database_url, client)
     upgrade(settings.effective_database_url)
     ctx = ServiceContext.build(settings)
     ctx.storage.ensure_bucket()

@@ -25,6 +25,7 @@ from bench.bare_payin import (
     bare_step,
 )
 from bench.bare_payout import BarePayoutWorkflow
+from bench.bare_withdrawal import BareWithdrawalWorkflow
 from core.settings import Settings
 
 # A fresh interpreter: no event loop, threads or connections inherited from the benchmark.
@@ -63,6 +64,7 @@ def bare_worker(temporal_address: str, task_queue: str, ready: Event) -> None:
                 BarePayinWorkflow,
                 FloorPayinWorkflow,
                 BarePayoutWorkflow,
+                BareWithdrawalWorkflow,
                 BareCallbackWorkflow,
             ],
             activities=[bare_step],

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import time
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 
 class Cache(Protocol):
     async def get(self, key: str) -> str | None: ...
     async def set(self, key: str, value: str, ttl_seconds: int) -> None: ...
     async def delete(self, key: str) -> None: ...
+    async def incr(self, key: str) -> int: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
@@ -32,6 +39,12 @@ class MemoryCache:
 
     async def delete(self, key: str) -> None:
         self._items.pop(key, None)
+
+    async def incr(self, key: str) -> int:
+        """The key's number plus one (a missing key counts as 0); it never expires."""
+        value = int(await self.get(key) or 0) + 1
+        self._items[key] = (math.inf, str(value))
+        return value
 
     async def ping(self) -> bool:
         return True
@@ -55,6 +68,9 @@ class RedisCache:
     async def delete(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
 
+    async def incr(self, key: str) -> int:
+        return int(await self._redis.incr(self._prefix + key))
+
     async def ping(self) -> bool:
         return bool(await self._redis.ping())
 
@@ -74,3 +90,47 @@ async def close_pool(pool: aioredis.ConnectionPool) -> None:
 
 def build_cache(redis_url: str | None, prefix: str) -> Cache:
     return RedisCache(redis_url, prefix) if redis_url else MemoryCache()
+
+
+class VersionedCache:
+    """Values a process keeps in its own memory, trusted only while a version number in the
+    shared cache is still the one they were loaded at. A writer bumps the number after its
+    commit; every process's next read (one GET of the number) sees it and reloads, so a change
+    reaches every process at once (with Redis; in one process without it).
+
+    The number is read before the value is loaded: a change committed meanwhile bumps it
+    past the copy's, so the next read reloads. `ttl_seconds` bounds a copy's age for writes
+    that bump nothing (a migration, a hand-made SQL change) and while the shared cache is
+    unreachable, when each process serves its own copy up to that age (degrade, don't fail).
+    """
+
+    def __init__(self, shared: Cache, name: str) -> None:
+        self._shared = shared
+        self._version_key = f"version:{name}"
+        self._copies: dict[str, tuple[str | None, float, str]] = {}
+
+    async def _version(self) -> str | None:
+        try:
+            return await self._shared.get(self._version_key) or "0"
+        except (RedisError, OSError) as exc:
+            log.warning("cache version %s unreadable: %s", self._version_key, type(exc).__name__)
+            return None
+
+    async def get(self, key: str, ttl_seconds: float, load: Callable[[], Awaitable[str]]) -> str:
+        version = await self._version()
+        copy = self._copies.get(key)
+        fresh = copy is not None and copy[1] > time.monotonic()
+        if copy is not None and fresh and (version is None or copy[0] == version):
+            return copy[2]
+        value = await load()
+        self._copies[key] = (version, time.monotonic() + ttl_seconds, value)
+        return value
+
+    async def bump(self) -> None:
+        """Every process's copies are out of date from now on (call after the commit)."""
+        try:
+            await self._shared.incr(self._version_key)
+        except (RedisError, OSError) as exc:
+            # The change is committed; other processes see it once their copies age out.
+            log.warning("cache version %s not bumped: %s", self._version_key, type(exc).__name__)
+        self._copies.clear()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from core.cache import Cache, build_cache
+from core.cache import Cache, VersionedCache, build_cache
 from core.db import build_engine
 from core.security import SecretBox
 from core.settings import Settings
@@ -22,16 +22,20 @@ class ServiceContext:
     storage: ObjectStorage
     cache: Cache
     secrets: SecretBox
+    # Reference lists (currencies, banks, …) this process keeps, checked against `cache`.
+    reference_cache: VersionedCache
 
     @classmethod
     def build(cls, settings: Settings) -> ServiceContext:
+        cache = build_cache(settings.redis_url, settings.redis_key_prefix)
         return cls(
             settings=settings,
             engine=build_engine(settings),
             temporal=TemporalConnector(settings),
             storage=ObjectStorage(settings),
-            cache=build_cache(settings.redis_url, settings.redis_key_prefix),
+            cache=cache,
             secrets=SecretBox(settings.fernet_keys),
+            reference_cache=VersionedCache(cache, "reference"),
         )
 
     async def close(self) -> None:

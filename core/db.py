@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from core.metrics import instrument_pool
 from core.settings import Settings
 
 
@@ -23,15 +24,18 @@ def build_engine(settings: Settings) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        instrument_pool(engine)
         return engine
     # hide_parameters: SQL errors and logs never carry the values (card numbers, secrets).
-    return create_engine(
+    engine = create_engine(
         url,
         hide_parameters=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
     )
+    instrument_pool(engine)
+    return engine
 
 
 def dialect_insert(dialect_name: str, table: Table) -> Any:

@@ -28,9 +28,12 @@ _SECRET_PARAM = re.compile(
     r"(?i)((?:client_secret|access_token|refresh_token|password|api_key|token)=)[^&\s\"']+"
 )
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+# The Telegram Bot API puts the bot's token in the path: /bot<id>:<secret>/sendMessage.
+_BOT_TOKEN = re.compile(r"(/bot)\d+:[A-Za-z0-9_-]+")
 
 
 def redact_secrets(text: str) -> str:
+    text = _BOT_TOKEN.sub(r"\1***", text)
     return _BEARER.sub(r"\1***", _SECRET_PARAM.sub(r"\1***", text))
 
 
@@ -87,10 +90,15 @@ def configure_logging(
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # uvicorn's own loggers go through the same handler so they carry the request id too.
-    for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
+    for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    # The app writes one line per request itself (`jivapay.access`: the route template, not
+    # the raw path and query). uvicorn logs its own only while this logger has a handler.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers[:] = []
+    access.propagate = False
     # Every bank exchange is already in raw_api_logs, redacted; httpx's per-request lines
     # would only repeat them (with query strings) in the process log.
     for name in ("httpx", "httpcore"):

@@ -34,6 +34,7 @@ OFFSET_PORTS = (
     "seaweed_admin_port",
     "api_port",
     "bank_emulator_port",
+    "telegram_standin_port",
 )
 
 
@@ -70,10 +71,6 @@ class Settings(BaseSettings):
     # last one is at most `worker_stale_seconds` old (a killed worker shows within that).
     worker_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60)
     worker_stale_seconds: float = Field(default=15.0, gt=0, le=600)
-    # Worker versioning (Worker Deployments): both set → runs stay on the build that
-    # started them; see docs/operations.md for the deploy steps.
-    worker_deployment_name: str | None = None
-    worker_build_id: str | None = None
 
     s3_endpoint_url: str = "http://127.0.0.1:8333"
     # SeaweedFS's own ports under `make run` (each gRPC twin is the port + 10000): change them
@@ -94,6 +91,10 @@ class Settings(BaseSettings):
     # client is the address it connects from. uvicorn's own default trusts loopback, which
     # let any local client name the address that per-address limits count.
     forwarded_allow_ips: str = ""
+    # On SIGTERM, `/health` and `/ready` answer 503 `draining` at once and the API goes on
+    # serving this long before uvicorn closes its listener: the balancer's health check takes
+    # the replica out first (docs/operations.md, "Rolling restart"). 0: stop at once.
+    shutdown_drain_seconds: float = Field(default=2.0, ge=0, le=120)
     public_base_url: str = "http://127.0.0.1:8000"
 
     jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
@@ -130,6 +131,14 @@ class Settings(BaseSettings):
     )
     dispute_sla_seconds: int = Field(default=86_400, ge=1, le=30 * 86_400)  # new orders
     payout_unpaid_action: Literal["dispute", "pool"] = "dispute"
+    # Deposits and withdrawals above this many whole currency units need a second, different
+    # staff member's approval (maker-checker).
+    funds_second_approval_above: int = Field(default=10_000, ge=0, le=10**12)
+    # Withdrawal fee: basis points of the amount plus a fixed part in minor units.
+    withdrawal_fee_bps: int = Field(default=100, ge=0, le=10_000)
+    withdrawal_fee_fixed_minor: int = Field(default=0, ge=0, le=10**12)
+    # A withdrawal not paid within this time is escalated (it keeps waiting).
+    withdrawal_sla_seconds: int = Field(default=4 * 3600, ge=1, le=30 * 86_400)
     # The statement bridge: scan interval of a trader's linked accounts, and how long a hand
     # confirmation may wait for its credit before it is flagged.
     statement_watch_interval_seconds: int = Field(default=15, ge=1, le=3600)
@@ -140,6 +149,13 @@ class Settings(BaseSettings):
     # A `created` order with no workflow this long after its create (Temporal was down) is
     # failed by the orphan reconciler (`not_started`); a pay-out's hold is voided.
     orphan_grace_seconds: int = Field(default=120, ge=5, le=86_400)
+    # The platform's margin on every conversion an order fixes (new orders).
+    fx_spread_bps: int = Field(default=0, ge=0, le=1_000)
+    # Exchange rates: the provider's JSON (unset: the bundled emulator's `/rates`), how often
+    # the worker's schedule fetches it, and how old a new pair's rate may be before it is stale.
+    rates_provider_url: str = ""
+    rates_refresh_seconds: int = Field(default=60, ge=5, le=86_400)
+    rates_max_age_seconds: int = Field(default=300, ge=10, le=30 * 86_400)
     # How long a process keeps the overrides before reading them again.
     platform_settings_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
@@ -153,6 +169,22 @@ class Settings(BaseSettings):
     sandbox_identities_per_team: int = Field(default=10, ge=1, le=99)
     # How often each connected user's banks are re-synced and their analytics recomputed.
     connect_refresh_interval_seconds: int = Field(default=6 * 3600, ge=60)
+
+    # Notifications: the Telegram Bot API (unset: the bundled stand-in, `python -m
+    # telegram_standin`, at `telegram_standin_port`) and its bot token (a secret: never
+    # logged); SMTP for e-mail; how soon before an order's deadline its trader is reminded.
+    telegram_api_base_url: str = ""
+    telegram_bot_token: SecretStr = SecretStr("100000001:jivapay-standin-token")
+    telegram_bot_username: str = "jivapay_standin_bot"  # shown to users linking a chat
+    telegram_standin_port: int = Field(default=8105, ge=1, le=65535)
+    telegram_link_code_seconds: int = Field(default=600, ge=30, le=86_400)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_from: str = "JivaPay <notifications@jivapay.dev>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    deadline_warning_seconds: int = Field(default=120, ge=10, le=86_400)
 
     # Outgoing merchant callbacks may reach private addresses only when allowed (local demo).
     callback_allow_private: bool = False
@@ -187,6 +219,10 @@ class Settings(BaseSettings):
             self.s3_endpoint_url = f"http://127.0.0.1:{8333 + self.port_offset}"
         if "public_base_url" not in given:
             self.public_base_url = f"http://127.0.0.1:{self.api_port}"
+        if not self.telegram_api_base_url:
+            self.telegram_api_base_url = f"http://127.0.0.1:{self.telegram_standin_port}"
+        if not self.rates_provider_url:
+            self.rates_provider_url = f"{self.bundled_emulator_url}/rates"
         if not self.bank_base_urls:
             self.bank_base_urls = {bank: f"{self.bundled_emulator_url}/{bank}" for bank in BANKS}
         return self

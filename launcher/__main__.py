@@ -26,6 +26,10 @@ from core.migrate import upgrade
 from core.settings import Settings, get_settings
 from launcher.seed import DEMO_USERS, demo_inbox_url, identities_line, seed
 from launcher.seed_bridge import BridgeDemo, bridge_possible, seed_bridge
+from launcher.seed_fx import fx_lines
+from launcher.seed_mfa import mfa_lines
+from launcher.seed_notifications import notification_lines, uses_standin
+from launcher.seed_teams import team_lines
 from launcher.services import (
     ManagedProcess,
     SeaweedPorts,
@@ -115,6 +119,10 @@ def main() -> int:
     platform = Platform()
 
     def on_signal(signum: int, _frame: object) -> None:
+        # Stop once: a second signal (make passes its SIGTERM on to us, so `kill` of the
+        # process group brings two) must not cut the stopping short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -178,6 +186,12 @@ def start_services(platform: Platform, settings: Settings, log_dir: Path) -> Non
     emulator += ["--port", str(settings.bank_emulator_port)]
     if (Path(__file__).parent.parent / "bank_emulator" / "__main__.py").exists():
         platform.start("bank-emulator", emulator, log_dir, "127.0.0.1", settings.bank_emulator_port)
+    if uses_standin(settings):  # the Telegram Bot API stand-in (notifications)
+        port = settings.telegram_standin_port
+        standin = [sys.executable, "-m", "telegram_standin", "--host", "127.0.0.1"]
+        platform.start(
+            "telegram-standin", [*standin, "--port", str(port)], log_dir, "127.0.0.1", port
+        )
 
 
 def prepare_data(settings: Settings) -> dict[str, object]:
@@ -202,6 +216,8 @@ def start_apps(platform: Platform, settings: Settings, log_dir: Path) -> None:
     api = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_default_app"]
     api += ["--host", settings.api_host, "--port", str(settings.api_port), "--no-access-log"]
     api += ["--forwarded-allow-ips", settings.forwarded_allow_ips]  # "": trust no proxy
+    # On SIGTERM: drain (SHUTDOWN_DRAIN_SECONDS), then at most this long for requests in flight.
+    api += ["--timeout-graceful-shutdown", "30"]
     platform.start("api", api, log_dir, settings.api_host, settings.api_port)
     worker = start_process("worker", [sys.executable, "worker.py"], log_dir / "worker.log")
     platform.children.append(worker)
@@ -266,11 +282,15 @@ def print_banner(
     ]
     for key, (email, role) in DEMO_USERS.items():
         lines.append(f"  {role.value:<13} {email:<24} {passwords.get(key)}")
+    lines += mfa_lines(credentials)
     lines.append(f"  store API key (X-API-Key): {credentials.get('store_api_key')}")
     lines.append(f"  store signing secret:      {credentials.get('store_signing_secret')}")
     lines.append(f"  store callbacks arrive at: {demo_inbox_url(settings)}  (GET lists them)")
     lines.append(identities_line(settings))
+    lines += fx_lines(settings, credentials, base)
+    lines += team_lines(settings, base)
     lines += bridge_lines(settings, bridge)
+    lines += notification_lines(settings)
     lines += ["", "Ctrl-C stops everything."]
     print("\n".join(lines), flush=True)
 

@@ -1,4 +1,5 @@
-"""Idempotent demo data for `make run`: admin, merchant with a store, traders, Connect user.
+"""Idempotent demo data for `make run`: admin, merchant with a store, traders, Connect user,
+and (`seed_fx`) a store settling in USDT, a USDT/RUB rate and a trader's security deposit.
 
 Demo passwords and the store's API key are generated once and kept in the data folder, so
 every run prints the same working credentials (local development only).
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from connect.identities import (
     assign_specific,
@@ -32,10 +33,14 @@ from core.security import (
     verify_password,
 )
 from core.settings import Settings
+from launcher.seed_fx import seed_fx
+from launcher.seed_mfa import seed_admin_second_factor
+from launcher.seed_notifications import seed_notifications
 from launcher.seed_processing import seed_processing
+from launcher.seed_teams import seed_teams
 from models.merchants import Merchant, Store
 from models.users import Role, User
-from processing.webhooks import new_signing_secret
+from processing.callbacks.signing import new_signing_secret
 
 DEMO_USERS = {
     "admin": ("admin@jivapay.dev", Role.admin),
@@ -45,7 +50,10 @@ DEMO_USERS = {
     "connect": ("connect@jivapay.dev", Role.connect_user),
     # The statement bridge's demo trader (launcher/seed_bridge.py links their bank).
     "bridge": ("bridge@jivapay.dev", Role.trader),
+    # Leads trader1 and trader2 (launcher/seed_teams.py).
+    "lead1": ("lead1@jivapay.dev", Role.teamlead),
 }
+DEMO_STORE = "Demo Store"
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -71,7 +79,9 @@ def _ensure_store(session: Session, owner: User, box: SecretBox, creds: dict[str
         merchant = Merchant(owner_user_id=owner.id, name="Demo Shop")
         session.add(merchant)
         session.flush()
-    store = session.exec(select(Store).where(Store.merchant_id == merchant.id)).first()
+    # By name: the merchant has other stores (the USDT one, any made in the cabinet).
+    query = select(Store).where(Store.merchant_id == merchant.id, Store.name == DEMO_STORE)
+    store = session.exec(query.order_by(col(Store.created_at))).first()
     known_key = creds.get("store_api_key")
     if store is not None and known_key and store.api_key_hash == hash_api_key(known_key):
         return store
@@ -79,7 +89,7 @@ def _ensure_store(session: Session, owner: User, box: SecretBox, creds: dict[str
     creds["store_api_key"] = api_key
     if store is None:
         store = Store(
-            name="Demo Store",
+            name=DEMO_STORE,
             merchant_id=merchant.id,
             api_key_prefix=api_key[:12],
             api_key_hash=hash_api_key(api_key),
@@ -149,8 +159,13 @@ def seed(
         creds["store_id"] = str(store.id)
         _demo_callbacks(store, box, settings, creds)
         seed_processing(session, users, box, store)
+        seed_teams(session, users)
+        seed_admin_second_factor(session, box, users["admin"], creds)
         session.commit()
-        connect_user_id = users["connect"].id
+        user_ids = {key: user.id for key, user in users.items()}
+    seed_fx(engine, user_ids, box, settings, creds, demo_inbox_url(settings))
+    seed_notifications(engine, user_ids)
+    connect_user_id = user_ids["connect"]
     _demo_identity(engine, settings, connect_user_id)
     credentials_file.parent.mkdir(parents=True, exist_ok=True)
     credentials_file.write_text(json.dumps(creds, indent=2))

@@ -28,8 +28,8 @@ from models.connect import BankConnection
 from models.statement import RequisiteLink
 from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import User
-from processing import statement_links
-from processing.ledger import deposit
+from processing.bridge import links as statement_links
+from processing.ledger.postings import deposit
 
 BRIDGE_EMAIL = "bridge@jivapay.dev"
 BANK: Final = "vbank"

@@ -12,7 +12,7 @@ from models.ledger import AccountKind
 from models.merchants import Store
 from models.traders import Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import User
-from processing.ledger import deposit
+from processing.ledger.postings import deposit
 
 # Demo card numbers (test ranges); they only ever exist on a local demo platform.
 DEMO_REQUISITES = {

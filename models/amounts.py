@@ -7,13 +7,13 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-# A positive decimal string: digits (at most 15 that count), optionally a point and 1 to 4
-# digits, not zero. No sign, exponent or spaces. (A currency with fewer minor units than the
-# decimals given refuses the amount: 422 invalid_amount; the document cannot know the store's.)
-AMOUNT_PATTERN = (
-    r"^(?:0*[1-9][0-9]{0,14}(?:\.[0-9]{1,4})?"
-    r"|0+\.(?:[1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$"
-)
+# A positive decimal string: digits (at most 15 that count), optionally a point and 1 to 8
+# digits (USDT has 6), not zero. No sign, exponent or spaces. (A currency with fewer minor
+# units than the decimals given refuses the amount: 422 invalid_amount; the document cannot
+# know the store's.)
+AMOUNT_PATTERN = r"^(?:0*[1-9][0-9]{0,14}(?:\.[0-9]{1,8})?|0+\.0{0,7}[1-9][0-9]{0,7})$"
+# A currency code: ISO 4217's three letters, or a settlement currency such as USDT.
+CURRENCY_PATTERN = r"^[A-Z]{3,8}$"
 AmountStr = Annotated[str, StringConstraints(pattern=AMOUNT_PATTERN, max_length=20)]
 
 

@@ -48,6 +48,8 @@ class StatementLine(SQLModel):
     order_id: uuid.UUID | None
     amount: str
     balance_after: str
+    # The order's fixed rate (its currency per unit of this one) when the line was converted.
+    rate: str | None = None
 
 
 class StatementPage(SQLModel):

@@ -5,7 +5,7 @@ never accepted with something it forbids."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Strict, WithJsonSchema
@@ -76,3 +76,19 @@ Moment = Annotated[
         {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
     ),
 ]
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _day(value: object) -> date:
+    # pydantic's own date also takes "0" (a Unix time): not what the schema says.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        raise ValueError("not a date (YYYY-MM-DD)")
+    return date.fromisoformat(value)  # refuses days a month lacks
+
+
+# A calendar date, written as RFC 3339's full-date only.
+Day = Annotated[date, BeforeValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]

@@ -10,6 +10,7 @@ from pydantic import ConfigDict, StrictBool, StringConstraints, model_validator
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
+from models.amounts import CURRENCY_PATTERN
 from models.base import UTCDateTime, UtcDatetime, created_at_field, new_id
 from models.inputs import JsonInt
 from models.payins import CallbackUrl
@@ -27,7 +28,7 @@ class Merchant(SQLModel, table=True):
 class StoreBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
     callback_url: str | None = Field(default=None, max_length=2000)
-    currency: str = Field(default="RUB", min_length=3, max_length=3)
+    currency: str = Field(default="RUB", min_length=3, max_length=8)
     payin_enabled: bool = True
     payout_enabled: bool = False
     min_amount_minor: int = Field(default=10_000, ge=1)
@@ -64,6 +65,10 @@ class Store(StoreBase, table=True):
     previous_signing_secret_encrypted: str | None = Field(default=None, max_length=500)
     previous_signing_secret_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     is_active: bool = True
+    # What the store's balance is kept in; NULL: the order's own currency.
+    settlement_currency: str | None = Field(
+        default=None, foreign_key="currencies.code", max_length=8
+    )
     created_at: datetime = created_at_field()
 
 
@@ -87,7 +92,7 @@ class StoreCreate(StoreSettingsChecks):
 
     name: str = Field(min_length=1, max_length=200)
     callback_url: CallbackUrl | None = None
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "RUB"
+    currency: Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)] = "RUB"
     payin_enabled: StrictBool = True
     payout_enabled: StrictBool = False
     min_amount_minor: JsonInt = Field(default=10_000, ge=1, le=MAX_AMOUNT_MINOR)
@@ -115,6 +120,7 @@ class StorePublic(StoreBase):
     api_key_prefix: str
     is_active: bool
     previous_signing_secret_expires_at: UtcDatetime | None = None
+    settlement_currency: str | None = None
     created_at: UtcDatetime
 
 

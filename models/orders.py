@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from contracts.processing import RETRYABLE_FAILURES, ActorType, OrderKind, OrderStatus
@@ -17,6 +17,8 @@ _OPEN = "status IN ('awaiting_payment', 'payment_claimed', 'disputed')"
 _RETRYABLE = "failure_reason IS NULL OR failure_reason NOT IN ({})".format(
     ", ".join(f"'{reason}'" for reason in RETRYABLE_FAILURES)
 )
+# Orders carrying any flag (a few): the JSON `null` an unflagged order stores is the rest.
+FLAGGED = "CAST(flags AS VARCHAR) <> 'null'"
 
 
 class Order(SQLModel, table=True):
@@ -42,6 +44,18 @@ class Order(SQLModel, table=True):
             postgresql_where=text(_OPEN),
             sqlite_where=text(_OPEN),
         ),
+        # Lookups by the merchant's id (the create's duplicate check, by-merchant-order),
+        # which the partial unique index above cannot serve: they read every attempt.
+        Index("ix_orders_store_merchant_order_id", "store_id", "merchant_order_id"),
+        # The merchant's order pages (keyset on created_at, id): all stores, or one.
+        Index("ix_orders_merchant_kind_created", "merchant_id", "kind", "created_at", "id"),
+        Index("ix_orders_store_kind_created", "store_id", "kind", "created_at", "id"),
+        Index(
+            "ix_orders_flagged",
+            "updated_at",
+            postgresql_where=text(FLAGGED),
+            sqlite_where=text(FLAGGED),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -53,7 +67,7 @@ class Order(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     requested_amount_minor: int = Field(sa_type=BigInteger)
     amount_minor: int = Field(sa_type=BigInteger)
-    currency: str = Field(foreign_key="currencies.code", max_length=3)
+    currency: str = Field(foreign_key="currencies.code", max_length=8)
     payment_method: str | None = Field(default=None, max_length=32)
     bank_code: str | None = Field(default=None, max_length=32)
     customer_id: str | None = Field(default=None, max_length=128)
@@ -93,6 +107,22 @@ class Order(SQLModel, table=True):
     trader_reward_bps: int | None = None
     fee_minor: int | None = Field(default=None, sa_type=BigInteger)
     reward_minor: int | None = Field(default=None, sa_type=BigInteger)
+    # The trader's team lead and their share of the reward (basis points of it, and the
+    # amount in the order's currency), fixed when the trader got the order: later changes
+    # to the team do not touch it. Settlement posts the share to the lead out of the reward.
+    teamlead_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", index=True)
+    teamlead_share_bps: int | None = None
+    teamlead_share_minor: int | None = Field(default=None, sa_type=BigInteger)
+    # A party settling in another currency: its currency, the rate fixed at creation (order
+    # currency per unit, spread included, a decimal string) and the order amount converted.
+    store_currency: str | None = Field(default=None, max_length=8)
+    store_rate: str | None = Field(default=None, max_length=40)
+    store_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    trader_currency: str | None = Field(default=None, max_length=8)
+    trader_rate: str | None = Field(default=None, max_length=40)
+    trader_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    # Rates fixed at creation for the settlement currencies of the traders who may take it.
+    trader_rates: dict[str, str] | None = Field(default=None, sa_type=JSON)
     requisite_id: uuid.UUID | None = Field(default=None, foreign_key="requisites.id", index=True)
     trader_id: uuid.UUID | None = Field(default=None, foreign_key="traders.id", index=True)
     # Pay-ins: the customer's and the trader's deadlines. Pay-outs: the time to be taken
@@ -161,6 +191,8 @@ class CallbackDelivery(SQLModel, table=True):
     __tablename__ = "callback_deliveries"
     # What the reconciler's sweep of owed callbacks reads.
     __table_args__ = (
+        # The merchant's deliveries page: a store's newest first.
+        Index("ix_callback_deliveries_store_created", "store_id", "created_at"),
         Index(
             "ix_callback_deliveries_waiting",
             "created_at",
@@ -171,7 +203,9 @@ class CallbackDelivery(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     event_id: str = Field(max_length=64, unique=True)
-    order_id: uuid.UUID = Field(foreign_key="orders.id", index=True)
+    # An order's event, or (order_id NULL) a store withdrawal's.
+    order_id: uuid.UUID | None = Field(default=None, foreign_key="orders.id", index=True)
+    withdrawal_id: uuid.UUID | None = Field(default=None, foreign_key="withdrawals.id", index=True)
     store_id: uuid.UUID = Field(foreign_key="stores.id", index=True)
     event_type: str = Field(max_length=64)
     url: str | None = Field(default=None, max_length=2000)
@@ -197,3 +231,36 @@ class CallbackAttempt(SQLModel, table=True):
     latency_ms: int
     error: str | None = Field(default=None, max_length=500)
     at: datetime = created_at_field()
+
+
+UNRESOLVED = "resolved_at IS NULL"
+
+
+class PendingAction(SQLModel, table=True):
+    """An action answered 202: its update waits in Temporal for a worker. Temporal keeps an
+    update it has admitted but no worker has accepted only in memory, so a restart in that
+    window loses it; this row is what the reconciler sends again (same update id, so an
+    update Temporal still has or has applied is never applied twice) until it is applied."""
+
+    __tablename__ = "pending_actions"
+    __table_args__ = (
+        # Update ids are the workflow's own (an action, its actor and the order's event count).
+        UniqueConstraint("workflow_id", "update_id", name="uq_pending_actions_update"),
+        Index(
+            "ix_pending_actions_unresolved",
+            "created_at",
+            postgresql_where=text(UNRESOLVED),
+            sqlite_where=text(UNRESOLVED),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    workflow_id: str = Field(max_length=100)
+    update_name: str = Field(max_length=64)
+    update_id: str = Field(max_length=200)
+    # The update's argument as Temporal encoded it (a serialized Payload: ids and references,
+    # like the workflow history, never secrets).
+    payload: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = created_at_field()
+    resends: int = Field(default=0)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -38,7 +38,7 @@ PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]
 # http(s), a host (a DNS name or IPv4 address in ASCII, punycode for others, or a bracketed
 # IPv6 address), an optional port, then printable ASCII; no credentials. This pattern is the
 # whole syntax rule, in the document and on the server; where the host resolves is checked
-# when the URL is set and again at each delivery (`processing.webhooks`).
+# when the URL is set and again at each delivery (`processing.callbacks.signing`).
 CALLBACK_URL_PATTERN = (
     rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:[A-Za-z0-9._-]+|\[{IPV6}\])(?::{PORT})?(?:[/?#][!-~]*)?$"
 )
@@ -48,7 +48,7 @@ CallbackUrl = Annotated[str, StringConstraints(max_length=2000, pattern=CALLBACK
 class PayinCreate(SQLModel):
     # Decimal strings only: a JSON number would invite float rounding.
     amount: AmountStr
-    currency: str = Field(min_length=3, max_length=3)
+    currency: str = Field(min_length=3, max_length=8)
     merchant_order_id: str = Field(min_length=1, max_length=128)
     payment_method: str | None = Field(default=None, max_length=32)
     bank_code: str | None = Field(default=None, max_length=32)
@@ -76,6 +76,15 @@ class PaymentRequisite(SQLModel):
     payment_method: str
 
 
+class SettlementPublic(SQLModel):
+    """The store's side of an order settled in another currency: the rate fixed at creation
+    (order currency per unit, spread included) and the order's amount converted."""
+
+    currency: str
+    rate: str
+    amount: str | None
+
+
 class PayinPublic(SQLModel):
     kind: Literal["payin"] = "payin"
     id: uuid.UUID
@@ -99,6 +108,8 @@ class PayinPublic(SQLModel):
     # Who completed it: `trader`, `admin`, or `bank_statement` (the trader's own bank
     # statement showed the credit); null until completed.
     confirmed_by: ActorType | None = None
+    # Set when the store settles in another currency than the order's.
+    settlement: SettlementPublic | None = None
 
 
 class CancelRequest(SQLModel):
@@ -157,7 +168,7 @@ class MatchReport(SQLModel):
 
 class DepositRequest(SQLModel):
     amount: AmountStr
-    currency: str = Field(min_length=3, max_length=3)
+    currency: str = Field(min_length=3, max_length=8)
     # The admin's own reference makes a retried deposit a no-op.
     reference: str = Field(min_length=1, max_length=64)
 

@@ -13,7 +13,7 @@ from contracts.processing import PayoutStatus
 from models.amounts import AmountStr
 from models.base import UtcDatetime
 from models.inputs import IpAddress
-from models.payins import CallbackUrl, DisputePublic
+from models.payins import CallbackUrl, DisputePublic, SettlementPublic
 from models.traders import normalize_number
 
 
@@ -102,7 +102,7 @@ class PayoutRecipient(SQLModel):
 
 class PayoutCreate(SQLModel):
     amount: AmountStr
-    currency: str = Field(min_length=3, max_length=3)
+    currency: str = Field(min_length=3, max_length=8)
     merchant_order_id: str = Field(min_length=1, max_length=128)
     recipient: PayoutRecipient
     customer_id: str | None = Field(default=None, max_length=128)
@@ -139,6 +139,8 @@ class PayoutPublic(SQLModel):
     created_at: UtcDatetime
     updated_at: UtcDatetime
     finished_at: UtcDatetime | None
+    # Set when the store settles in another currency than the order's.
+    settlement: SettlementPublic | None = None
 
 
 class PayoutOffer(SQLModel):

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from limits import parse
-from pydantic import AfterValidator, StringConstraints, create_model
+from pydantic import AfterValidator, StringConstraints, WithJsonSchema, create_model
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
@@ -34,6 +34,24 @@ def _rate(value: str) -> str:
 # pydantic's Field inside Annotated: sqlmodel's would leave the bounds out of the schema.
 RateLimit = Annotated[str, PydanticField(min_length=3, max_length=40), AfterValidator(_rate)]
 Delay = Annotated[JsonInt, PydanticField(ge=1, le=ONE_WEEK_S)]
+# An amount per currency, in that currency's minor units ({"RUB": 500000} is 5000.00 RUB): a
+# single number would mean something else in every currency. A currency left out is 0.
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3,8}$")]  # USDT too
+MinorAmount = Annotated[JsonInt, PydanticField(ge=0, le=10**15)]
+# Stated in the document as JSON Schema says it (pydantic's own form lets other keys pass).
+MinorByCurrency = Annotated[
+    dict[CurrencyCode, MinorAmount],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"pattern": r"^[A-Z]{3,8}$"},
+            "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 10**15},
+            "maxProperties": 100,
+        }
+    ),
+]
+# Set only here (no environment variable): the ledger reads them from the database.
+DATABASE_ONLY = frozenset({"security_deposit_default", "min_working_balance"})
 
 
 class PlatformValues(SQLModel):
@@ -64,6 +82,23 @@ class PlatformValues(SQLModel):
     payout_unpaid_action: Literal["dispute", "pool"] = Field(
         description="A taken pay-out not marked paid in time: dispute it, or back to the pool"
     )
+    funds_second_approval_above: JsonInt = Field(
+        ge=0,
+        le=10**12,
+        description="Deposits and withdrawals above this many whole currency units need a"
+        " second, different staff member's approval",
+    )
+    withdrawal_fee_bps: JsonInt = Field(
+        ge=0, le=10_000, description="Withdrawal fee in basis points of the amount"
+    )
+    withdrawal_fee_fixed_minor: JsonInt = Field(
+        ge=0, le=10**12, description="Fixed part of the withdrawal fee, in minor units"
+    )
+    withdrawal_sla_seconds: JsonInt = Field(
+        ge=1,
+        le=30 * 86_400,
+        description="Seconds a withdrawal may wait to be paid before it is escalated",
+    )
     statement_watch_interval_seconds: JsonInt = Field(
         ge=1,
         le=3600,
@@ -75,11 +110,29 @@ class PlatformValues(SQLModel):
         description="A pay-in confirmed by hand with no matching credit after this long is"
         " flagged unverified_confirmation",
     )
+    fx_spread_bps: JsonInt = Field(
+        ge=0,
+        le=1_000,
+        description="The platform's margin in basis points on the rate an order fixes when a"
+        " party settles in another currency (new orders)",
+    )
     ip_rate_limit: RateLimit = Field(
         description="Requests to /api per client address, before authentication"
     )
     api_rate_limit: RateLimit = Field(description="Gateway requests per store (validated API key)")
     user_rate_limit: RateLimit = Field(description="Cabinet requests per signed-in user")
+    security_deposit_default: MinorByCurrency = Field(
+        default_factory=dict,
+        max_length=100,
+        description="A trader's security deposit per currency, in minor units, where the"
+        " administrator set none for the trader (frozen: no order may use it)",
+    )
+    min_working_balance: MinorByCurrency = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Per currency, in minor units: a trader whose working balance (balance −"
+        " security deposit − holds) falls below it is set offline",
+    )
 
 
 class SettingKey(StrEnum):
@@ -92,11 +145,18 @@ class SettingKey(StrEnum):
     callback_retry_delays_s = "callback_retry_delays_s"
     dispute_sla_seconds = "dispute_sla_seconds"
     payout_unpaid_action = "payout_unpaid_action"
+    funds_second_approval_above = "funds_second_approval_above"
+    withdrawal_fee_bps = "withdrawal_fee_bps"
+    withdrawal_fee_fixed_minor = "withdrawal_fee_fixed_minor"
+    withdrawal_sla_seconds = "withdrawal_sla_seconds"
     statement_watch_interval_seconds = "statement_watch_interval_seconds"
     unverified_confirmation_seconds = "unverified_confirmation_seconds"
+    fx_spread_bps = "fx_spread_bps"
     ip_rate_limit = "ip_rate_limit"
     api_rate_limit = "api_rate_limit"
     user_rate_limit = "user_rate_limit"
+    security_deposit_default = "security_deposit_default"
+    min_working_balance = "min_working_balance"
 
 
 assert [key.value for key in SettingKey] == list(PlatformValues.model_fields)
@@ -140,6 +200,8 @@ def _update_body(key: SettingKey) -> type[SettingUpdate]:
     value: Any = (field.annotation, field)
     if field.annotation is str:  # a rate
         value = (RateLimitInput, Field(description=field.description))
+    elif key.value in DATABASE_ONLY:  # the table's default is {}, the body must say
+        value = (MinorByCurrency, PydanticField(description=field.description, max_length=100))
     name = "".join(part.title() for part in key.value.split("_")) + "Update"
     return create_model(name, __base__=SettingUpdate, value=value)
 

@@ -7,7 +7,7 @@ import hmac
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import StrictBool, StringConstraints, model_validator
 from sqlalchemy import BigInteger, CheckConstraint
@@ -46,9 +46,9 @@ class PaymentMethod(SQLModel, table=True):
 class Currency(SQLModel, table=True):
     __tablename__ = "currencies"
 
-    code: str = Field(primary_key=True, max_length=3)
+    code: str = Field(primary_key=True, max_length=8)
     name: str = Field(max_length=100)
-    minor_units: int = Field(default=2, ge=0, le=4)
+    minor_units: int = Field(default=2, ge=0, le=8)
     is_active: bool = True
 
 
@@ -74,6 +74,19 @@ class Trader(SQLModel, table=True):
     statement_status: str | None = Field(default=None, max_length=24)
     statement_error: str | None = Field(default=None, max_length=300)
     statement_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What the trader's balance is kept in; NULL: the order's own currency.
+    settlement_currency: str | None = Field(
+        default=None, foreign_key="currencies.code", max_length=8
+    )
+    # Why the platform set the trader offline (`below_min_working_balance`), and since when;
+    # NULL reason: the trader went offline themselves (or never went online).
+    offline_reason: str | None = Field(default=None, max_length=32)
+    offline_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The trader's team (at most one; an administrator assigns it), and its lead's switch:
+    # false, matching gives the trader no new pay-ins until the lead turns it on again.
+    team_id: uuid.UUID | None = Field(default=None, foreign_key="teams.id", index=True)
+    traffic_enabled: bool = True
+    traffic_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = created_at_field()
 
 
@@ -123,7 +136,7 @@ class Requisite(RequisiteLimits, table=True):
     holder_name: str = Field(max_length=200)
     bank_code: str = Field(foreign_key="banks.code", max_length=32)
     payment_method: str = Field(foreign_key="payment_methods.code", max_length=32)
-    currency: str = Field(foreign_key="currencies.code", max_length=3)
+    currency: str = Field(foreign_key="currencies.code", max_length=8)
     payin_enabled: bool = True
     payout_enabled: bool = False
     status: RequisiteStatus = Field(
@@ -149,7 +162,7 @@ class RequisiteCreate(RequisiteLimits):
     holder_name: str = Field(min_length=1, max_length=200)
     bank_code: str = Field(max_length=32)
     payment_method: str = Field(max_length=32)
-    currency: str = Field(min_length=3, max_length=3)
+    currency: str = Field(min_length=3, max_length=8)
     payin_enabled: StrictBool = True
     payout_enabled: StrictBool = False
 
@@ -207,6 +220,44 @@ class TraderPublic(SQLModel):
     payin_reward_bps: int
     payout_reward_bps: int
     max_open_payouts: int
+    settlement_currency: str | None = None
+    offline_reason: str | None = None
+    offline_since: datetime | None = None
+    team_id: uuid.UUID | None = None
+    # False: the trader's team lead turned their traffic off (no new pay-ins are matched).
+    traffic_enabled: bool = True
+    traffic_changed_at: datetime | None = None
+
+
+class CollateralPublic(SQLModel):
+    """A trader's collateral in one currency: the security deposit frozen from the balance,
+    and the working balance (balance − deposit − holds) orders are matched against."""
+
+    currency: str
+    balance: str
+    security_deposit: str
+    # "trader": set for this trader by an administrator; "platform": the platform's default.
+    security_deposit_source: Literal["trader", "platform"]
+    held: str
+    working_balance: str
+    min_working_balance: str
+
+
+class TraderMe(TraderPublic):
+    collateral: list[CollateralPublic]
+
+
+# Zero or more, at most six decimals (the currency's own digits are checked: invalid_amount).
+DepositAmount = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{1,15}(?:\.[0-9]{1,6})?$", max_length=22)
+]
+
+
+class SecurityDepositUpdate(SQLModel):
+    """The trader's security deposit in one currency; null: the platform default again."""
+
+    currency: str = Field(min_length=3, max_length=8)
+    amount: DepositAmount | None
 
 
 class TraderUpdate(SQLModel):

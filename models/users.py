@@ -15,6 +15,8 @@ from models.base import UTCDateTime, UtcDatetime, created_at_field, enum_type, n
 class Role(StrEnum):
     admin = "admin"
     support = "support"
+    teamlead = "teamlead"
+    finance = "finance"
     merchant = "merchant"
     trader = "trader"
     connect_user = "connect_user"
@@ -99,6 +101,8 @@ class StaffRole(StrEnum):
 
     admin = "admin"
     support = "support"
+    teamlead = "teamlead"
+    finance = "finance"
     merchant = "merchant"
     trader = "trader"
 

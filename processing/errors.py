@@ -39,4 +39,8 @@ class UnknownReference(Invalid):
 
 
 class StillRunning(Exception):
-    """The workflow did not answer an update within the wait bound (it may still apply it)."""
+    """The workflow did not answer an update within the wait bound; the engine holds it."""
+
+    def __init__(self, workflow_id: str, update_id: str) -> None:
+        super().__init__(f"{workflow_id}: update {update_id} not answered yet")
+        self.workflow_id, self.update_id = workflow_id, update_id

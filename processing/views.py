@@ -6,8 +6,10 @@ customer must see the number to pay (`full_number=True`, the create reply).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime
+from typing import Literal
 
 from sqlmodel import Session, col, select
 
@@ -24,10 +26,14 @@ from models.payins import (
     DisputePublic,
     PayinPublic,
     PaymentRequisite,
+    SettlementPublic,
 )
 from models.payouts import PayoutOffer, PayoutPublic, RecipientKind, RecipientPublic
-from models.traders import Currency, Requisite, RequisitePublic
-from processing.settlement import bps_of
+from models.traders import Requisite, RequisitePublic
+from processing.ledger.fx import minor_units
+from processing.ledger.settlement import bps_of
+
+Party = Literal["store", "trader"]
 
 
 def mask_holder(name: str) -> str:
@@ -36,30 +42,21 @@ def mask_holder(name: str) -> str:
     return " ".join([first, *(part[0] + "." for part in rest)])
 
 
-# A currency's minor units never change (reference data, seeded by migrations): once read,
-# a process keeps them.
-_MINOR_UNITS: dict[str, int] = {}
-
-
-def minor_units(session: Session, currency: str) -> int:
-    units = _MINOR_UNITS.get(currency)
-    if units is None:
-        row = session.get(Currency, currency)
-        if row is None:
-            return 2
-        units = _MINOR_UNITS[currency] = row.minor_units
-    return units
-
-
 def payin_public(
     session: Session,
     order: Order,
     decrypt: Callable[[str], str] | None = None,
+    party: Party = "store",
+    confirmed: dict[uuid.UUID, ActorType] | None = None,
+    with_requisite: bool = True,
 ) -> PayinPublic:
-    """The order as the API shows it; with `decrypt` the requisite number is shown in full."""
+    """The order as the API shows it; with `decrypt` the requisite number is shown in full.
+    `settlement` is the side of `party` (the trader's desk shows the trader's). A list
+    passes `confirmed` (`confirmed_by_many` of its page: one query, not one per row), and
+    an export that does not show the requisite leaves it out (`with_requisite=False`)."""
     units = minor_units(session, order.currency)
     requisite = None
-    if order.requisite_id is not None:
+    if order.requisite_id is not None and with_requisite:
         row = session.get(Requisite, order.requisite_id)
         assert row is not None
         # Decrypt only where the customer must see the number to pay; elsewhere the stored
@@ -85,7 +82,23 @@ def payin_public(
         updated_at=as_utc(order.updated_at),
         dispute=dispute_public(order),
         actual_amount=_amount(order.actual_amount_minor, units),
-        confirmed_by=confirmed_by(session, order),
+        confirmed_by=(
+            confirmed_by(session, order) if confirmed is None else confirmed.get(order.id)
+        ),
+        settlement=settlement_public(session, order, party),
+    )
+
+
+def settlement_public(
+    session: Session, order: Order, party: Party = "store"
+) -> SettlementPublic | None:
+    """The party's settlement currency side, when the order fixed a rate for it."""
+    currency, rate = getattr(order, f"{party}_currency"), getattr(order, f"{party}_rate")
+    if currency is None or rate is None:
+        return None
+    amount = getattr(order, f"{party}_amount_minor")
+    return SettlementPublic(
+        currency=currency, rate=rate, amount=_amount(amount, minor_units(session, currency))
     )
 
 
@@ -100,6 +113,20 @@ def confirmed_by(session: Session, order: Order) -> ActorType | None:
         .limit(1)
     ).first()
     return ActorType(actor) if actor is not None else None
+
+
+def confirmed_by_many(session: Session, orders: list[Order]) -> dict[uuid.UUID, ActorType]:
+    """`confirmed_by` of each completed order of a page, in one query."""
+    ids = [order.id for order in orders if order.status == OrderStatus.completed]
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(OrderEvent.order_id, OrderEvent.actor_type)
+        .where(col(OrderEvent.order_id).in_(ids), OrderEvent.to_status == OrderStatus.completed)
+        .order_by(col(OrderEvent.seq))
+    )
+    # Ascending: the last such event of an order is the one that stays.
+    return {order_id: ActorType(actor) for order_id, actor in rows}
 
 
 def merchant_fee(order: Order) -> int | None:
@@ -144,7 +171,10 @@ def recipient_public(order: Order, decrypt: Callable[[str], str] | None = None) 
 
 
 def payout_public(
-    session: Session, order: Order, decrypt: Callable[[str], str] | None = None
+    session: Session,
+    order: Order,
+    decrypt: Callable[[str], str] | None = None,
+    party: Party = "store",
 ) -> PayoutPublic:
     units = minor_units(session, order.currency)
     return PayoutPublic(
@@ -163,6 +193,7 @@ def payout_public(
         created_at=as_utc(order.created_at),
         updated_at=as_utc(order.updated_at),
         finished_at=_at(order.finished_at),
+        settlement=settlement_public(session, order, party),
     )
 
 

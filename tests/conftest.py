@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import resource
 import secrets
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from fastapi import FastAPI
 from sqlmodel import Session, delete
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import _workflow as _workflow_worker
 
 from api.main import create_app
 from contracts.search_attributes import ALL as SEARCH_ATTRIBUTES
@@ -44,6 +46,7 @@ from launcher.services import (
     wait_for_port,
 )
 from models.platform_settings import PlatformSetting
+from processing.accounts.collateral import settings_changed
 from tests import factories
 from worker import build_worker
 
@@ -57,6 +60,58 @@ def _pg_url(database: str) -> str:
     return f"{base}/{database}"
 
 
+# Workers inside the test process detect a deadlocked workflow activation after 30 s of
+# wall time instead of the SDK's 2. On this 2-core machine, running both passes side by side,
+# a slow (not deadlocked) activation can pass 2 s; the SDK then raises an exception into the
+# activation's thread, which can land while that thread holds a logging handler's lock, and
+# every thread of the pass then waits on that lock for good (seen once in a full run: all
+# threads in `Handler.acquire`). Workers in their own processes keep the SDK's 2 s.
+_WORKFLOW_WORKER_INIT = _workflow_worker._WorkflowWorker.__init__
+
+
+def _patient_workflow_worker(self: Any, *args: Any, **kwargs: Any) -> None:
+    _WORKFLOW_WORKER_INIT(self, *args, **kwargs)
+    if self._deadlock_timeout_seconds is not None:
+        self._deadlock_timeout_seconds = 30
+
+
+_workflow_worker._WorkflowWorker.__init__ = _patient_workflow_worker  # type: ignore[method-assign]
+
+
+# Fixtures that give a test a database of the suite's kind (TEST_DATABASE).
+DATABASE_FIXTURES = {"database_url", "seed_settings"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The SQLite pass runs only what touches a database of the suite's kind (a fixture of
+    DATABASE_FIXTURES); the rest (layout rules, the emulator, pure computation, workflows
+    with stand-in activities, processes with databases of their own) runs once, in the
+    PostgreSQL pass."""
+    if TEST_DATABASE != "sqlite":
+        return
+    keep: list[pytest.Item] = []
+    once: list[pytest.Item] = []
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        (keep if fixtures & DATABASE_FIXTURES else once).append(item)
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = keep
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """CPU the pass spent (its own and its ended child processes': Temporal, SeaweedFS,
+    uvicorn, the fuzzer), next to the wall time pytest prints: how far the suite is from
+    being bound by this machine's cores."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = (
+        f"cpu ({TEST_DATABASE}): {own.ru_utime + own.ru_stime:.0f} s in pytest, "
+        f"{children.ru_utime + children.ru_stime:.0f} s in ended child processes"
+    )
+    terminalreporter.write_line(line)
+
+
 def create_database(prefix: str = "jivapay_test") -> str:
     name = f"{prefix}_{secrets.token_hex(4)}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -67,6 +122,19 @@ def create_database(prefix: str = "jivapay_test") -> str:
 def drop_database(name: str) -> None:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def scratch_database(kind: str, folder: Path, prefix: str) -> Iterator[str]:
+    """An empty database of its own, PostgreSQL or SQLite (`kind`), for a migration test."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / f'{prefix}.sqlite3'}"
+        return
+    name = create_database(prefix)
+    try:
+        yield _pg_url(name).replace("postgresql://", "postgresql+psycopg://")
+    finally:
+        drop_database(name)
 
 
 @pytest.fixture(scope="session")
@@ -146,11 +214,15 @@ def settings(
         # Callbacks retried within seconds (the default ladder is checked on its own).
         callback_retry_delays_s=[1, 1, 1, 1],
         callback_allow_private=True,
+        # Deposits and withdrawals the suite makes (up to 50 000) need one approver; the money
+        # tests go above this to see the second.
+        funds_second_approval_above=100_000,
         # The statement bridge scans every second; a hand confirmation waits 4 s for its credit.
         statement_watch_interval_seconds=1,
         unverified_confirmation_seconds=4,
         data_dir=Path(tempfile.gettempdir()) / f"jivapay-test-{run_id}",
         bank_base_urls={bank: f"{bank_emulator}/{bank}" for bank in ("vbank", "abank", "sbank")},
+        rates_provider_url=f"{bank_emulator}/rates",
     )
 
 
@@ -164,6 +236,7 @@ def migrated(settings: Settings) -> Settings:
 async def ctx(migrated: Settings) -> AsyncIterator[ServiceContext]:
     context = ServiceContext.build(migrated)
     context.storage.ensure_bucket()
+    factories.SECRETS_AT_REST["box"] = context.secrets
     yield context
     await context.close()
 
@@ -220,7 +293,7 @@ async def serve(app: FastAPI, settings: Settings) -> AsyncIterator[str]:
         lifespan="off",
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
-    server = uvicorn.Server(config)
+    server = factories.InProcessServer(config)
     task = asyncio.create_task(server.serve())
     for _ in range(200):
         if server.started:
@@ -269,4 +342,6 @@ def no_platform_overrides(ctx: ServiceContext, app: FastAPI) -> Iterator[None]:
     with Session(ctx.engine) as session:
         session.exec(delete(PlatformSetting))
         session.commit()
+        # Deposits frozen by a default the test set go with it too.
+        settings_changed(session)
     app.state.platform_settings.invalidate()

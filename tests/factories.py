@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
+import pyotp
+import uvicorn
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from connect.identities import assign_specific, release_identity
 from core.context import ServiceContext
-from core.security import hash_password
+from core.permissions import MFA_REQUIRED_ROLES
+from core.security import SecretBox, hash_password
+from models.base import utcnow
 from models.merchants import Merchant
+from models.mfa import SecondFactor
 from models.users import Role, SandboxIdentity, User
 
 PASSWORD = "correct-horse-battery"
@@ -39,7 +50,41 @@ def create_user(
         if role == Role.merchant:
             session.add(Merchant(owner_user_id=user.id, name=f"Shop {email}"))
             session.commit()
+        box = SECRETS_AT_REST.get("box")
+        if role.value in MFA_REQUIRED_ROLES and box is not None:
+            give_second_factor(session, box, user)
         return user
+
+
+# Set by the suite's `ctx` fixture: the Fernet keys the app decrypts TOTP secrets with.
+SECRETS_AT_REST: dict[str, SecretBox] = {}
+# Each test user's TOTP secret by email (what their authenticator app would hold), and the
+# last time step the helper used, so a second login in one step uses the next code.
+TOTP_SECRETS: dict[str, str] = {}
+_LAST_STEP: dict[str, int] = {}
+
+
+def give_second_factor(session: Session, box: SecretBox, user: User) -> str:
+    """A confirmed second factor, as enrolment leaves it (without recovery codes: hashing ten
+    of them for every test's administrator would cost seconds)."""
+    secret = pyotp.random_base32()
+    confirmed = SecondFactor(
+        user_id=user.id, secret_encrypted=box.encrypt(secret), confirmed_at=utcnow()
+    )
+    session.add(confirmed)
+    session.commit()
+    TOTP_SECRETS[user.email] = secret
+    return secret
+
+
+def next_code(email: str) -> str:
+    """The code an authenticator shows now, or the next step's when this one was used (the
+    server takes one step of drift)."""
+    totp = pyotp.TOTP(TOTP_SECRETS[email])
+    now = int(time.time())
+    step = max(totp.timecode(datetime.fromtimestamp(now, UTC)), _LAST_STEP.get(email, -1) + 1)
+    _LAST_STEP[email] = step
+    return totp.at(step * totp.interval)
 
 
 # Set by the suite's bank emulator fixture: identities handed out are fresh at its banks.
@@ -65,9 +110,32 @@ def give_identity(engine: Engine, name: str, user_id: uuid.UUID) -> None:
 
 
 async def login(api: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    """Sign in as a person would: the password, then the second factor's code when the
+    account has one, or enrolment when its role requires one and it has none."""
     response = await api.post("/api/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    answer = response.json()
+    if answer.get("mfa_required"):
+        body = {"challenge": answer["challenge"], "code": next_code(email)}
+        response = await api.post("/api/auth/mfa/verify", json=body)
+        assert response.status_code == 200, response.text
+        answer = response.json()
+    elif answer.get("mfa_enrolment_required"):
+        answer = await enrol(api, email, answer["challenge"])
+    return {"Authorization": f"Bearer {answer['access_token']}"}
+
+
+async def enrol(api: httpx.AsyncClient, email: str, challenge: str) -> dict[str, Any]:
+    """Enrol with the login's enrolment challenge; the answer holds the session token and the
+    recovery codes."""
+    enrolment = await api.post("/api/auth/mfa/enrol", json={"challenge": challenge})
+    assert enrolment.status_code == 200, enrolment.text
+    TOTP_SECRETS[email] = enrolment.json()["secret"]
+    body = {"challenge": challenge, "code": next_code(email)}
+    confirmed = await api.post("/api/auth/mfa/confirm", json=body)
+    assert confirmed.status_code == 200, confirmed.text
+    answer: dict[str, Any] = confirmed.json()
+    return answer
 
 
 async def actor(api: httpx.AsyncClient, engine: Engine, role: Role) -> Actor:
@@ -95,3 +163,33 @@ def worker_env(ctx: ServiceContext, task_queue: str, log_level: str = "WARNING")
         "WORKER_SDK_METRICS_PORT": "0",
         "WORKER_APP_METRICS_PORT": "0",
     }
+
+
+async def page_login(
+    api: httpx.AsyncClient, email: str, password: str = PASSWORD, next_path: str = ""
+) -> httpx.Response:
+    """Sign in on the pages (no browser): the form's CSRF token, the password, then the
+    second factor's code when the account has one. The answer is the final 303."""
+    api.cookies.clear()
+    form = await api.get("/login")
+    csrf = form.cookies["csrftoken"]
+    # Sent by hand: the suite's cookies are Secure and this is plain http.
+    headers = {"cookie": f"csrftoken={csrf}"}
+    data = {"csrftoken": csrf, "next": next_path}
+    answer = await api.post("/login", data=data | {"email": email, "password": password},
+                            headers=headers)  # fmt: skip
+    challenge = re.search(r'name="challenge" value="([^"]+)"', answer.text)
+    if answer.status_code == 200 and challenge and email in TOTP_SECRETS:
+        code = {"challenge": challenge[1], "code": next_code(email)}
+        answer = await api.post("/login/code", data=data | code, headers=headers)
+    return answer
+
+
+class InProcessServer(uvicorn.Server):
+    """uvicorn serving an app inside the test process. It leaves SIGINT and SIGTERM to
+    pytest: uvicorn's own server takes them over while it serves, and an app starting its
+    lifespan meanwhile would take that for a uvicorn process of its own (`api.draining`)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield

@@ -33,6 +33,8 @@ from workflows.sync import (
     sync_search_attributes,
 )
 
+CHECK_DURING_POLL = "check-during-poll"
+
 
 @workflow.defn
 class OnboardingWorkflow:
@@ -123,7 +125,12 @@ class OnboardingWorkflow:
         await self._set(inp, bank, ConnectionStatus.consent_pending, step, 20)
         deadline = workflow.now() + timedelta(seconds=inp.consent_deadline_seconds)
         delay, signed = inp.poll_initial_seconds, False
+        # "I approved it" sent while a poll runs asks for one more: runs from before this
+        # patch dropped it when the poll returned.
+        keep_checks = workflow.patched(CHECK_DURING_POLL)
         while True:
+            if keep_checks:
+                self._checks.discard(bank)
             # Signing through the sandbox login happens only when the user allowed it.
             if inp.allow_sandbox_sign and not signed:
                 name, signed = c.ConnectActivity.sign_consent, True
@@ -141,7 +148,8 @@ class OnboardingWorkflow:
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=DB_RETRY,
                 )
-            self._checks.discard(bank)
+            if not keep_checks:
+                self._checks.discard(bank)
             try:
                 await workflow.wait_condition(
                     lambda: bank in self._checks, timeout=min(delay, remaining)

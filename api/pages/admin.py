@@ -1,5 +1,6 @@
-"""The minimal admin (`/admin`) for admin and support. Same services and role rules as
-`/api/admin`: support reads everything, only an admin writes. Staff writes are audited as
+"""The minimal admin (`/admin`) for staff. Same services and permissions as `/api/admin`
+(`core.permissions`): every staff role reads; support resolves disputes, only an admin
+manages requisites and accounts. Staff writes are audited as
 the API audits them (the session hook for rows written here, `record` for workflow-made
 changes)."""
 
@@ -18,18 +19,22 @@ from api.audit import action_of, audit_action
 from api.pages import admin_orders
 from api.pages.auth import form_errors
 from api.pages.render import QUEUED, back, page
-from api.pages.session import PageStaff, page_role
+from api.pages.session import PageStaff, page_allowed
 from core.errors import DomainError, Pending
+from core.permissions import Permission, allows
 from models.payouts import DisputeResolve
 from models.traders import RequisiteStatus
 from models.users import Role, StaffRole, User, UserCreate, UserCreated
-from processing import admin, disputes, users
+from processing.accounts import admin, users
+from processing.orders import disputes
 from processing.views import requisite_public
 
 router = APIRouter(include_in_schema=False)
 # Orders, flagged pay-ins and statement credits: read-only pages of their own module.
 router.include_router(admin_orders.router)
-PageAdmin = Annotated[User, Depends(page_role(Role.admin))]
+DisputeHandler = Annotated[User, Depends(page_allowed(Permission.disputes_handle))]
+AccountManager = Annotated[User, Depends(page_allowed(Permission.accounts_manage))]
+StaffManager = Annotated[User, Depends(page_allowed(Permission.staff_manage))]
 REQUISITE_FILTERS = [s.value for s in RequisiteStatus]
 USER_LIMIT = 200
 ROLES = [r.value for r in Role]
@@ -43,8 +48,8 @@ def audited(request: Request, user: User) -> Session:
     return session
 
 
-def _can_write(user: User) -> bool:
-    return user.role == Role.admin
+def _can(user: User, permission: Permission) -> bool:
+    return allows(user.role.value, permission)
 
 
 @router.get("/admin", response_class=HTMLResponse)
@@ -88,14 +93,14 @@ async def dispute_queue(request: Request, user: PageStaff, escalated: bool = Fal
         user,
         queue=queue,
         escalated=escalated,
-        can_write=_can_write(user),
+        can_write=_can(user, Permission.disputes_handle),
     )
 
 
 @router.post("/admin/disputes/{order_id}/resolve")
 async def resolve(
     request: Request,
-    user: PageAdmin,
+    user: DisputeHandler,
     order_id: uuid.UUID,
     outcome: Annotated[str, Form(max_length=20)],
     reason: Annotated[str, Form(max_length=500)],
@@ -152,7 +157,7 @@ async def requisite_list(
         requisites=await run_in_threadpool(read),
         status=status,
         statuses=REQUISITE_FILTERS,
-        can_write=_can_write(user),
+        can_write=_can(user, Permission.accounts_manage),
     )
 
 
@@ -177,7 +182,7 @@ def _requisites_path(status: str) -> str:
 @router.post("/admin/requisites/{requisite_id}/approve")
 async def approve_requisite(
     request: Request,
-    user: PageAdmin,
+    user: AccountManager,
     requisite_id: uuid.UUID,
     shown: Annotated[str, Form(max_length=20)] = "pending",
 ) -> Response:
@@ -188,7 +193,7 @@ async def approve_requisite(
 @router.post("/admin/requisites/{requisite_id}/block")
 async def block_requisite(
     request: Request,
-    user: PageAdmin,
+    user: AccountManager,
     requisite_id: uuid.UUID,
     shown: Annotated[str, Form(max_length=20)] = "pending",
 ) -> Response:
@@ -215,7 +220,7 @@ async def _users_page(
         role=role,
         roles=ROLES,
         staff_roles=[r.value for r in StaffRole],
-        can_write=_can_write(user),
+        can_write=_can(user, Permission.staff_manage),
         **extra,
     )
 
@@ -229,7 +234,7 @@ async def user_list(request: Request, user: PageStaff, role: str = "") -> HTMLRe
 @router.post("/admin/users", response_class=HTMLResponse)
 async def create_user(
     request: Request,
-    user: PageAdmin,
+    user: StaffManager,
     email: Annotated[str, Form(max_length=320)],
     role: Annotated[str, Form(max_length=20)],
     full_name: Annotated[str, Form(max_length=200)] = "",
@@ -276,12 +281,12 @@ async def _set_active(request: Request, user: User, user_id: uuid.UUID, active: 
 
 
 @router.post("/admin/users/{user_id}/block")
-async def block_user(request: Request, user: PageAdmin, user_id: uuid.UUID) -> Response:
+async def block_user(request: Request, user: StaffManager, user_id: uuid.UUID) -> Response:
     """Block an account: its sessions and API access stop at once."""
     return await _set_active(request, user, user_id, active=False)
 
 
 @router.post("/admin/users/{user_id}/unblock")
-async def unblock_user(request: Request, user: PageAdmin, user_id: uuid.UUID) -> Response:
+async def unblock_user(request: Request, user: StaffManager, user_id: uuid.UUID) -> Response:
     """Unblock an account."""
     return await _set_active(request, user, user_id, active=True)

@@ -22,9 +22,11 @@ from core.errors import DomainError
 from models.amounts import to_decimal
 from models.orders import Order
 from models.statement import CreditOutcome
-from processing import admin, disputes, statement_links
-from processing.payins import ANY_ORDER
-from processing.statement import AMBIGUOUS_FLAG, NEAR_AMOUNT_FLAG, UNVERIFIED_FLAG
+from processing.accounts import admin
+from processing.bridge import links as statement_links
+from processing.bridge.statement import AMBIGUOUS_FLAG, NEAR_AMOUNT_FLAG, UNVERIFIED_FLAG
+from processing.orders import disputes
+from processing.orders.payins import ANY_ORDER
 from processing.views import minor_units
 
 router = APIRouter(include_in_schema=False)
@@ -83,10 +85,7 @@ def flagged_orders(session: Session, flag: str) -> list[dict[str, Any]]:
 
 def flagged_count(session: Session) -> int:
     """Distinct pay-ins carrying any flag the statement bridge sets."""
-    ids = {
-        row.id for flag in FLAGS for row in statement_links.flagged(session, flag=flag, limit=1000)
-    }
-    return len(ids)
+    return statement_links.flagged_count(session, FLAGS)
 
 
 @router.get("/admin/orders", response_class=HTMLResponse)

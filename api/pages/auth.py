@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from api.accounts import LoginRefused, check_login, register_connect_user
+from api.pages import mfa
+from api.pages.mfa import safe_next
 from api.pages.render import back, page
 from api.pages.session import (
     HOME,
@@ -22,23 +24,19 @@ from api.pages.session import (
     sign_out,
 )
 from api.ratelimit import client_ip
+from api.second_factor import next_step
 from core.errors import DomainError
 from models.users import PasswordChange, User, UserRegister
-from processing import users
+from processing.accounts import users
 
 router = APIRouter(include_in_schema=False)
+# The second factor's pages: the code after the password, enrolment, recovery codes.
+router.include_router(mfa.router)
 
 
 def form_errors(exc: ValidationError) -> str:
     """A form's validation problems as one line for the page."""
     return "; ".join(str(err["msg"]) for err in exc.errors())
-
-
-def _safe_next(target: str | None, user: User) -> str:
-    # Only our own paths: an open redirect would let a link send users anywhere.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return HOME.get(user.role, "/")
 
 
 @router.get("/")
@@ -84,7 +82,10 @@ async def login(
         if exc.retry_after_s:
             answer.headers["Retry-After"] = str(exc.retry_after_s)
         return answer
-    response = RedirectResponse(_safe_next(next, user), status_code=303)
+    step = await run_in_threadpool(next_step, ctx.engine, user)
+    if step is not None:
+        return await mfa.second_step(request, user, step, next)
+    response = RedirectResponse(safe_next(next, user), status_code=303)
     sign_in(response, ctx.settings, user)
     return response
 

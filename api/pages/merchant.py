@@ -2,10 +2,9 @@
 orders (the API's filters, keyset pages, CSV), an order with its callback deliveries and
 re-send, the statement with its running balance, and every delivery.
 
-Same services as `/api/merchant` and the gateway's callback routes; only the store comes from
-the signed-in merchant (`merchants.owned_store`) instead of an API key. Another merchant's
-store or order is simply not found, as in the API. A new key or signing secret is shown on
-the answer to the form that made it, never in a URL.
+The services of `/api/merchant` and the gateway's callback routes, the store taken from the
+signed-in merchant (`merchants.owned_store`): another merchant's store or order is not found,
+as in the API. A new key or signing secret is shown on the form's answer, never in a URL.
 """
 
 from __future__ import annotations
@@ -33,7 +32,8 @@ from models.cabinet import DeliveryRow, StoreBalance
 from models.merchants import Store, StoreCreate, StorePublic, StoreUpdate
 from models.orders import DeliveryStatus, Order
 from models.users import User
-from processing import cabinet, deliveries, merchants
+from processing.accounts import cabinet, merchants
+from processing.callbacks import deliveries
 from processing.errors import OrderNotFound
 from processing.views import payin_public, payout_public
 

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core.permissions import Permission, allows
 from core.security import InvalidTokenError, create_access_token, decode_access_token
 from core.settings import Settings
 from models.users import Role, User
@@ -31,6 +32,8 @@ HOME = {
     Role.connect_user: "/app",
     Role.admin: "/admin",
     Role.support: "/admin",
+    Role.teamlead: "/teamlead",
+    Role.finance: "/admin",
 }
 
 
@@ -140,6 +143,7 @@ async def page_user(request: Request) -> User:
     user = await run_in_threadpool(load)
     if user is None or not user.is_active:
         raise LoginRequired(target)
+    request.state.user_id = str(user.id)  # the request's log line names who asked
     if user.password_change_required and request.url.path != PASSWORD_PAGE:
         raise PasswordChangeRequired()
     return user
@@ -154,6 +158,18 @@ def page_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     return check
 
 
+def page_allowed(permission: Permission) -> Callable[[User], Awaitable[User]]:
+    """The pages' side of `api.deps.require`: the same permissions, a 403 page instead."""
+
+    async def check(user: Annotated[User, Depends(page_user)]) -> User:
+        if not allows(user.role.value, permission):
+            raise WrongRole(user.role.value)
+        return user
+
+    check.permission = permission  # type: ignore[attr-defined]
+    return check
+
+
 def login_url(next_path: str) -> str:
     return f"/login?next={quote(next_path, safe='')}"
 
@@ -161,6 +177,6 @@ def login_url(next_path: str) -> str:
 PageTrader = Annotated[User, Depends(page_role(Role.trader))]
 PageMerchant = Annotated[User, Depends(page_role(Role.merchant))]
 PageConnectUser = Annotated[User, Depends(page_role(Role.connect_user))]
-PageStaff = Annotated[User, Depends(page_role(Role.admin, Role.support))]
+PageStaff = Annotated[User, Depends(page_allowed(Permission.read))]
 PageAny = Annotated[User, Depends(page_user)]
 Context = dict[str, Any]

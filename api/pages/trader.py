@@ -17,9 +17,10 @@ from api.pages.trader_work import trader_id_of, work
 from contracts.processing import ActorRequest, ActorType
 from core.errors import DomainError, Pending
 from models.base import utcnow
-from processing import actions, traders
-from processing.matching import usage_of
-from processing.payins import Owner
+from processing.accounts import collateral, traders
+from processing.orders import actions
+from processing.orders.matching import usage_of
+from processing.orders.payins import Owner
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,7 +35,7 @@ def _desk(request: Request, user_id: uuid.UUID) -> dict[str, Any]:
         return {
             "trader": trader,
             "orders": traders.open_orders(session, trader_id=trader.id),
-            "balances": traders.balances(session, trader_id=trader.id),
+            "collateral": collateral.collateral_of(session, trader.id),
             "requisites": requisites,
             "turnover": turnover,
         }
@@ -66,7 +67,10 @@ async def switch(
         with Session(ctx.engine) as session:
             traders.set_online(session, user_id=user.id, online=online)
 
-    await run_in_threadpool(save)
+    try:
+        await run_in_threadpool(save)
+    except DomainError as exc:  # below the minimum working balance
+        return back("/trader", error=exc.message)
     return back("/trader", notice="You are online" if online else "You are offline")
 
 

@@ -17,7 +17,9 @@ from api.pages.session import PageTrader
 from api.uploads import read_upload
 from core.errors import DomainError, Pending
 from models.statement import StatementView
-from processing import payouts, statement_links, traders
+from processing.accounts import traders
+from processing.bridge import links as statement_links
+from processing.orders import payouts
 
 router = APIRouter(include_in_schema=False)
 

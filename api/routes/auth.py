@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
+from fastapi.concurrency import run_in_threadpool
 
 from api.accounts import LoginRefused, check_login, register_connect_user
 from api.deps import ContextDep, SessionDep, SignedInUser
 from api.errors import UnauthorizedError
 from api.ratelimit import RateLimited, client_ip
+from api.second_factor import next_step
 from core.security import create_access_token
+from models.mfa import MfaChallengeIssued
 from models.users import (
     LoginRequest,
     PasswordChange,
@@ -17,7 +20,7 @@ from models.users import (
     UserPublic,
     UserRegister,
 )
-from processing import users
+from processing.accounts import users
 
 router = APIRouter()
 
@@ -30,12 +33,17 @@ def register(body: UserRegister, session: SessionDep) -> User:
 
 @router.post(
     "/login",
-    response_model=TokenResponse,
+    response_model=TokenResponse | MfaChallengeIssued,
     responses={401: {"description": "Wrong email or password"}},
 )
-async def login(body: LoginRequest, request: Request, ctx: ContextDep) -> TokenResponse:
+async def login(
+    body: LoginRequest, request: Request, ctx: ContextDep
+) -> TokenResponse | MfaChallengeIssued:
     """Exchange email and password for a JWT access token (failed attempts are limited per
-    email and per address: 429 with Retry-After)."""
+    email and per address: 429 with Retry-After). With a second factor the answer is
+    `{"mfa_required": true, "challenge": …}` instead (send a code to `/api/auth/mfa/verify`);
+    a role that requires one without it answers `{"mfa_enrolment_required": true,
+    "challenge": …}` (enrol with that challenge at `/api/auth/mfa/enrol` and `/confirm`)."""
     settings = ctx.settings
     try:
         user = await check_login(
@@ -49,6 +57,9 @@ async def login(body: LoginRequest, request: Request, ctx: ContextDep) -> TokenR
         if exc.status == 401:
             raise UnauthorizedError(exc.message, code=exc.code) from exc
         raise RateLimited(exc.message, exc.retry_after_s, code=exc.code) from exc
+    step = await run_in_threadpool(next_step, ctx.engine, user)
+    if step is not None:
+        return step
     token = create_access_token(settings, user.id, user.role.value)
     return TokenResponse(access_token=token, expires_in=settings.jwt_ttl_seconds)
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from api.deps import ContextDep, CurrentStore, SessionDep, TemporalDep
 from contracts.processing import OrderKind
 from models.payins import CallbackDeliveryPublic, CallbackResent
-from processing import deliveries
+from processing.callbacks import deliveries
 
 router = APIRouter()
 

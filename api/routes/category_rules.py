@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import ContextDep, CurrentAdmin, SessionDep
+from api.deps import ContextDep, CurrentStaff, ReferenceManager, SessionDep
 from connect import category_rules
 from models.analytics import (
     CategoryRuleChanged,
@@ -19,7 +19,7 @@ router = APIRouter()
 
 
 @router.get("/category-rules", response_model=list[CategoryRulePublic])
-def list_rules(session: SessionDep, _admin: CurrentAdmin) -> list[CategoryRuleRow]:
+def list_rules(session: SessionDep, _admin: CurrentStaff) -> list[CategoryRuleRow]:
     """Categorisation rules in the order they are tried (priority, then id)."""
     return category_rules.rules(session)
 
@@ -28,7 +28,7 @@ def list_rules(session: SessionDep, _admin: CurrentAdmin) -> list[CategoryRuleRo
     "/category-rules", status_code=status.HTTP_201_CREATED, response_model=CategoryRuleChanged
 )
 async def create_rule(
-    body: CategoryRuleCreate, session: SessionDep, ctx: ContextDep, _admin: CurrentAdmin
+    body: CategoryRuleCreate, session: SessionDep, ctx: ContextDep, _admin: ReferenceManager
 ) -> CategoryRuleChanged:
     """Add a rule and re-categorise stored transactions."""
     rule = await run_in_threadpool(lambda: category_rules.create_rule(session, body=body))
@@ -39,7 +39,11 @@ async def create_rule(
 
 @router.patch("/category-rules/{rule_id}", response_model=CategoryRuleChanged)
 async def update_rule(
-    rule_id: str, body: CategoryRuleUpdate, session: SessionDep, ctx: ContextDep, _: CurrentAdmin
+    rule_id: str,
+    body: CategoryRuleUpdate,
+    session: SessionDep,
+    ctx: ContextDep,
+    _: ReferenceManager,
 ) -> CategoryRuleChanged:
     """Change a rule and re-categorise stored transactions."""
     rule = await run_in_threadpool(
@@ -52,7 +56,7 @@ async def update_rule(
 
 @router.delete("/category-rules/{rule_id}", response_model=CategoryRuleChanged)
 async def delete_rule(
-    rule_id: str, session: SessionDep, ctx: ContextDep, _admin: CurrentAdmin
+    rule_id: str, session: SessionDep, ctx: ContextDep, _admin: ReferenceManager
 ) -> CategoryRuleChanged:
     """Remove a rule and re-categorise stored transactions."""
     await run_in_threadpool(lambda: category_rules.delete_rule(session, rule_id=rule_id))

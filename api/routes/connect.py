@@ -8,7 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from api.audit import record
-from api.deps import ContextDep, CurrentAdmin, CurrentConnectUser, SessionDep, TemporalDep
+from api.deps import (
+    AuditReader,
+    ContextDep,
+    CurrentConnectUser,
+    CurrentStaff,
+    ReferenceManager,
+    SessionDep,
+    TemporalDep,
+)
 from connect import data, identities, onboarding
 from connect.bank_access import BankAccess
 from connect.connections import BANK_NAMES, connections_of
@@ -142,7 +150,7 @@ def list_transactions(
 @admin_router.get("/raw-logs", response_model=list[RawApiLogPublic])
 def raw_logs(
     session: SessionDep,
-    _admin: CurrentAdmin,
+    _admin: AuditReader,
     user_id: uuid.UUID | None = None,
     bank_code: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -152,7 +160,7 @@ def raw_logs(
 
 
 @admin_router.get("/sandbox-identities", response_model=list[SandboxIdentityPublic])
-def list_sandbox_identities(ctx: ContextDep, _admin: CurrentAdmin) -> list[SandboxIdentity]:
+def list_sandbox_identities(ctx: ContextDep, _admin: CurrentStaff) -> list[SandboxIdentity]:
     """The banks' sandbox end users of our team and who holds each."""
     identities.ensure_pool(ctx.engine, ctx.settings)
     return identities.list_identities(ctx.engine)
@@ -166,7 +174,7 @@ def assign_sandbox_identity(
     body: IdentityAssign,
     request: Request,
     ctx: ContextDep,
-    admin: CurrentAdmin,
+    admin: ReferenceManager,
 ) -> SandboxIdentity:
     """Give a free identity to a Connect user who holds none."""
     identities.ensure_pool(ctx.engine, ctx.settings)
@@ -191,7 +199,7 @@ async def release_sandbox_identity(
     request: Request,
     ctx: ContextDep,
     client: TemporalDep,
-    admin: CurrentAdmin,
+    admin: ReferenceManager,
 ) -> SandboxIdentity:
     """Free an identity: its holder's consents are revoked at the banks, and what was synced
     from it is deleted, before anybody else can take it (409 while a bank still answers)."""

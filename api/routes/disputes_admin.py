@@ -1,5 +1,5 @@
 """Disputes and fraud reviews (admin / support): the queue, opening, resolving, decisions;
-pay-out reads and store deposits for pay-outs.
+pay-out reads. (Store and trader deposits: `api/routes/deposits.py`.)
 
 Resolutions and decisions go to the order's workflow, outside the request's session, so
 each is written to the audit log here (who, what, the order's status before and after).
@@ -12,9 +12,16 @@ import uuid
 from fastapi import APIRouter, Request
 
 from api.audit import audit_action
-from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep, TemporalDep
+from api.deps import (
+    ContextDep,
+    CurrentStaff,
+    DisputeHandler,
+    OrderHandler,
+    SessionDep,
+    TemporalDep,
+)
 from contracts.processing import ActorType
-from models.payins import BalancePublic, DepositRequest, MatchReport, PayinPublic
+from models.payins import MatchReport, PayinPublic
 from models.payouts import (
     DisputeListItem,
     DisputeOpen,
@@ -23,8 +30,9 @@ from models.payouts import (
     ReviewDecision,
 )
 from models.users import Role
-from processing import admin, disputes, payouts
-from processing.payins import ANY_ORDER
+from processing.accounts import admin
+from processing.orders import disputes, payouts
+from processing.orders.payins import ANY_ORDER
 
 router = APIRouter()
 OrderPublic = PayinPublic | PayoutPublic
@@ -45,7 +53,7 @@ async def open_dispute(
     request: Request,
     ctx: ContextDep,
     client: TemporalDep,
-    user: CurrentStaff,
+    user: DisputeHandler,
 ) -> OrderPublic:
     """Support opens a dispute on an order of either kind (statuses as for merchants)."""
     actor = ActorType.support if user.role == Role.support else ActorType.admin
@@ -79,7 +87,7 @@ async def resolve_dispute(
     request: Request,
     ctx: ContextDep,
     client: TemporalDep,
-    user: CurrentAdmin,
+    user: DisputeHandler,
 ) -> OrderPublic:
     """End a dispute: `completed` (with `actual_amount` when less moved than the order's
     amount: the difference is a correction posting) or `cancelled` (the hold is released)."""
@@ -109,7 +117,7 @@ async def decide_review(
     request: Request,
     ctx: ContextDep,
     client: TemporalDep,
-    user: CurrentAdmin,
+    user: OrderHandler,
 ) -> OrderPublic:
     """Approve an order on review (matching / holding goes on) or reject it (`failed`)."""
     act = disputes.review(
@@ -135,11 +143,3 @@ async def decide_review(
 def get_payout(order_id: uuid.UUID, ctx: ContextDep, _: CurrentStaff) -> PayoutPublic:
     """Any pay-out (recipient masked)."""
     return payouts.read_payout(ctx, order_id, payouts.payout_owner())
-
-
-@router.post("/stores/{store_id}/deposit", response_model=BalancePublic)
-def deposit_to_store(
-    store_id: uuid.UUID, body: DepositRequest, session: SessionDep, _: CurrentAdmin
-) -> BalancePublic:
-    """Credit a store's balance for pay-outs (idempotent per reference)."""
-    return admin.deposit_to_store(session, store_id=store_id, body=body)

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep
+from api.deps import ContextDep, CurrentStaff, FraudManager, SessionDep
 from models.fraud import (
     BlockListCreate,
     BlockListEntry,
@@ -16,7 +16,7 @@ from models.fraud import (
     FraudRulePublic,
     FraudRuleUpdate,
 )
-from processing import fraud
+from processing.risk import fraud
 
 router = APIRouter()
 
@@ -28,7 +28,7 @@ def list_rules(session: SessionDep, _: CurrentStaff) -> list[FraudRule]:
 
 
 @router.post("/fraud/rules", status_code=status.HTTP_201_CREATED, response_model=FraudRulePublic)
-def create_rule(body: FraudRuleCreate, session: SessionDep, _: CurrentAdmin) -> FraudRule:
+def create_rule(body: FraudRuleCreate, session: SessionDep, _: FraudManager) -> FraudRule:
     """An amount threshold (per store) or a velocity limit (per customer id, IP, recipient or
     requisite), with its outcome: `deny` or `review`."""
     return fraud.create_rule(session, body)
@@ -36,14 +36,14 @@ def create_rule(body: FraudRuleCreate, session: SessionDep, _: CurrentAdmin) -> 
 
 @router.patch("/fraud/rules/{rule_id}", response_model=FraudRulePublic)
 def update_rule(
-    rule_id: uuid.UUID, body: FraudRuleUpdate, session: SessionDep, _: CurrentAdmin
+    rule_id: uuid.UUID, body: FraudRuleUpdate, session: SessionDep, _: FraudManager
 ) -> FraudRule:
     """Change a rule's name, outcome, numbers or switch."""
     return fraud.update_rule(session, rule_id, body)
 
 
 @router.delete("/fraud/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_rule(rule_id: uuid.UUID, session: SessionDep, _: CurrentAdmin) -> Response:
+def delete_rule(rule_id: uuid.UUID, session: SessionDep, _: FraudManager) -> Response:
     fraud.delete_rule(session, rule_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -58,7 +58,7 @@ def list_blocked(session: SessionDep, _: CurrentStaff) -> list[BlockListEntry]:
     "/fraud/block-list", status_code=status.HTTP_201_CREATED, response_model=BlockListPublic
 )
 def block(
-    body: BlockListCreate, session: SessionDep, ctx: ContextDep, user: CurrentAdmin
+    body: BlockListCreate, session: SessionDep, ctx: ContextDep, user: FraudManager
 ) -> BlockListEntry:
     """Block a customer id, IP address, card or phone: matching orders are denied."""
     return fraud.add_to_block_list(
@@ -67,6 +67,6 @@ def block(
 
 
 @router.delete("/fraud/block-list/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
-def unblock(entry_id: uuid.UUID, session: SessionDep, _: CurrentAdmin) -> Response:
+def unblock(entry_id: uuid.UUID, session: SessionDep, _: FraudManager) -> Response:
     fraud.remove_from_block_list(session, entry_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

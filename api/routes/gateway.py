@@ -13,7 +13,7 @@ from api.uploads import read_upload
 from contracts.processing import ActorRequest, ActorType
 from models.payins import CancelRequest, PayinCreate, PayinPublic
 from models.payouts import PayoutCreate, PayoutPublic
-from processing import actions, disputes, payins, payouts
+from processing.orders import actions, disputes, payins, payouts
 
 router = APIRouter()
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]

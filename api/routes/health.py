@@ -14,15 +14,22 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from api.deps import ContextDep
+from api.ops_metrics import ReadinessCollector
+from core.context import ServiceContext
 from core.heartbeats import live_workers
 from core.metrics import render
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
-async def health() -> dict[str, str]:
-    """Process is alive."""
+DRAINING = {"status": "draining"}
+
+
+@router.get("/health", response_model=dict[str, str])
+async def health(request: Request) -> dict[str, str] | JSONResponse:
+    """Process is alive and takes traffic; 503 `draining` once it is shutting down."""
+    if request.app.state.drain.draining:
+        return JSONResponse(DRAINING, status_code=503)
     return {"status": "ok"}
 
 
@@ -36,10 +43,9 @@ async def _probe(check: Callable[[], Awaitable[object]]) -> dict[str, object]:
     return {"status": "up", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
-@router.get("/ready")
-async def ready(ctx: ContextDep) -> JSONResponse:
-    """Each dependency checked one by one; 503 when any is down. A worker is up while its
-    heartbeat is at most WORKER_STALE_SECONDS old."""
+async def readiness(ctx: ServiceContext) -> dict[str, dict[str, object]]:
+    """Each dependency checked one by one, side by side. A worker is up while its heartbeat
+    is at most WORKER_STALE_SECONDS old."""
 
     def db_check() -> None:
         with ctx.engine.connect() as conn:
@@ -59,14 +65,27 @@ async def ready(ctx: ContextDep) -> JSONResponse:
         checks["redis"] = ctx.cache.ping
     names = list(checks)
     results = await asyncio.gather(*(_probe(checks[name]) for name in names))
-    components = dict(zip(names, results, strict=True))
-    all_up = all(result["status"] == "up" for result in results)
+    return dict(zip(names, results, strict=True))
+
+
+@router.get("/ready")
+async def ready(request: Request, ctx: ContextDep) -> JSONResponse:
+    """Each dependency checked one by one; 503 when any is down. A worker is up while its
+    heartbeat is at most WORKER_STALE_SECONDS old. 503 `draining` once shutting down."""
+    if request.app.state.drain.draining:
+        return JSONResponse(DRAINING, status_code=503)
+    components = await readiness(ctx)
+    all_up = all(result["status"] == "up" for result in components.values())
     body = {"status": "ready" if all_up else "not_ready", "components": components}
     return JSONResponse(body, status_code=200 if all_up else 503)
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
-    """Prometheus metrics: HTTP and business counters of every process, database state."""
-    body = await asyncio.to_thread(render, request.app.state.state_collector)
+async def metrics(request: Request, ctx: ContextDep) -> Response:
+    """Prometheus metrics: HTTP and business counters of every process, database state,
+    readiness as /ready answers it now."""
+    state = request.app.state
+    ready_now = ReadinessCollector(await readiness(ctx))
+    collectors = (state.state_collector, state.overdue_collector, ready_now)
+    body = await asyncio.to_thread(render, *collectors)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -18,7 +18,7 @@ from models.merchants import (
     StorePublic,
     StoreUpdate,
 )
-from processing import merchants
+from processing.accounts import merchants
 
 router = APIRouter()
 

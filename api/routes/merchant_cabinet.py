@@ -10,10 +10,11 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentMerchant, SessionDep
 from contracts.processing import OrderKind, OrderStatus
+from models.amounts import CURRENCY_PATTERN
 from models.cabinet import CURSOR_PATTERN, DeliveryRow, OrdersPage, StatementPage, StoreBalance
 from models.inputs import Moment
 from models.orders import DeliveryStatus
-from processing import cabinet
+from processing.accounts import cabinet
 
 router = APIRouter()
 MAX_MINOR = 10**15
@@ -82,7 +83,7 @@ def statement(
     store_id: uuid.UUID,
     session: SessionDep,
     user: CurrentMerchant,
-    currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = "RUB",
+    currency: Annotated[str, Query(pattern=CURRENCY_PATTERN)] = "RUB",
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> StatementPage:

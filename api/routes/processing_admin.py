@@ -1,4 +1,4 @@
-"""Processing admin (admin / support): requisites, fees and limits, order history, deposits."""
+"""Processing admin (admin / support): requisites, fees and limits, order history."""
 
 from __future__ import annotations
 
@@ -10,29 +10,37 @@ from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from api.audit import audit_action
-from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep, TemporalDep
+from api.deps import (
+    AccountManager,
+    ContextDep,
+    CurrentStaff,
+    OrderHandler,
+    SessionDep,
+    TemporalDep,
+)
 from contracts.processing import ActorRequest, ActorType
 from models.ledger import PostingPublic
 from models.merchants import Store, StorePublic
 from models.orders import Order, OrderEvent
 from models.payins import (
-    BalancePublic,
     CancelRequest,
-    DepositRequest,
     MatchReport,
     OrderEventPublic,
     PayinPublic,
     StoreFeesUpdate,
 )
 from models.traders import (
+    CollateralPublic,
     RequisiteLimitsUpdate,
     RequisitePublic,
     RequisiteStatus,
+    SecurityDepositUpdate,
     Trader,
     TraderPublic,
     TraderUpdate,
 )
-from processing import actions, admin, payins
+from processing.accounts import admin, collateral
+from processing.orders import actions, payins
 from processing.views import requisite_public
 
 router = APIRouter()
@@ -48,7 +56,7 @@ def list_requisites(
 
 @router.post("/requisites/{requisite_id}/approve", response_model=RequisitePublic)
 def approve_requisite(
-    requisite_id: uuid.UUID, session: SessionDep, _: CurrentAdmin
+    requisite_id: uuid.UUID, session: SessionDep, _: AccountManager
 ) -> RequisitePublic:
     """Let a requisite take orders."""
     approved = admin.set_requisite_status(
@@ -59,7 +67,7 @@ def approve_requisite(
 
 @router.post("/requisites/{requisite_id}/block", response_model=RequisitePublic)
 def block_requisite(
-    requisite_id: uuid.UUID, session: SessionDep, _: CurrentAdmin
+    requisite_id: uuid.UUID, session: SessionDep, _: AccountManager
 ) -> RequisitePublic:
     """Stop a requisite from taking new orders."""
     blocked = admin.set_requisite_status(
@@ -70,7 +78,7 @@ def block_requisite(
 
 @router.patch("/requisites/{requisite_id}/limits", response_model=RequisitePublic)
 def set_limits(
-    requisite_id: uuid.UUID, body: RequisiteLimitsUpdate, session: SessionDep, _: CurrentAdmin
+    requisite_id: uuid.UUID, body: RequisiteLimitsUpdate, session: SessionDep, _: AccountManager
 ) -> RequisitePublic:
     """Change a requisite's static / dynamic limits and priority."""
     return requisite_public(
@@ -80,26 +88,36 @@ def set_limits(
 
 @router.patch("/traders/{trader_id}", response_model=TraderPublic)
 def update_trader(
-    trader_id: uuid.UUID, body: TraderUpdate, session: SessionDep, _: CurrentAdmin
+    trader_id: uuid.UUID, body: TraderUpdate, session: SessionDep, _: AccountManager
 ) -> Trader:
     """Set a trader's rewards, priority and switches."""
     return admin.update_trader(session, trader_id=trader_id, body=body)
 
 
+@router.put("/traders/{trader_id}/security-deposit", response_model=CollateralPublic)
+def set_security_deposit(
+    trader_id: uuid.UUID, body: SecurityDepositUpdate, session: SessionDep, _: AccountManager
+) -> CollateralPublic:
+    """Set a trader's security deposit in one currency (null: the platform default); it is
+    frozen at once, and a trader it takes below the minimum working balance goes offline."""
+    return collateral.set_security_deposit(session, trader_id=trader_id, body=body)
+
+
+@router.get("/traders/{trader_id}/collateral", response_model=list[CollateralPublic])
+def trader_collateral(
+    trader_id: uuid.UUID, session: SessionDep, _: CurrentStaff
+) -> list[CollateralPublic]:
+    """A trader's collateral per currency: deposit, holds, working balance, minimum."""
+    admin.get_or_404(session, Trader, trader_id, "Trader")
+    return collateral.collateral_of(session, trader_id)
+
+
 @router.patch("/stores/{store_id}/processing", response_model=StorePublic)
 def update_store_fees(
-    store_id: uuid.UUID, body: StoreFeesUpdate, session: SessionDep, _: CurrentAdmin
+    store_id: uuid.UUID, body: StoreFeesUpdate, session: SessionDep, _: AccountManager
 ) -> Store:
     """Set a store's fees, deadlines and unique-amount bounds."""
     return admin.update_store(session, store_id=store_id, body=body)
-
-
-@router.post("/traders/{trader_id}/deposit", response_model=BalancePublic)
-def deposit_to_trader(
-    trader_id: uuid.UUID, body: DepositRequest, session: SessionDep, _: CurrentAdmin
-) -> BalancePublic:
-    """Credit a trader's balance from platform funding (idempotent per reference)."""
-    return admin.deposit_to_trader(session, trader_id=trader_id, body=body)
 
 
 @router.get("/orders/{order_id}", response_model=PayinPublic)
@@ -147,7 +165,7 @@ async def _audited(
 
 @router.post("/orders/{order_id}/confirm", response_model=PayinPublic)
 async def admin_confirm(
-    order_id: uuid.UUID, request: Request, ctx: ContextDep, client: TemporalDep, user: CurrentAdmin
+    order_id: uuid.UUID, request: Request, ctx: ContextDep, client: TemporalDep, user: OrderHandler
 ) -> PayinPublic:
     """Complete an order (e.g. resolve a dispute in the customer's favour)."""
     actor = ActorRequest(ActorType.admin.value, str(user.id))
@@ -160,7 +178,7 @@ async def admin_cancel(
     order_id: uuid.UUID,
     ctx: ContextDep,
     client: TemporalDep,
-    user: CurrentAdmin,
+    user: OrderHandler,
     request: Request,
     body: CancelRequest | None = None,
 ) -> PayinPublic:

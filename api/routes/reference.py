@@ -8,10 +8,13 @@ from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel
 
 from api.deps import ContextDep
-from processing.reference import reference
+from models.rates import ExchangeRatePublic
+from processing.platform.reference import reference
 
 router = APIRouter()
-CACHE_CONTROL = "public, max-age=60"
+# Caches keep a list but ask again each time (If-None-Match: a 304 without a body), so an
+# administrator's change reaches clients as soon as it reaches the API processes.
+CACHE_CONTROL = "public, no-cache"
 
 
 class CurrencyRef(BaseModel):
@@ -23,6 +26,11 @@ class CurrencyRef(BaseModel):
 class NamedRef(BaseModel):
     code: str
     name: str
+
+
+class OfferRef(BaseModel):
+    bank_code: str
+    payment_method: str
 
 
 async def _answer(ctx: ContextDep, kind: str, if_none_match: str | None) -> Response:
@@ -47,6 +55,16 @@ async def currencies(ctx: ContextDep, if_none_match: IfNoneMatch = None) -> Resp
 
 
 @router.get(
+    "/rates",
+    response_model=list[ExchangeRatePublic],
+    responses={304: {"description": "Not modified"}},
+)
+async def exchange_rates(ctx: ContextDep, if_none_match: IfNoneMatch = None) -> Response:
+    """Exchange rates (`base` priced in `quote`), their source, age limit and staleness."""
+    return await _answer(ctx, "rates", if_none_match)
+
+
+@router.get(
     "/banks", response_model=list[NamedRef], responses={304: {"description": "Not modified"}}
 )
 async def banks(ctx: ContextDep, if_none_match: IfNoneMatch = None) -> Response:
@@ -62,3 +80,13 @@ async def banks(ctx: ContextDep, if_none_match: IfNoneMatch = None) -> Response:
 async def payment_methods(ctx: ContextDep, if_none_match: IfNoneMatch = None) -> Response:
     """Payment methods (`payment_method`: card, SBP, …)."""
     return await _answer(ctx, "payment-methods", if_none_match)
+
+
+@router.get(
+    "/bank-payment-methods",
+    response_model=list[OfferRef],
+    responses={304: {"description": "Not modified"}},
+)
+async def bank_payment_methods(ctx: ContextDep, if_none_match: IfNoneMatch = None) -> Response:
+    """Which bank offers which payment method (a requisite pairs only these)."""
+    return await _answer(ctx, "bank-payment-methods", if_none_match)

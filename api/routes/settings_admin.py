@@ -12,9 +12,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from api.deps import ContextDep, CurrentAdmin, CurrentStaff, SessionDep
-from models.platform_settings import SETTING_BODIES, SettingKey, SettingPublic, SettingUpdate
-from processing import platform_settings
+from api.deps import ContextDep, CurrentStaff, SessionDep, SettingsManager
+from models.platform_settings import (
+    DATABASE_ONLY,
+    SETTING_BODIES,
+    SettingKey,
+    SettingPublic,
+    SettingUpdate,
+)
+from processing.accounts import collateral
+from processing.platform import settings as platform_settings
 
 router = APIRouter()
 
@@ -32,7 +39,7 @@ def _update(key: SettingKey) -> Callable[..., SettingPublic]:
         request: Request,
         session: SessionDep,
         ctx: ContextDep,
-        admin: CurrentAdmin,
+        admin: SettingsManager,
     ) -> SettingPublic:
         """Override the setting. Other API processes pick the change up within
         `PLATFORM_SETTINGS_CACHE_SECONDS`; fees and deadlines apply to stores created after
@@ -41,6 +48,8 @@ def _update(key: SettingKey) -> Callable[..., SettingPublic]:
             session, ctx.settings, key=key, value=body.value, actor_id=admin.id
         )
         request.app.state.platform_settings.invalidate()
+        if key in DATABASE_ONLY:  # the traders' collateral follows at once
+            collateral.settings_changed(session)
         return changed
 
     # The body's model is this setting's own (built at import), so FastAPI validates and
@@ -56,11 +65,13 @@ def _update(key: SettingKey) -> Callable[..., SettingPublic]:
 
 def _reset(key: SettingKey) -> Callable[..., SettingPublic]:
     def reset_setting(
-        request: Request, session: SessionDep, ctx: ContextDep, _: CurrentAdmin
+        request: Request, session: SessionDep, ctx: ContextDep, _: SettingsManager
     ) -> SettingPublic:
         """Remove the override: the environment's default applies again."""
         reset = platform_settings.reset(session, ctx.settings, key=key)
         request.app.state.platform_settings.invalidate()
+        if key in DATABASE_ONLY:
+            collateral.settings_changed(session)
         return reset
 
     return reset_setting

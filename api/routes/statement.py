@@ -19,7 +19,7 @@ from models.statement import (
     StatementView,
 )
 from models.traders import RequisitePublic
-from processing import statement_links
+from processing.bridge import links as statement_links
 
 router = APIRouter()
 admin_router = APIRouter()

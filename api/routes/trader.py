@@ -14,16 +14,28 @@ from api.uploads import read_upload
 from contracts.processing import ActorRequest, ActorType
 from models.payins import BalancePublic, PayinPublic, TraderCancelRequest
 from models.payouts import PayoutOffer, PayoutPublic
-from models.traders import RequisiteCreate, RequisitePublic, Trader, TraderPublic
-from processing import actions, payouts, traders
-from processing.payins import Owner, read_payin
+from models.traders import RequisiteCreate, RequisitePublic, Trader, TraderMe, TraderPublic
+from processing.accounts import collateral, traders
+from processing.orders import actions, payouts
+from processing.orders.payins import Owner, read_payin
 
 router = APIRouter()
 
 
-@router.post("/online", response_model=TraderPublic)
+@router.get("/me", response_model=TraderMe)
+def me(session: SessionDep, trader: CurrentTraderProfile) -> TraderMe:
+    """My profile: online or not (and why the platform set me offline), my collateral per
+    currency (security deposit, working balance, the minimum to stay online)."""
+    return collateral.trader_me(session, trader)
+
+
+@router.post(
+    "/online",
+    response_model=TraderPublic,
+    responses={409: {"description": "`below_min_working_balance`: top up first"}},
+)
 def go_online(session: SessionDep, user: CurrentTrader) -> Trader:
-    """Start taking orders."""
+    """Start taking orders (only at or above the minimum working balance)."""
     return traders.set_online(session, user_id=user.id, online=True)
 
 

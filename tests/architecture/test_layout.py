@@ -72,6 +72,7 @@ def imported(path: Path) -> set[str]:
     return names
 
 
+@cache
 def edges() -> dict[str, set[str]]:
     """Our module → our modules it imports (the most specific module named)."""
     known = modules()

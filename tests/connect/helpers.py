@@ -145,7 +145,7 @@ async def onboard_at_bank(
 ) -> None:
     """Connect SBank with its consent approved in the bank's own app (seen by our probe):
     the team holds only the request id."""
-    await client.start_workflow(
+    handle = await client.start_workflow(
         OnboardingWorkflow.run,
         OnboardingInput(str(user.user_id), ["sbank"], poll_initial_seconds=0.5),
         id=onboarding_workflow_id(str(user.user_id)),
@@ -155,3 +155,6 @@ async def onboard_at_bank(
     await emulator_admin(emulator_of(ctx), "sbank", "consents/decide", {"request_id": request_id})
     banks = await wait_for_status(api, user.headers, {"ready", "error"})
     assert {b["bank_code"]: b["status"] for b in banks}["sbank"] == "ready", banks
+    # The bank reads ready before the run ends (its analysis is still being built); a test's
+    # next "I approved it" must reach the sync, not this run's last steps.
+    await handle.result()

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 from temporalio.client import Client
 
-from contracts.connect import OnboardingInput, onboarding_workflow_id
+from contracts.connect import ConnectActivity, OnboardingInput, onboarding_workflow_id
 from core.context import ServiceContext
 from models.connect import Consent, ConsentKind
 from models.users import Role
@@ -23,6 +23,7 @@ from tests.connect.helpers import (
     onboard,
     onboard_at_bank,
     wait_for_status,
+    wait_until,
 )
 from tests.factories import PASSWORD, actor, create_user, login
 from workflows.onboarding import OnboardingWorkflow
@@ -60,6 +61,30 @@ async def _start(client: Client, ctx: ServiceContext, user_id: uuid.UUID, poll_s
     )
 
 
+async def _settled_after_polls(
+    client: Client, user_id: uuid.UUID, polls: int, after_signal: bool = False
+) -> bool:
+    """Whether the onboarding has finished `polls` polls of the consent (with `after_signal`:
+    polls begun after the last signal it received) and then settled (no activity running):
+    what it decided after its last poll is in its history."""
+    handle = client.get_workflow_handle(onboarding_workflow_id(str(user_id)))
+    if (await handle.describe()).raw_description.pending_activities:
+        return False
+    scheduled: dict[int, str] = {}
+    done = 0
+    async for event in handle.fetch_history_events():
+        if event.HasField("workflow_execution_signaled_event_attributes") and after_signal:
+            scheduled, done = {}, 0  # count only what began after the signal
+        elif event.HasField("activity_task_scheduled_event_attributes"):
+            scheduled[event.event_id] = (
+                event.activity_task_scheduled_event_attributes.activity_type.name
+            )
+        elif event.HasField("activity_task_completed_event_attributes"):
+            of = event.activity_task_completed_event_attributes.scheduled_event_id
+            done += scheduled.get(of) == ConnectActivity.poll_consent
+    return done >= polls
+
+
 async def test_i_approved_it_wakes_the_workflow_at_once(
     api: httpx.AsyncClient, ctx: ServiceContext, temporal_client: Client, worker: None
 ) -> None:
@@ -69,7 +94,9 @@ async def test_i_approved_it_wakes_the_workflow_at_once(
     request_id = await _pending_request_id(ctx, user.user_id, "sbank")
     early = await api.post("/api/banks/sbank/consent/check", headers=user.headers)
     assert early.status_code == 202, early.text  # nothing approved yet: stays pending
-    await asyncio.sleep(1)
+    # A poll begun after the button (the first one, or one more if the first was running)
+    # has answered, and the workflow has settled: the next tick is ten minutes away.
+    await wait_until(lambda: _settled_after_polls(temporal_client, user.user_id, 1, True))
     status = (await api.get("/api/onboarding/status", headers=user.headers)).json()["banks"]
     assert {b["bank_code"]: b["status"] for b in status}["sbank"] == "consent_pending"
 
@@ -92,7 +119,8 @@ async def test_approval_at_the_bank_is_seen_at_the_next_poll(
     user = await connect_user(api, ctx, slot=7)
     await _start(temporal_client, ctx, user.user_id, poll_s=1)
     request_id = await _pending_request_id(ctx, user.user_id, "sbank")
-    await asyncio.sleep(2.5)  # a few polls answer AwaitingAuthorization, probes 403
+    # a few polls answer AwaitingAuthorization, probes 403
+    await wait_until(lambda: _settled_after_polls(temporal_client, user.user_id, 3))
     await emulator_admin(_emulator(ctx), "sbank", "consents/decide", {"request_id": request_id})
     banks = await wait_for_status(api, user.headers, {"ready", "error"}, limit_s=30)
     assert {b["bank_code"]: b["status"] for b in banks}["sbank"] == "ready", banks

@@ -3,8 +3,10 @@ sandbox identity of the configured team, whatever BANK_CLIENT_ID says."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlmodel import Session, select
 
@@ -15,7 +17,9 @@ from core.security import SecretBox
 from core.settings import Settings
 from launcher.__main__ import bridge_demo, print_banner
 from launcher.seed import seed
+from launcher.seed_mfa import DEMO_ADMIN_TOTP_SECRET
 from models.merchants import Store
+from models.mfa import SecondFactor
 from models.users import SandboxIdentity, User
 
 
@@ -80,8 +84,10 @@ def test_the_demo_store_calls_back_to_the_inbox_and_its_secret_is_printed(
     engine = build_engine(settings)
     box = SecretBox(settings.fernet_keys)
     credentials = seed(engine, box, tmp_path / "demo-credentials.json", settings)
+    # The merchant's first store (the second settles in USDT: tests/operations/test_launcher).
+    store_id = uuid.UUID(str(credentials["store_id"]))
     with Session(engine) as session:
-        store = session.exec(select(Store)).one()
+        store = session.get_one(Store, store_id)
         assert store.callback_url == "http://127.0.0.1:8110/merchant-inbox/callbacks"
         secret = box.decrypt(store.signing_secret_encrypted)
         # A URL the merchant set themselves is theirs: a later start keeps it.
@@ -90,9 +96,31 @@ def test_the_demo_store_calls_back_to_the_inbox_and_its_secret_is_printed(
         session.commit()
     again = seed(engine, box, tmp_path / "demo-credentials.json", settings)
     with Session(engine) as session:
-        assert session.exec(select(Store)).one().callback_url == "https://shop.example/hooks"
+        assert session.get_one(Store, store_id).callback_url == "https://shop.example/hooks"
     engine.dispose()
     assert secret.startswith("whsec_") and credentials["store_signing_secret"] == secret
     print_banner(settings, again, None)
     banner = capsys.readouterr().out
     assert f"store signing secret:      {secret}" in banner
+
+
+def test_the_demo_admin_has_a_second_factor_with_the_demo_secret_in_the_banner(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(environment="development", data_dir=tmp_path)
+    upgrade(settings.effective_database_url)
+    engine = build_engine(settings)
+    box = SecretBox(settings.fernet_keys)
+    seed(engine, box, tmp_path / "demo-credentials.json", settings)
+    again = seed(engine, box, tmp_path / "demo-credentials.json", settings)  # idempotent
+    with Session(engine) as session:
+        admin = session.exec(select(User).where(User.email == "admin@jivapay.dev")).one()
+        factor = session.get_one(SecondFactor, admin.id)
+        assert factor.confirmed_at is not None
+        assert box.decrypt(factor.secret_encrypted) == DEMO_ADMIN_TOTP_SECRET
+        assert DEMO_ADMIN_TOTP_SECRET not in factor.secret_encrypted
+    engine.dispose()
+    print_banner(settings, again, None)
+    banner = capsys.readouterr().out
+    assert f"admin second factor — DEMO secret, local only: {DEMO_ADMIN_TOTP_SECRET}" in banner
+    assert len(pyotp.TOTP(DEMO_ADMIN_TOTP_SECRET).now()) == 6  # a valid base32 secret

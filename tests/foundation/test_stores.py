@@ -84,7 +84,7 @@ async def test_invalid_store_settings_rejected(api: httpx.AsyncClient, ctx: Serv
     merchant = await actor(api, ctx.engine, Role.merchant)
     response = await api.post(
         "/api/merchant/stores",
-        json={"name": "Bad", "payin_fee_bps": -5, "currency": "RUBLES"},
+        json={"name": "Bad", "payin_fee_bps": -5, "currency": "rubles"},
         headers=merchant.headers,
     )
     assert response.status_code == 422

@@ -20,10 +20,13 @@ from functools import partial
 from typing import Any
 
 import httpx
-from sqlmodel import Session
+from sqlmodel import Session, col, select
+from temporalio.client import Client, ScheduleActionExecutionStartWorkflow, ScheduleActionResult
 
+from contracts.processing import OrderKind, order_workflow_id
+from contracts.reconcile import reconcile_schedule_id
 from core.context import ServiceContext
-from models.orders import Order
+from models.orders import Order, PendingAction
 from models.users import Role
 from tests.factories import create_user, login
 from tests.operations.conftest import PrivateTemporal, WorkerProcess, drill_app
@@ -37,7 +40,14 @@ from tests.processing.conftest import (
     new_currency,
     payin_body,
 )
-from tests.processing.payout_kit import PNG, create_rule, fund_store, payout_body, payout_trader
+from tests.processing.payout_kit import (
+    PNG,
+    as_client,
+    create_rule,
+    fund_store,
+    payout_body,
+    payout_trader,
+)
 
 WAIT_S = 2.0
 PROOF = {"proof": ("p.png", PNG, "image/png")}
@@ -206,11 +216,7 @@ async def every_action(p: Parties, base: int) -> list[Action]:
 
 async def resent(action: Action, api: httpx.AsyncClient) -> httpx.Response:
     """The action sent as a client does: again after each 503's Retry-After (bounded)."""
-    deadline = asyncio.get_running_loop().time() + 90
-    while (answer := await action.post(api)).status_code == 503:
-        assert asyncio.get_running_loop().time() < deadline, (action.name, answer.text)
-        await asyncio.sleep(int(answer.headers["Retry-After"]))
-    return answer
+    return await as_client(partial(action.post, api))
 
 
 async def all_reach(ctx: ServiceContext, actions: list[Action]) -> None:
@@ -224,7 +230,7 @@ def money_sound(p: Parties) -> None:
     assert_ledger_sound(p.ctx, p.payout_currency)
 
 
-async def test_every_action_waits_out_a_stopped_worker(
+async def test_every_action_waits_out_a_stopped_worker_and_a_temporal_restart(
     ctx: ServiceContext, drill_queue: str, private_temporal: PrivateTemporal,
     private_worker: WorkerProcess,
 ) -> None:  # fmt: skip
@@ -244,12 +250,46 @@ async def test_every_action_waits_out_a_stopped_worker(
             polled = await api.get(answer.headers["Location"], headers=action.headers)
             assert polled.status_code == 200, (action.name, polled.text)
             assert polled.json()["id"] == action.order_id
+        # Temporal restarts before any worker accepted them: it forgets updates it only
+        # admitted. The reconciler's pass (a schedule, run at once here) sends them again.
+        private_temporal.stop()
+        private_temporal.start()
         private_worker.start()
+        await run_reconciler(address, drill_queue)
         await all_reach(ctx, actions)
+        assert resends(ctx, actions) > 0  # the restart did lose some: they came back
         taken = next(a for a in actions if a.name == "trader takes")
         mine = await api.get(f"/api/trader/payouts/{taken.order_id}", headers=taken.headers)
         assert mine.json()["recipient"]["number"].replace(" ", "").isdigit(), mine.text
         money_sound(p)
+
+
+async def run_reconciler(address: str, queue: str) -> None:
+    """Trigger the reconciler's schedule and wait for a pass started after the trigger."""
+    client = await Client.connect(address)
+    schedule = client.get_schedule_handle(reconcile_schedule_id(queue))
+    deadline = asyncio.get_running_loop().time() + 60
+    seen = {started_id(a) for a in (await schedule.describe()).info.recent_actions}
+    await schedule.trigger()
+    while not (new := [a for a in (await schedule.describe()).info.recent_actions
+                       if started_id(a) not in seen]):  # fmt: skip
+        assert asyncio.get_running_loop().time() < deadline, "the reconciler did not run"
+        await asyncio.sleep(0.2)
+    await client.get_workflow_handle(started_id(new[-1])).result()
+
+
+def started_id(action: ScheduleActionResult) -> str:
+    started = action.action
+    assert isinstance(started, ScheduleActionExecutionStartWorkflow)
+    return started.workflow_id
+
+
+def resends(ctx: ServiceContext, actions: list[Action]) -> int:
+    """How many times the reconciler sent these actions' updates again."""
+    ids = [order_workflow_id(kind, a.order_id) for a in actions for kind in OrderKind]
+    with Session(ctx.engine) as session:
+        rows = session.exec(select(PendingAction).where(col(PendingAction.workflow_id).in_(ids)))
+        return sum(row.resends for row in rows)
 
 
 async def test_every_action_through_a_temporal_restart(

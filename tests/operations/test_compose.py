@@ -9,7 +9,9 @@ the `jsonschema` library; then the rules an operator relies on are checked one b
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,11 @@ REQUIRED_ENV = {
     "BANK_CLIENT_ID": "team042",
     "BANK_CLIENT_SECRET": "bank-secret",
     "GRAFANA_ADMIN_PASSWORD": "grafana-secret",
+    "TELEGRAM_BOT_TOKEN": "123456:telegram-secret",
+    "TELEGRAM_BOT_USERNAME": "jivapay_bot",
+    "SMTP_HOST": "smtp.example.com",
+    "SMTP_FROM": "JivaPay <notifications@example.com>",
+    "ALERT_WEBHOOK_URL": "https://oncall.example.com/hooks/alerts?token=alert-secret",
 }
 JOBS = {"migrate", "create-bucket", "temporal-setup"}
 
@@ -183,6 +190,38 @@ def test_prometheus_scrapes_the_ports_the_services_serve() -> None:
         ("worker", int(worker_env["WORKER_APP_METRICS_PORT"])),
         ("worker", int(worker_env["WORKER_SDK_METRICS_PORT"])),
     }
+
+
+def test_prometheus_loads_the_alerts_and_sends_them_to_alertmanager() -> None:
+    config = yaml.safe_load((ROOT_DIR / "deploy/prometheus/prometheus.yml").read_text())
+    prometheus, alertmanager = SERVICES["prometheus"], SERVICES["alertmanager"]
+    # The rule file sits next to the config in the container, as it does in the repository.
+    assert config["rule_files"] == ["alerts.yml"]
+    assert "./deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in prometheus["volumes"]
+    [target] = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    host, port = target.split(":")
+    assert host == "alertmanager" and alertmanager["ports"] == [f"127.0.0.1:{port}:{port}"]
+    mounted = "./deploy/alertmanager/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro"
+    assert mounted in alertmanager["volumes"]
+
+
+def test_alertmanager_gets_its_webhook_from_the_environment(tmp_path: Path) -> None:
+    """The start command, run here as the container runs it (minus the exec): the committed
+    file's placeholder becomes ALERT_WEBHOOK_URL, query string and all."""
+    committed = ROOT_DIR / "deploy/alertmanager/alertmanager.yml"
+    assert "alert-secret" not in committed.read_text()
+    url = REQUIRED_ENV["ALERT_WEBHOOK_URL"] + "&x=a\\b"
+    [line] = SERVICES["alertmanager"]["command"]
+    prepare, _, start = line.partition("&& exec ")
+    written_in_container = "/tmp/alertmanager.yml"  # noqa: S108 - the container's own /tmp
+    assert start.startswith(f"/bin/alertmanager --config.file={written_in_container}")
+    prepare = prepare.replace("/etc/alertmanager/alertmanager.yml", str(committed))
+    prepare = prepare.replace(written_in_container, str(tmp_path / "am.yml"))
+    env = {"PATH": os.environ["PATH"], "ALERT_WEBHOOK_URL": url}
+    subprocess.run(["sh", "-c", prepare], env=env, check=True, timeout=30)
+    written = yaml.safe_load((tmp_path / "am.yml").read_text())
+    assert written["receivers"][0]["webhook_configs"][0]["url"] == url
+    assert written["route"] == yaml.safe_load(committed.read_text())["route"]
 
 
 def test_the_dashboard_queries_metrics_that_exist() -> None:

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from core.context import ServiceContext
 from models.ledger import AccountKind, Entry, LedgerAccount
-from processing.ledger import deposit
+from processing.ledger.postings import deposit
 from tests.processing.conftest import new_currency
 
 

@@ -22,6 +22,7 @@ import pytest
 import sentry_sdk
 from temporalio import converter
 
+from api.main import create_app
 from contracts.tracing import REQUEST_ID_HEADER, activity_context_var, request_id_var
 from core.context import ServiceContext
 from core.logging import configure_logging, json_formatter
@@ -93,6 +94,23 @@ async def test_metrics_show_http_routes_and_database_state(
     assert "jivapay_http_request_duration_seconds_bucket" in body
     assert "jivapay_orders{" in body or "# TYPE jivapay_orders gauge" in body
     assert "# TYPE jivapay_consents gauge" in body
+
+
+async def test_a_new_process_serves_without_building_the_openapi(ctx: ServiceContext) -> None:
+    """Route labels come from the routes, built in the lifespan: no request of a fresh API
+    process waits while the OpenAPI is generated (it held the event loop for seconds)."""
+    application = create_app(ctx.settings, context=ctx)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as api:
+            await api.get(f"/api/gateway/payins/{uuid.uuid4()}")
+            await api.get("/static/no-such-file.css")
+            await api.get("/login")
+            body = (await api.get("/metrics")).text
+        assert application.openapi_schema is None
+    assert 'route="/api/gateway/payins/{order_id}"' in body
+    assert 'route="/static/{path}"' in body
+    assert 'route="/login"' in body
 
 
 def _scrape(port: int, limit_s: float = 60) -> str:

@@ -1,22 +1,29 @@
 """Creates while Temporal is down: 503 with Retry-After, and no orphan — a retry with the same
 Idempotency-Key starts the workflow, an order nobody retried is failed `not_started` by the
-reconciler (its merchant_order_id free again). The reconciler runs on a Temporal schedule
-every worker ensures."""
+reconciler (its merchant_order_id free again); a withdrawal saved with its hold is started by
+the reconciler instead. The reconciler runs on a Temporal schedule every worker ensures."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from datetime import timedelta
 
+import httpx
 from sqlmodel import Session, select
 from temporalio.client import Client, ScheduleActionStartWorkflow
 
+from contracts.funds import withdrawal_workflow_id
 from contracts.reconcile import RECONCILE_WORKFLOW, ReconcileInput, ReconcileResult
 from core.context import ServiceContext
+from models.ledger import AccountKind
 from models.orders import Order
-from processing.reconcile import fail_orphans
-from processing.reconcile_schedule import ensure_reconcile_schedule
+from processing.funds.sweep import start_stranded
+from processing.orders.engine import workflow_exists
+from processing.orders.reconcile import fail_orphans
+from processing.orders.reconcile_schedule import ensure_reconcile_schedule
+from tests.money.funds_kit import ledger, withdrawal_body
 from tests.operations.conftest import PrivateTemporal, WorkerProcess, drill_app
 from tests.operations.test_drills import assert_ledger_sound
 from tests.operations.test_worker_drills import status_of
@@ -143,3 +150,67 @@ async def test_every_worker_ensures_the_reconcile_schedule(
         assert result.failed == []
     finally:
         await handle.delete()
+
+
+async def test_a_withdrawal_created_while_temporal_is_down_is_started_by_the_reconciler(
+    ctx: ServiceContext,
+    drill_queue: str,
+    private_temporal: PrivateTemporal,
+    private_worker: WorkerProcess,
+) -> None:
+    """503 `temporal_unavailable` with Retry-After, the request kept with its hold (a retry
+    with the same key holds nothing more); the reconciler starts its workflow, the retry then
+    answers it, and it goes on like any other."""
+    drill = {"temporal_address": private_temporal.address, "temporal_task_queue": drill_queue}
+    drill_ctx = dataclasses.replace(ctx, settings=ctx.settings.model_copy(update=drill))
+    async with drill_app(ctx, **drill) as api:
+        client = await Client.connect(private_temporal.address)
+        currency = new_currency(ctx)
+        trader = await make_trader(api, ctx, currency, requisites=0)
+        sent = withdrawal_body(currency, "100.00")
+        # One withdrawal through the worker first (cancelled): it is polling before the
+        # engine goes.
+        warm = await api.post("/api/trader/withdrawals", json=sent, headers=trader.headers)
+        assert warm.status_code == 201, warm.text
+        warm_path = f"/api/trader/withdrawals/{warm.json()['id']}"
+        await cancelled(api, warm_path, trader.headers)
+        private_temporal.stop()
+
+        headers = trader.headers | {"Idempotency-Key": "withdraw-1"}
+        for _ in range(2):
+            down = await api.post("/api/trader/withdrawals", json=sent, headers=headers)
+            assert down.status_code == 503, down.text
+            assert down.json()["error"]["code"] == "temporal_unavailable"
+            assert down.headers["Retry-After"] == "5"
+        # 100.00 + 1.00 fee, held once.
+        assert ledger(ctx, AccountKind.trader, trader.trader_id, currency)[1] == 10_100
+        listed = await api.get("/api/trader/withdrawals", headers=trader.headers)
+        saved_id = listed.json()["items"][0]["id"]
+        assert saved_id != warm.json()["id"]
+        workflow_id = withdrawal_workflow_id(saved_id)
+
+        private_temporal.start()
+        assert not await workflow_exists(client, workflow_id)
+        assert saved_id not in await start_stranded(drill_ctx, client, 3600, 200)
+        assert saved_id in await start_stranded(drill_ctx, client, 0, 200)
+        assert await workflow_exists(client, workflow_id)
+        again = await api.post("/api/trader/withdrawals", json=sent, headers=headers)
+        assert again.status_code == 201, again.text
+        assert again.json()["id"] == saved_id and again.headers["Idempotent-Replayed"] == "true"
+        assert ledger(ctx, AccountKind.trader, trader.trader_id, currency)[1] == 10_100
+
+        # The owner cancels it once the worker is back: the hold goes.
+        await cancelled(api, f"/api/trader/withdrawals/{saved_id}", trader.headers)
+        assert ledger(ctx, AccountKind.trader, trader.trader_id, currency) == (100_000_000, 0)
+
+
+async def cancelled(api: httpx.AsyncClient, path: str, headers: dict[str, str]) -> None:
+    """Cancel a withdrawal and wait until it reads cancelled (202, or 503 while the worker
+    reconnects, mean: not applied yet)."""
+    deadline = asyncio.get_running_loop().time() + 90
+    answer = await api.post(f"{path}/cancel", headers=headers)
+    while (await api.get(path, headers=headers)).json()["status"] != "cancelled":
+        assert asyncio.get_running_loop().time() < deadline, answer.text
+        if answer.status_code == 503:
+            answer = await api.post(f"{path}/cancel", headers=headers)
+        await asyncio.sleep(0.5)

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from core.context import ServiceContext
 from models.ledger import AccountKind, Hold, HoldStatus, Posting
 from models.orders import CallbackAttempt, CallbackDelivery, Order, OrderEvent
-from processing.ledger import account_for
+from processing.ledger.postings import account_for
 from tests.operations.conftest import PrivateTemporal, WorkerProcess, drill_app
 from tests.operations.test_drills import assert_ledger_sound
 from tests.processing.conftest import (

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from core.context import ServiceContext
 from models.traders import Bank, Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import Role
-from processing.ledger import deposit
+from processing.ledger.postings import deposit
 from tests.connect.helpers import ADMIN, wait_for_status
 from tests.factories import create_user, login
 

@@ -26,8 +26,8 @@ from core.security import generate_api_key, hash_api_key
 from models.merchants import Merchant, Store
 from models.traders import Currency, Requisite, RequisiteStatus, Trader, number_fingerprint
 from models.users import Role
-from processing.ledger import deposit
-from processing.webhooks import new_signing_secret
+from processing.callbacks.signing import new_signing_secret
+from processing.ledger.postings import deposit
 from tests.factories import create_user, login
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -131,6 +132,18 @@ async def create_payout(
     return dict(response.json())
 
 
+async def take_and_pay(api: httpx.AsyncClient, trader: TraderKit, order_id: str) -> None:
+    """The trader takes the pay-out and uploads a proof of paying it."""
+    taken = await api.post(f"/api/trader/payouts/{order_id}/take", headers=trader.headers)
+    assert taken.status_code == 200, taken.text
+    paid = await api.post(
+        f"/api/trader/payouts/{order_id}/paid",
+        files={"proof": ("proof.png", PNG, "image/png")},
+        headers=trader.headers,
+    )
+    assert paid.status_code == 200, paid.text
+
+
 async def wait_escalated(api: httpx.AsyncClient, admin: dict[str, str], order_id: str) -> None:
     """Until the order is in the admin's queue of disputes past their SLA."""
     for _ in range(100):
@@ -145,3 +158,12 @@ async def create_rule(api: httpx.AsyncClient, admin: dict[str, str], **body: obj
     response = await api.post("/api/admin/fraud/rules", json=body, headers=admin)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def as_client(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+    """A request sent as a client does: again after each 503's Retry-After (bounded)."""
+    deadline = asyncio.get_running_loop().time() + 90
+    while (answer := await send()).status_code == 503:
+        assert asyncio.get_running_loop().time() < deadline, answer.text
+        await asyncio.sleep(int(answer.headers["Retry-After"]))
+    return answer

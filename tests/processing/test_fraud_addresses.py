@@ -4,8 +4,6 @@ is stored in one form. Each test uses addresses of its own (block lists are glob
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import secrets
 import uuid
@@ -16,6 +14,7 @@ from sqlmodel import Session
 from core.context import ServiceContext
 from models.fraud import BlockKind, BlockListEntry
 from models.orders import Order
+from processing.risk.fraud import legacy_ip_fingerprint
 from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
 from tests.processing.payout_kit import create_rule
 
@@ -103,8 +102,8 @@ async def test_an_entry_stored_before_addresses_were_canonical_still_blocks(
     await make_trader(api, ctx, currency)
     ip = fresh_ipv4()
     legacy = str(ipaddress.ip_address(f"::ffff:{ip}"))
-    key = f"fraud:{ctx.settings.fingerprint_secret}".encode()
-    old_fingerprint = hmac.new(key, f"ip:{legacy}".encode(), hashlib.sha256).hexdigest()
+    old_fingerprint = legacy_ip_fingerprint(ctx.settings.fingerprint_secret, ip)
+    assert old_fingerprint is not None
     with Session(ctx.engine) as session:
         session.add(BlockListEntry(kind=BlockKind.ip, fingerprint=old_fingerprint, label=legacy))
         session.commit()

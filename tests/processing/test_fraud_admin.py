@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from core.context import ServiceContext
 from models.audit import AuditEntry
 from models.fraud import FraudAction, FraudRule, FraudRuleKind, VelocityKey
-from processing.fraud import Screener
+from processing.risk.fraud import Screener
 from tests.processing.conftest import make_store, new_currency
 from tests.processing.payout_kit import create_rule
 

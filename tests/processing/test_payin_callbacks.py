@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from contracts.processing import DEFAULT_CALLBACK_DELAYS_S
 from core.context import ServiceContext
 from core.settings import Settings
-from processing.webhooks import CallbackBlockedError, new_signing_secret, pin_target
+from processing.callbacks.signing import CallbackBlockedError, new_signing_secret, pin_target
 from tests.processing.conftest import (
     CallbackReceiver,
     Received,

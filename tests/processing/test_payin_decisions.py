@@ -42,7 +42,9 @@ class Script:
     matched: bool = True
     payment_window: timedelta = LONG
     trader_window: timedelta = LONG
+    dispute_sla_s: int = 3600
     transitions: list[p.TransitionInput] = field(default_factory=list)
+    escalations: int = 0
 
 
 SCRIPTS: dict[str, Script] = {}
@@ -67,6 +69,12 @@ async def record_transition(inp: p.TransitionInput) -> p.TransitionResult:
     return p.TransitionResult(inp.order_id, inp.to_status, deadline)
 
 
+@activity.defn(name=p.ProcessingActivity.escalate_dispute)
+async def escalate_dispute(inp: p.EscalateInput) -> bool:
+    SCRIPTS[inp.order_id].escalations += 1
+    return True
+
+
 @activity.defn(name=p.ProcessingActivity.prepare_callback)
 async def prepare_callback(inp: p.CallbackInput) -> p.CallbackPrepared:
     return p.CallbackPrepared(inp.event_id, has_url=False)
@@ -83,6 +91,7 @@ async def queue(temporal_client: Client) -> AsyncIterator[str]:
     stand_ins: list[Callable[..., Any]] = [
         match_requisite,
         record_transition,
+        escalate_dispute,
         prepare_callback,
         finish_callback,
     ]
@@ -102,7 +111,7 @@ async def start(client: Client, queue: str, script: Script) -> tuple[str, Workfl
     # As the API starts it: update-with-start (a lean run may finish in its first task).
     start = WithStartWorkflowOperation(
         PayinWorkflow.run,
-        p.PayinInput(order_id, "store-1", "merchant-1", [1]),
+        p.PayinInput(order_id, "store-1", "merchant-1", [1], dispute_sla_s=script.dispute_sla_s),
         id=p.payin_workflow_id(order_id),
         task_queue=queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -115,10 +124,13 @@ async def start(client: Client, queue: str, script: Script) -> tuple[str, Workfl
     return order_id, await start.workflow_handle()
 
 
-async def reach(client: Client, queue: str, status: str) -> tuple[str, WorkflowHandle]:
+async def reach(
+    client: Client, queue: str, status: str, dispute_sla_s: int = 3600
+) -> tuple[str, WorkflowHandle]:
     """A workflow waiting in `status` (awaiting_payment, payment_claimed or disputed)."""
     window = timedelta(milliseconds=300) if status == "disputed" else LONG
-    order_id, handle = await start(client, queue, Script(trader_window=window))
+    script = Script(trader_window=window, dispute_sla_s=dispute_sla_s)
+    order_id, handle = await start(client, queue, script)
     if status in ("payment_claimed", "disputed"):
         await handle.execute_update(p.PayinUpdate.mark_paid, p.ClaimRequest(None), result_type=str)
     if status == "disputed":
@@ -213,14 +225,20 @@ async def test_no_claim_before_the_payment_deadline_expires_and_voids_the_hold(
 async def test_a_dispute_has_no_deadline_and_waits_for_an_admin(
     temporal_client: Client, queue: str
 ) -> None:
-    order_id, handle = await reach(temporal_client, queue, "disputed")
+    # Its only timer is the SLA's (1 s here): once it has fired and escalated the dispute,
+    # every deadline the workflow keeps has passed, and still nothing was decided.
+    order_id, handle = await reach(temporal_client, queue, "disputed", dispute_sla_s=1)
     disputed = SCRIPTS[order_id].transitions[-1]
     assert (disputed.actor_type, disputed.reason, disputed.hold_action) == (
         "system",
         "trader_deadline",
         "keep",
     )
-    await asyncio.sleep(1)
+    for _ in range(200):
+        if SCRIPTS[order_id].escalations:
+            break
+        await asyncio.sleep(0.05)
+    assert SCRIPTS[order_id].escalations == 1
     assert [t.to_status for t in SCRIPTS[order_id].transitions] == ["payment_claimed", "disputed"]
     description = await handle.describe()
     assert description.status is not None and description.status.name == "RUNNING"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import datetime, timedelta
 
 import httpx
 from sqlmodel import Session, select
@@ -17,7 +18,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from contracts.bridge import WatchSummary, statement_watch_id
 from core.context import ServiceContext
-from models.orders import CallbackDelivery
+from models.base import as_utc
+from models.orders import CallbackDelivery, Order
 from models.statement import CreditOutcome, StatementCredit
 from tests.connect.helpers import emulator_admin
 from tests.processing.bridge_kit import (
@@ -154,8 +156,6 @@ async def test_a_credit_completes_the_payin_with_no_trader_action(
     # the bank delivering the same transaction again (and again) confirms nothing more
     second = await _payin(api, store.headers, kit, "1700.00")
     await bank_credit(ctx, kit, order["amount"], transaction_id=tx_id)
-    await asyncio.sleep(3)
-    assert [c.outcome for c in _credits(ctx, kit)] == [CreditOutcome.confirmed]
     # a credit for a closed order never completes it: an orphan for admin
     await api.post(
         f"/api/trader/orders/{second['id']}/cancel",
@@ -174,6 +174,10 @@ async def test_a_credit_completes_the_payin_with_no_trader_action(
             break
         await asyncio.sleep(0.2)
     assert len(orphans) == 1 and orphans[0]["order_id"] is None
+    # the repeat was booked before the late credit, so it has been read by now: it added
+    # nothing (one confirmed credit, and the orphan)
+    outcomes = sorted(c.outcome for c in _credits(ctx, kit))
+    assert outcomes == sorted([CreditOutcome.confirmed, CreditOutcome.orphan])
     cancelled = (await api.get(f"/api/gateway/payins/{second['id']}", headers=store.headers)).json()
     assert cancelled["status"] == "cancelled" and late
 
@@ -256,5 +260,18 @@ async def test_suggest_near_amount_and_a_revoked_consent(
     # the order stays confirmable by hand
     by_hand = await api.post(f"/api/trader/orders/{near['id']}/confirm", headers=kit.headers)
     assert by_hand.json()["status"] == "completed"
-    await asyncio.sleep(5)  # past the 4 s window
+    # a scan after the clicked confirmation's 4 s window did not flag it (credit-backed):
+    # a new pay-in keeps the watch scanning until one is recorded past the window
+    with Session(ctx.engine) as session:
+        finished = session.get(Order, uuid.UUID(exact["id"]))
+        assert finished is not None and finished.finished_at is not None
+        window = timedelta(seconds=ctx.settings.unverified_confirmation_seconds)
+        window_end = as_utc(finished.finished_at) + window
+    await _payin(api, store.headers, kit, "2700.00")
+    for _ in range(150):
+        view = (await api.get("/api/trader/statement", headers=kit.headers)).json()
+        if view["checked_at"] and as_utc(datetime.fromisoformat(view["checked_at"])) > window_end:
+            break
+        await asyncio.sleep(0.2)
+    assert as_utc(datetime.fromisoformat(view["checked_at"])) > window_end
     assert exact["id"] not in {f["id"] for f in await _unverified(api, admin_headers)}

@@ -22,7 +22,7 @@ from models.base import utcnow
 from models.orders import Order, OrderEvent
 from models.statement import CreditOutcome, StatementCredit
 from models.traders import Requisite, Trader
-from processing.statement import confirm_by_statement, decide_credits
+from processing.bridge.statement import confirm_by_statement, decide_credits
 from tests.processing.conftest import TraderKit, make_store, make_trader, new_currency, payin_body
 
 

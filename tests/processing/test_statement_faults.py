@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from contracts.bridge import WatchInput, WatchSummary, statement_watch_id
 from core.context import ServiceContext
+from core.metrics import registry
 from models.traders import Trader
 from tests.connect.helpers import emulator_admin
 from tests.processing.bridge_kit import (
@@ -44,6 +45,11 @@ async def _statement_status(
     raise AssertionError(f"statement status stayed {view.get('status')}, wanted {wanted}")
 
 
+def _scans(status: str) -> float:
+    """The watch's scans with that answer so far (the alert StatementWatchFailing reads them)."""
+    return registry().get_sample_value("jivapay_statement_scans_total", {"status": status}) or 0
+
+
 async def _faults(ctx: ServiceContext, **faults: object) -> None:
     emulator = ctx.settings.bank_base_urls["vbank"].rsplit("/", 1)[0]
     await emulator_admin(emulator, "vbank", "faults", dict(faults))
@@ -57,14 +63,17 @@ async def test_a_bank_outage_is_told_and_the_watch_resumes(
     store = make_store(ctx, RUB)
     body = payin_body(RUB, bank_code=kit.platform_bank)
     order = (await api.post("/api/gateway/payins", json=body, headers=store.headers)).json()
+    limited_before, down_before = _scans("rate_limited"), _scans("bank_unavailable")
     try:
         await _faults(ctx, rate_429=1.0, retry_after_s=1)
         limited = await _statement_status(api, kit, "rate_limited")
         assert "vbank" in limited["error"]
+        assert _scans("rate_limited") > limited_before
         await _faults(ctx, rate_429=0.0, rate_5xx=1.0)
         await bank_credit(ctx, kit, order["amount"])  # lands while the bank is down
         down = await _statement_status(api, kit, "bank_unavailable")
         assert down["checked_at"] is not None
+        assert _scans("bank_unavailable") > down_before
         path = f"/api/gateway/payins/{order['id']}"
         still = (await api.get(path, headers=store.headers)).json()
         assert still["status"] == "awaiting_payment"
@@ -101,12 +110,11 @@ async def test_a_payout_debit_naming_the_recipient_is_evidence(
         events = (await api.get(timeline_path, headers=admin_headers)).json()
         return [e for e in events if e["actor_type"] == "bank_statement"]
 
-    # the amount alone (a debit that does not name the recipient) proves nothing
+    # the amount alone (a debit that does not name the recipient) proves nothing: it is
+    # booked first, so it was read (and refused) by the time the next one is evidence
     await bank_credit(
         ctx, kit, "1000.00", credit_debit_indicator="Debit", counterparty="Utility company"
     )
-    await asyncio.sleep(3)
-    assert await evidence() == []
     tx_id = await bank_credit(
         ctx, kit, "1000.00", credit_debit_indicator="Debit", card_masked="411111******1111"
     )

@@ -16,9 +16,9 @@ from models.ledger import Entry, Hold, HoldStatus, LedgerAccount, Posting
 from models.merchants import Store
 from models.orders import CallbackDelivery, Order
 from models.payins import PayinCreate
-from processing import lifecycle
-from processing.fraud import Screener
-from processing.payins import find_or_create_order
+from processing.orders import lifecycle
+from processing.orders.payins import find_or_create_order
+from processing.risk.fraud import Screener
 from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
 
 

@@ -22,6 +22,7 @@ from temporalio.worker import Replayer
 
 from contracts.analytics import RecategoriseAllInput, RefreshInput
 from contracts.bridge import statement_watch_id
+from contracts.rates import RATES_WORKFLOW, RatesRefreshInput, RatesRefreshResult
 from contracts.reconcile import RECONCILE_WORKFLOW, ReconcileInput, ReconcileResult
 from core.context import ServiceContext
 from models.merchants import Store
@@ -83,6 +84,13 @@ KINDS = {
     "recategorise": "RecategoriseWorkflow",
     "statement-watch": "StatementWatchWorkflow",
     "reconcile": "ReconcileWorkflow",
+    "rates-refresh": "RatesRefreshWorkflow",
+    # Recorded by tests/replay/test_funds_recording.py.
+    "deposit-credited-two-approvers": "DepositWorkflow",
+    "withdrawal-store-two-approvers-completed": "WithdrawalWorkflow",
+    # Recorded by tests/replay/test_notification_recording.py.
+    "notification-web": "NotificationWorkflow",
+    "notification-sweep": "NotificationSweepWorkflow",
 }
 
 
@@ -146,6 +154,8 @@ async def test_record_histories(
         await _record_revoke_pending(api, ctx, temporal_client)
     if _wanted("reconcile"):
         await _record_reconcile(ctx, temporal_client)
+    if _wanted("rates-refresh"):
+        await _record_rates_refresh(ctx, temporal_client)
 
 
 async def _record_reconcile(ctx: ServiceContext, temporal_client: Client) -> None:
@@ -159,6 +169,19 @@ async def _record_reconcile(ctx: ServiceContext, temporal_client: Client) -> Non
         result_type=ReconcileResult,
     )
     await _save(temporal_client, workflow_id, "reconcile")
+
+
+async def _record_rates_refresh(ctx: ServiceContext, temporal_client: Client) -> None:
+    """One fetch of the rate provider (the bundled emulator), as its schedule starts it."""
+    workflow_id = f"refresh-rates-{uuid.uuid4().hex[:8]}"
+    await temporal_client.execute_workflow(
+        RATES_WORKFLOW,
+        RatesRefreshInput(),
+        id=workflow_id,
+        task_queue=ctx.settings.temporal_task_queue,
+        result_type=RatesRefreshResult,
+    )
+    await _save(temporal_client, workflow_id, "rates-refresh")
 
 
 async def _record_processing(

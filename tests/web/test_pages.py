@@ -13,7 +13,7 @@ from core.context import ServiceContext
 from models.connect import Consent, ConsentKind
 from models.users import Role
 from tests.connect.helpers import ADMIN
-from tests.factories import PASSWORD, create_user, login
+from tests.factories import PASSWORD, TOTP_SECRETS, create_user, login, next_code
 from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
 
 
@@ -25,6 +25,10 @@ async def sign_in(
     await page.fill("input[name=email]", email)
     await page.fill("input[name=password]", password)
     await page.click("button[type=submit]")
+    if email in TOTP_SECRETS:  # a second factor: the code after the password
+        await page.locator("#mfa-code").wait_for()
+        await page.fill("input[name=code]", next_code(email))
+        await page.click("#mfa-code button[type=submit]")
     await expect(page).to_have_url(re.compile(f"{base}/"))
     return page
 

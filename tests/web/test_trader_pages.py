@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from playwright.async_api import BrowserContext, FilePayload, expect
 
 from core.context import ServiceContext
 from models.users import Role
 from tests.factories import create_user, login
 from tests.processing.bridge_kit import RUB, bank_credit, bridge_trader, link
-from tests.processing.conftest import make_store, new_currency, payin_body
+from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
 from tests.processing.payout_kit import (
     CARD,
     PNG,
@@ -88,3 +89,26 @@ async def test_money_arrived_is_offered_on_the_desk_and_one_click_confirms(
     await expect(page.locator(".flash.notice")).to_contain_text("completed")
     done = await api.get(f"/api/gateway/payins/{order['id']}", headers=store.headers)
     assert done.json()["status"] == "completed"
+
+
+@pytest.mark.usefixtures("no_platform_overrides")
+async def test_the_desk_says_why_the_platform_set_the_trader_offline(
+    api: httpx.AsyncClient, ctx: ServiceContext, live_url: str, browse: BrowserContext
+) -> None:
+    admin_headers = await login(api, create_user(ctx.engine, Role.admin).email)
+    currency = new_currency(ctx)
+    trader = await make_trader(api, ctx, currency, balance_minor=50_000)  # 500.00
+    minimum = {"value": {currency: 100_000}}  # 1000.00: the trader is below it at once
+    put = await api.put(
+        "/api/admin/settings/min_working_balance", json=minimum, headers=admin_headers
+    )
+    assert put.status_code == 200, put.text
+    me = (await api.get("/api/auth/me", headers=trader.headers)).json()
+    page = await sign_in(browse, live_url, me["email"], "/trader")
+
+    await expect(page.locator(".badge").first).to_have_text("offline")
+    await expect(page.locator("main")).to_contain_text("working balance fell below the minimum")
+    await expect(page.locator("main")).to_contain_text("500.00 to work with")
+    await page.get_by_role("button", name="Go online").click()
+    await expect(page.locator(".flash.error").first).to_contain_text("below the minimum")
+    await expect(page.locator(".badge").first).to_have_text("offline")

@@ -1,0 +1,160 @@
+"""The pages' second factor (`api.second_factor`'s rules): after the password a code (or a
+recovery code); enrolment with the QR code for a role that requires it, and for anyone
+signed in at `/account/mfa`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from api import second_factor as flow
+from api.accounts import LoginRefused
+from api.pages.render import page
+from api.pages.session import HOME, PageAny, sign_in
+from api.ratelimit import client_ip
+from core.errors import DomainError
+from models.mfa import ChallengePurpose, MfaChallengeIssued, MfaVerify
+from models.users import User
+from processing.accounts import second_factor
+from processing.accounts.second_factor import MfaRefused
+
+router = APIRouter(include_in_schema=False)
+Code = Annotated[str, Form(max_length=40)]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def safe_next(target: str | None, user: User) -> str:
+    # Only our own paths: an open redirect would let a link send users anywhere.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return HOME.get(user.role, "/")
+
+
+async def second_step(
+    request: Request, user: User, step: MfaChallengeIssued, next_path: str
+) -> Response:
+    """The page after a right password: ask for the code, or enrol first."""
+    if step.mfa_required:
+        return page(request, "login_code.html", None, challenge=step.challenge, next=next_path)
+    return await _enrolment(request, user, step.challenge, next_path)
+
+
+async def _enrolment(
+    request: Request, user: User, challenge: str | None, next_path: str, error: str = ""
+) -> HTMLResponse:
+    ctx = request.app.state.ctx
+
+    def begin() -> object:
+        with Session(ctx.engine, expire_on_commit=False) as session:
+            return second_factor.begin_enrolment(session, ctx.secrets, user)
+
+    enrolment = await run_in_threadpool(begin)
+    answer = page(
+        request, "mfa_enrol.html", None if challenge else user, enrolment=enrolment,
+        challenge=challenge or "", next=next_path, error=error or None,
+        status_code=401 if error else 200,
+    )  # fmt: skip
+    answer.headers.update(NO_STORE)
+    return answer
+
+
+@router.post("/login/code")
+async def login_code(
+    request: Request,
+    challenge: Annotated[str, Form(max_length=128)],
+    code: Code = "",
+    recovery_code: Code = "",
+    next: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """The code (or a recovery code) after the password: the session cookie."""
+    ctx = request.app.state.ctx
+    body = MfaVerify.model_construct(
+        challenge=challenge, code=code.strip() or None, recovery_code=recovery_code.strip() or None
+    )
+    try:
+        user = await flow.verify(
+            ctx.engine, request.app.state.rate_limits, ctx.secrets, body=body, ip=client_ip(request)
+        )
+    except MfaRefused as exc:
+        if exc.code == "mfa_challenge_invalid":
+            return page(request, "login.html", None, status_code=401, error=exc.message, next=next)
+        return page(
+            request, "login_code.html", None, status_code=401, error=exc.message,
+            challenge=challenge, next=next,
+        )  # fmt: skip
+    except LoginRefused as exc:
+        answer = page(request, "login.html", None, status_code=429, error=exc.message, next=next)
+        answer.headers["Retry-After"] = str(exc.retry_after_s)
+        return answer
+    response = RedirectResponse(safe_next(next, user), status_code=303)
+    sign_in(response, ctx.settings, user)
+    return response
+
+
+def _confirm(request: Request, user: User, code: str, challenge: str) -> list[str]:
+    ctx = request.app.state.ctx
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        return second_factor.confirm_with(session, ctx.secrets, user.id, code, challenge or None)
+
+
+@router.post("/login/enrol")
+async def login_enrol(
+    request: Request,
+    challenge: Annotated[str, Form(max_length=128)],
+    code: Code,
+    next: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """The first code of an enrolment the login asked for: recovery codes, then signed in."""
+    ctx = request.app.state.ctx
+    try:
+        user = await run_in_threadpool(
+            flow.challenged_user, ctx.engine, challenge, ChallengePurpose.enrol
+        )
+    except MfaRefused as exc:
+        return page(request, "login.html", None, status_code=401, error=exc.message, next=next)
+    return await _confirmed(request, user, code, challenge, next)
+
+
+async def _confirmed(
+    request: Request, user: User, code: str, challenge: str, next_path: str
+) -> Response:
+    try:
+        codes = await run_in_threadpool(_confirm, request, user, code.strip(), challenge)
+    except (MfaRefused, DomainError) as exc:
+        return await _enrolment(request, user, challenge or None, next_path, error=exc.message)
+    answer = page(request, "mfa_codes.html", user, codes=codes, next=safe_next(next_path, user))
+    answer.headers.update(NO_STORE)
+    if challenge:
+        sign_in(answer, request.app.state.ctx.settings, user)
+    return answer
+
+
+@router.get("/account/mfa", response_class=HTMLResponse)
+async def account_mfa(request: Request, user: PageAny) -> HTMLResponse:
+    """My second factor: on or off, recovery codes left; set it up."""
+    ctx = request.app.state.ctx
+
+    def read() -> object:
+        with Session(ctx.engine) as session:
+            return second_factor.status(session, user)
+
+    return page(request, "mfa_account.html", user, status=await run_in_threadpool(read))
+
+
+@router.post("/account/mfa/enrol", response_class=HTMLResponse)
+async def account_enrol(request: Request, user: PageAny) -> HTMLResponse:
+    """A new secret with its QR code, shown this once."""
+    try:
+        return await _enrolment(request, user, None, "/account/mfa")
+    except DomainError as exc:
+        return page(request, "mfa_account.html", user, status_code=409, error=exc.message)
+
+
+@router.post("/account/mfa/confirm")
+async def account_confirm(request: Request, user: PageAny, code: Code) -> Response:
+    """The first code turns the second factor on; the recovery codes are shown once."""
+    return await _confirmed(request, user, code, "", "/account/mfa")

@@ -1,0 +1,1 @@
+"""Deposits and withdrawals: requests, approvals, their ledger steps and views."""

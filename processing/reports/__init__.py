@@ -1,0 +1,1 @@
+"""Reports for staff (and, at merge, team leads): figures read off the ledger."""

@@ -1,0 +1,1 @@
+"""Risk: fraud rules, block lists and velocity."""
