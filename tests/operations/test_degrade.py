@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import httpx
@@ -22,7 +23,8 @@ from models.users import Role
 from tests.conftest import TEST_DATABASE
 from tests.factories import create_user, login
 from tests.operations.conftest import WorkerProcess, drill_app
-from tests.operations.test_worker_drills import assert_settled_once, status_of, until
+from tests.operations.test_action_drills import ok
+from tests.operations.test_worker_drills import assert_settled_once, reached, status_of, until
 from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
 
 ORDERS = 25
@@ -45,14 +47,18 @@ async def test_worker_down_under_concurrent_confirms(
     trader = await make_trader(api, ctx, currency, requisites=3, max_open_orders=10)
     user = create_user(ctx.engine, Role.merchant)
     orders = []
+    # Set up as a client does: a create or "paid" the short wait bound left unanswered on a
+    # loaded machine (503 order_not_ready, 202) is sent again after its Retry-After.
     for n in range(ORDERS):
         body = payin_body(currency, amount=f"{1000 + n}.00")
-        created = await api.post("/api/gateway/payins", json=body, headers=store.headers)
-        assert created.status_code == 201, created.text
-        orders.append(created.json()["id"])
+        key = {"Idempotency-Key": body["merchant_order_id"]}
+        created = await ok(
+            partial(api.post, "/api/gateway/payins", json=body, headers=store.headers | key)
+        )
+        orders.append(created["id"])
     for order_id in orders:
-        paid = await api.post(f"/api/gateway/payins/{order_id}/paid", headers=store.headers)
-        assert paid.json()["status"] == "payment_claimed", paid.text
+        await ok(partial(api.post, f"/api/gateway/payins/{order_id}/paid", headers=store.headers))
+        await until(partial(reached, ctx, order_id, "payment_claimed"), 90)
 
     drill_worker.kill()
     confirms = [

@@ -55,6 +55,7 @@ class Traffic:
     answered: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     orders: list[str] = field(default_factory=list)
+    not_ready: int = 0
 
     def answered_between(self, start: float, end: float) -> int:
         return sum(start <= at <= end for at in self.answered)
@@ -77,9 +78,27 @@ async def send(
             if answer.status_code in ok:
                 traffic.answered.append(loop.time())
                 return answer
+            if slow_workflow(answer):
+                # The API answered as documented: the order is saved and its workflow (the
+                # worker, on a loaded machine) has not answered yet; the same create again
+                # after Retry-After. Not a failure of the restart.
+                traffic.not_ready += 1
+                assert loop.time() < deadline, answer.text
+                await asyncio.sleep(int(answer.headers["Retry-After"]))
+                continue
             traffic.failures.append(f"{path}: {answer.status_code} {answer.text[:300]}")
         assert loop.time() < deadline, traffic.failures[-1]
         await asyncio.sleep(0.5)
+
+
+def slow_workflow(answer: httpx.Response) -> bool:
+    """503 `order_not_ready` with Retry-After: an answer of the API, not of the balancer."""
+    if answer.status_code != 503 or "Retry-After" not in answer.headers:
+        return False
+    try:
+        return bool(answer.json()["error"]["code"] == "order_not_ready")
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 async def pay_ins(

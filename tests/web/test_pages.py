@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
+from typing import Any
 
 import httpx
 from playwright.async_api import BrowserContext, Page, expect
@@ -85,6 +87,15 @@ async def test_a_form_without_its_csrf_token_is_refused(
     await expect(page.locator(".badge").first).to_have_text("offline")
 
 
+async def analysed(api: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+    """The dashboard document once its first analysis is stored."""
+    deadline = asyncio.get_running_loop().time() + 120
+    while not (board := (await api.get("/api/dashboard", headers=headers)).json())["metrics"]:
+        assert asyncio.get_running_loop().time() < deadline, board
+        await asyncio.sleep(0.2)
+    return dict(board)
+
+
 async def test_a_connect_user_connects_banks_and_reads_the_dashboard(
     api: httpx.AsyncClient,
     ctx: ServiceContext,
@@ -107,10 +118,12 @@ async def test_a_connect_user_connects_banks_and_reads_the_dashboard(
     for bank in ("vbank", "abank"):
         ready = page.locator(f"li[data-bank={bank}][data-status=ready]")
         await expect(ready).to_have_count(1, timeout=90_000)
+    # "Ready" is the sync; the analysis follows it. The page shows the dashboard once the
+    # analysis is stored (until then a reload shows the progress card).
+    headers = await login(api, email)
+    board = await analysed(api, headers)
     await page.reload()
     await expect(page.locator("#safe-to-spend")).to_be_visible(timeout=30_000)
-    headers = await login(api, email)
-    board = (await api.get("/api/dashboard", headers=headers)).json()
     metrics = board["metrics"]
     assert (
         await page.get_attribute("#safe-to-spend", "data-value")
