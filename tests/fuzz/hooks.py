@@ -10,6 +10,7 @@ the server's own kind of rule (type, format, pattern, bounds, enum, required, ex
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import schemathesis
@@ -36,4 +37,18 @@ def document_states_every_input_rule(ctx: Any, response: Any, case: Any) -> None
     if stateable:
         raise AssertionError(
             f"A schema-valid request failed checks the document should state: {stateable}"
+        )
+
+
+# Set by test_schemathesis.py for the run with another role's credentials.
+EXPECT_REFUSAL = "FUZZ_EXPECT_REFUSAL"
+
+
+@schemathesis.check
+def another_roles_credentials_are_refused(ctx: Any, response: Any, case: Any) -> None:
+    """With another role's token every operation refuses, whatever the input: 403 for a
+    route of another role, 401 for the gateway (a token is not a store's key)."""
+    if os.environ.get(EXPECT_REFUSAL) and response.status_code not in (401, 403):
+        raise AssertionError(
+            f"{case.operation.label} answered {response.status_code} to another role's token"
         )
