@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 from core.cache import Cache, VersionedCache, build_cache
 from core.db import build_engine
-from core.security import SecretBox
+from core.security import SecretBox, configure_password_hashing
 from core.settings import Settings
 from core.storage import ObjectStorage
 from core.temporal import TemporalConnector
@@ -27,6 +27,7 @@ class ServiceContext:
 
     @classmethod
     def build(cls, settings: Settings) -> ServiceContext:
+        configure_password_hashing(settings.argon2_profile)
         cache = build_cache(settings.redis_url, settings.redis_key_prefix)
         return cls(
             settings=settings,

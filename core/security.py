@@ -9,24 +9,59 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from core.settings import Settings
 
-_hasher = PasswordHasher()
-# Verifying against this keeps unknown-email logins as slow as wrong-password ones.
-_DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
+PASSWORD_PROFILES = {
+    "rfc9106_low_memory": profiles.RFC_9106_LOW_MEMORY,
+    "cheapest": profiles.CHEAPEST,
+}
+
+
+class _Hashing:
+    """The process's password hasher (set from the settings when a context is built) and the
+    hash an unknown email is verified against, made with the same parameters so that such a
+    login costs what a wrong password does."""
+
+    def __init__(self, profile: str) -> None:
+        self.profile = profile
+        self.hasher = PasswordHasher.from_parameters(PASSWORD_PROFILES[profile])
+        self._dummy: str | None = None
+
+    @property
+    def dummy(self) -> str:
+        if self._dummy is None:
+            self._dummy = self.hasher.hash("timing-equaliser-not-a-password")
+        return self._dummy
+
+
+_hashing = _Hashing("rfc9106_low_memory")
+
+
+def configure_password_hashing(profile: str) -> None:
+    """Use `profile`'s parameters for new hashes (Settings.password_hashing)."""
+    global _hashing
+    if profile != _hashing.profile:
+        _hashing = _Hashing(profile)
+
+
+def current_password_profile() -> str:
+    return _hashing.profile
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hashing.hasher.hash(password)
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
+    hashing = _hashing
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return hashing.hasher.verify(password_hash or hashing.dummy, password) and bool(
+            password_hash
+        )
     except (VerificationError, InvalidHashError):
         return False
 

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # JSON lines for machines; None picks readable console lines in development only.
     log_format: Literal["json", "console"] | None = None
     sentry_dsn: str | None = None
+    # Argon2id parameters for passwords and recovery codes: RFC 9106's low-memory profile
+    # (64 MiB, 3 passes). `cheapest` is for the test suite only (refused elsewhere); a stored
+    # hash carries its own parameters, so either verifies what the other wrote.
+    argon2_profile: Literal["rfc9106_low_memory", "cheapest"] = "rfc9106_low_memory"
 
     # Storage. Empty DATABASE_URL means the embedded SQLite file under data_dir.
     database_url: str = ""
@@ -243,6 +247,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Settings:
+        if self.argon2_profile == "cheapest" and self.environment != "test":
+            raise ValueError("ARGON2_PROFILE=cheapest is for the test suite only")
         if self.environment != "development":
             if DEFAULT_JWT_SECRET in self.jwt_secrets:
                 raise ValueError("JWT_SECRET must be set outside development")

@@ -149,6 +149,7 @@ def worker_env(ctx: ServiceContext, task_queue: str, log_level: str = "WARNING")
     return {
         **os.environ,
         "ENVIRONMENT": "test",
+        "ARGON2_PROFILE": s.argon2_profile,
         "DATABASE_URL": s.database_url,
         "REDIS_URL": s.redis_url or "",
         "TEMPORAL_ADDRESS": s.temporal_address,
