@@ -109,12 +109,10 @@ def seed_reference(conn: psycopg.Connection, ctx: ServiceContext, at: datetime) 
             "INSERT INTO traders (id, user_id, is_online, is_active, payin_enabled,"
             " payout_enabled, priority, payin_reward_bps, payout_reward_bps, created_at,"
             " max_open_payouts, statement_policy, traffic_enabled) VALUES (%s, %s, %s, true,"
-            " true, true, %s, 100, 100, %s, 3, 'auto', true)",
-            # Offline traders rank after the online ones: the match reads at most
-            # matching.CANDIDATE_LIMIT (200) requisites by priority, then least recently
-            # used, so 1,920 requisites of offline traders on a par with the 80 online ones
-            # would leave every create without a requisite (reported, not fixed here).
-            (trader, user, t < ONLINE_TRADERS, int(t >= ONLINE_TRADERS), at),
+            " true, true, 100, 100, 100, %s, 3, 'auto', true)",
+            # One priority for all: the 1,920 requisites of offline traders rank among the
+            # 80 online ones (by last use), as they do on a live platform.
+            (trader, user, t < ONLINE_TRADERS, at),
         )
         _account(cur, "trader", trader, at)
         rows = []
