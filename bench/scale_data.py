@@ -26,6 +26,9 @@ from processing.callbacks.signing import new_signing_secret
 
 MERCHANTS, STORES_PER_MERCHANT, TRADERS, REQUISITES_PER_TRADER = 10, 5, 500, 4
 ONLINE_TRADERS = 20
+# Open orders come from today's traffic, not the history's length: as many in every database
+# (two pay-ins per online requisite, as at a million orders), so a trader's desk is the same.
+OPEN_ORDERS = 200
 BANKS = ("sber", "tbank", "alfa", "vtb")
 FUNDING = 10**14  # each trader's and store's opening deposit: no balance goes below zero
 
@@ -163,11 +166,11 @@ CREATE TEMP TABLE s_gen AS
          WHEN kind = 'payin' THEN CASE
            WHEN h %% 1000 < 720 THEN 'completed' WHEN h %% 1000 < 840 THEN 'expired'
            WHEN h %% 1000 < 900 THEN 'cancelled' WHEN h %% 1000 < 995 THEN 'failed'
-           ELSE 'disputed' END
+           WHEN age_rank < %(recent_n)s THEN 'disputed' ELSE 'completed' END
          ELSE CASE
            WHEN h %% 1000 < 760 THEN 'completed' WHEN h %% 1000 < 860 THEN 'expired'
            WHEN h %% 1000 < 930 THEN 'cancelled' WHEN h %% 1000 < 995 THEN 'failed'
-           ELSE 'disputed' END END AS status,
+           WHEN age_rank < %(recent_n)s THEN 'disputed' ELSE 'completed' END END AS status,
     -- Merchant 0 (stores 0-4) has 30 %% of the orders: the cabinet's heavy user.
     CASE WHEN (h / 7) %% 10 < 3 THEN (h / 70) %% 5 ELSE 5 + (h / 70) %% 45 END AS si,
     CASE WHEN age_rank < %(open_n)s THEN g %% (%(online_reqs)s)
@@ -374,7 +377,9 @@ def generate_orders(
         params = {
             "n": n,
             "now": now,
-            "open_n": max(6, n // 5000),
+            "open_n": OPEN_ORDERS,
+            # Disputes end within days (the SLA escalates them): the last 3 days' are open.
+            "recent_n": n // 30,
             "online_reqs": ONLINE_TRADERS * REQUISITES_PER_TRADER,
             "reqs": TRADERS * REQUISITES_PER_TRADER,
             "recipient": ctx.secrets.encrypt("4242424242424242"),
