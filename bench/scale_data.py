@@ -26,6 +26,9 @@ from processing.callbacks.signing import new_signing_secret
 
 MERCHANTS, STORES_PER_MERCHANT, TRADERS, REQUISITES_PER_TRADER = 10, 5, 500, 4
 ONLINE_TRADERS = 20
+# Open orders come from today's traffic, not the history's length: as many in every database
+# (two pay-ins per online requisite, as at a million orders), so a trader's desk is the same.
+OPEN_ORDERS = 200
 BANKS = ("sber", "tbank", "alfa", "vtb")
 FUNDING = 10**14  # each trader's and store's opening deposit: no balance goes below zero
 
@@ -109,12 +112,10 @@ def seed_reference(conn: psycopg.Connection, ctx: ServiceContext, at: datetime) 
             "INSERT INTO traders (id, user_id, is_online, is_active, payin_enabled,"
             " payout_enabled, priority, payin_reward_bps, payout_reward_bps, created_at,"
             " max_open_payouts, statement_policy, traffic_enabled) VALUES (%s, %s, %s, true,"
-            " true, true, %s, 100, 100, %s, 3, 'auto', true)",
-            # Offline traders rank after the online ones: the match reads at most
-            # matching.CANDIDATE_LIMIT (200) requisites by priority, then least recently
-            # used, so 1,920 requisites of offline traders on a par with the 80 online ones
-            # would leave every create without a requisite (reported, not fixed here).
-            (trader, user, t < ONLINE_TRADERS, int(t >= ONLINE_TRADERS), at),
+            " true, true, 100, 100, 100, %s, 3, 'auto', true)",
+            # One priority for all: the 1,920 requisites of offline traders rank among the
+            # 80 online ones (by last use), as they do on a live platform.
+            (trader, user, t < ONLINE_TRADERS, at),
         )
         _account(cur, "trader", trader, at)
         rows = []
@@ -165,11 +166,11 @@ CREATE TEMP TABLE s_gen AS
          WHEN kind = 'payin' THEN CASE
            WHEN h %% 1000 < 720 THEN 'completed' WHEN h %% 1000 < 840 THEN 'expired'
            WHEN h %% 1000 < 900 THEN 'cancelled' WHEN h %% 1000 < 995 THEN 'failed'
-           ELSE 'disputed' END
+           WHEN age_rank < %(recent_n)s THEN 'disputed' ELSE 'completed' END
          ELSE CASE
            WHEN h %% 1000 < 760 THEN 'completed' WHEN h %% 1000 < 860 THEN 'expired'
            WHEN h %% 1000 < 930 THEN 'cancelled' WHEN h %% 1000 < 995 THEN 'failed'
-           ELSE 'disputed' END END AS status,
+           WHEN age_rank < %(recent_n)s THEN 'disputed' ELSE 'completed' END END AS status,
     -- Merchant 0 (stores 0-4) has 30 %% of the orders: the cabinet's heavy user.
     CASE WHEN (h / 7) %% 10 < 3 THEN (h / 70) %% 5 ELSE 5 + (h / 70) %% 45 END AS si,
     CASE WHEN age_rank < %(open_n)s THEN g %% (%(online_reqs)s)
@@ -376,7 +377,9 @@ def generate_orders(
         params = {
             "n": n,
             "now": now,
-            "open_n": max(6, n // 5000),
+            "open_n": OPEN_ORDERS,
+            # Disputes end within days (the SLA escalates them): the last 3 days' are open.
+            "recent_n": n // 30,
             "online_reqs": ONLINE_TRADERS * REQUISITES_PER_TRADER,
             "reqs": TRADERS * REQUISITES_PER_TRADER,
             "recipient": ctx.secrets.encrypt("4242424242424242"),

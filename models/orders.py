@@ -50,6 +50,14 @@ class Order(SQLModel, table=True):
         # The merchant's order pages (keyset on created_at, id): all stores, or one.
         Index("ix_orders_merchant_kind_created", "merchant_id", "kind", "created_at", "id"),
         Index("ix_orders_store_kind_created", "store_id", "kind", "created_at", "id"),
+        # The trader desk: one trader's open orders, oldest first (a few of thousands).
+        Index(
+            "ix_orders_trader_open",
+            "trader_id",
+            "created_at",
+            postgresql_where=text(_OPEN),
+            sqlite_where=text(_OPEN),
+        ),
         Index(
             "ix_orders_flagged",
             "updated_at",

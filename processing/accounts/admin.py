@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
+from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
 from core.errors import Invalid, NotFound
@@ -62,6 +63,11 @@ def requisites(session: Session, *, status: RequisiteStatus | None) -> list[Requ
     if status is not None:
         query = query.where(Requisite.status == status)
     return list(session.exec(query).all())
+
+
+def requisites_count(session: Session, *, status: RequisiteStatus) -> int:
+    query = select(func.count()).select_from(Requisite).where(Requisite.status == status)
+    return int(session.exec(query).one())
 
 
 def set_requisite_status(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
@@ -175,6 +176,23 @@ def queue(session: Session, *, escalated_only: bool = False) -> list[DisputeList
             )
         )
     return items
+
+
+def open_counts(session: Session) -> dict[str, int]:
+    """Open disputes, the escalated ones among them, and orders on fraud review, counted in
+    the database through the status index (the overview never loads the orders)."""
+    disputed = col(Order.status) == OrderStatus.disputed
+    escalated = and_(disputed, col(Order.escalated_at).is_not(None))
+    on_review = col(Order.status) == OrderStatus.on_review
+    row = session.exec(
+        select(
+            *(
+                func.coalesce(func.sum(case((c, 1), else_=0)), 0)
+                for c in (disputed, escalated, on_review)
+            )
+        ).where(col(Order.status).in_((OrderStatus.disputed, OrderStatus.on_review)))
+    ).one()
+    return dict(zip(("disputes", "escalated", "reviews"), map(int, row), strict=True))
 
 
 def reviews(session: Session) -> list[Order]:

@@ -1,4 +1,5 @@
-"""Requisite selection for a pay-in: static filters, dynamic limits, unique amount, hold.
+"""Requisite selection for a pay-in: static filters (in SQL, processing/orders/candidates.py),
+dynamic limits, unique amount, hold.
 
 Runs inside the match transaction. The chosen requisite row is locked (SKIP LOCKED, so two
 matches never wait on each other) before its limits are computed from orders, and the
@@ -22,11 +23,11 @@ from models.base import as_utc, utcnow
 from models.ledger import AccountKind, LedgerAccount
 from models.merchants import Store
 from models.orders import Order
-from models.traders import Requisite, RequisiteStatus, Trader
+from models.traders import Requisite, Trader
 from processing.ledger.postings import account_for, place_hold
+from processing.orders.candidates import Rank, candidates, exclusions
 from processing.orders.pricing import trader_hold
 
-CANDIDATE_LIMIT = 200
 # The balance would cover the order, the working balance (less the security deposit) not.
 WORKING_BALANCE = "working_balance"
 WINDOW = timedelta(minutes=60)
@@ -55,28 +56,6 @@ class Usage:
     month_turnover: int
     day_count: int
     month_count: int
-
-
-def static_rejection(order: Order, requisite: Requisite, trader: Trader) -> str | None:
-    checks = (
-        (requisite.status != RequisiteStatus.approved, "requisite_not_approved"),
-        (not trader.is_active, "trader_inactive"),
-        (not trader.is_online, "trader_offline"),
-        (not trader.traffic_enabled, "traffic_off_by_teamlead"),
-        (not (trader.payin_enabled and requisite.payin_enabled), "payin_disabled"),
-        (
-            bool(order.payment_method) and order.payment_method != requisite.payment_method,
-            "payment_method_mismatch",
-        ),
-        (bool(order.bank_code) and order.bank_code != requisite.bank_code, "bank_mismatch"),
-        (
-            not requisite.min_amount_minor
-            <= order.requested_amount_minor
-            <= requisite.max_amount_minor,
-            "amount_out_of_bounds",
-        ),
-    )
-    return next((reason for failed, reason in checks if failed), None)
 
 
 def usage_of(session: Session, requisite_id: uuid.UUID, now: datetime) -> Usage:
@@ -172,41 +151,37 @@ def find_requisite(
     """Pick and reserve a requisite for the order, or explain every rejection. A requisite
     over a fraud velocity rule is skipped (`fraud_velocity`)."""
     decision = Decision()
-    rows = session.exec(
-        select(Requisite, Trader)
-        .join(Trader, col(Trader.id) == Requisite.trader_id)
-        .where(Requisite.currency == order.currency, Requisite.status != RequisiteStatus.blocked)
-        .order_by(
-            col(Requisite.priority),
-            col(Trader.priority),
-            col(Requisite.last_used_at).asc().nulls_first(),
-            col(Requisite.id),
-        )
-        .limit(CANDIDATE_LIMIT)
-    ).all()
-    if not rows:
-        decision.reject(None, "no_requisites_for_currency")
+    # The ranks as read: taking a requisite marks it used, which would move it in RANK.
+    ranked = [(r, t, Rank.of(r, t)) for r, t in candidates(session, order)]
     busy = []
     # First pass skips requisites another match is deciding on (spreads concurrent orders);
     # the second waits for them, so a busy moment is never reported as "nothing available".
-    for requisite, trader in rows:
-        reason = static_rejection(order, requisite, trader)
-        if reason is None and not within_velocity(requisite.id):
-            reason = "fraud_velocity"
+    for requisite, trader, rank in ranked:
+        reason = None if within_velocity(requisite.id) else "fraud_velocity"
         reason = reason or _try_reserve(
             session, decision, order, store, requisite, trader, now, wait=False
         )
         if reason is None:
-            return decision
+            return _reported(session, decision, order, rank)
         if reason == "busy":
-            busy.append((requisite, trader))
+            busy.append((requisite, trader, rank))
         else:
             decision.reject(requisite.id, reason)
-    for requisite, trader in busy:
+    for requisite, trader, rank in busy:
         reason = _try_reserve(session, decision, order, store, requisite, trader, now, wait=True)
         if reason is None:
-            return decision
+            return _reported(session, decision, order, rank)
         decision.reject(requisite.id, reason)
+    return _reported(session, decision, order, None)
+
+
+def _reported(session: Session, decision: Decision, order: Order, taken: Rank | None) -> Decision:
+    """The requisites the static checks left out go first in the report: on a match, those
+    ranked before the one taken; without one, all of them."""
+    excluded = exclusions(session, order, taken)
+    if taken is None and not excluded and not decision.rejections:
+        decision.reject(None, "no_requisites_for_currency")
+    decision.rejections[:0] = excluded
     return decision
 
 

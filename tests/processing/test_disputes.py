@@ -15,6 +15,7 @@ from models.audit import AuditEntry
 from models.ledger import Entry, Hold, HoldStatus, Posting
 from models.orders import Order, OrderEvent, Receipt
 from models.users import Role
+from processing.orders import disputes
 from tests.factories import create_user, login
 from tests.processing.conftest import (
     CallbackReceiver,
@@ -210,6 +211,16 @@ async def test_payin_dispute_escalates_and_resolves_with_actual_amount(
     assert [o["id"] for o in mine] == [order["id"]]
 
     await wait_escalated(api, admin_headers, order["id"])
+    # The admin overview's counts (counted in the database) agree with the dispute queue.
+    with Session(ctx.engine) as session:
+        queue, on_review = disputes.queue(session), disputes.reviews(session)
+        counts = disputes.open_counts(session)
+    assert counts == {
+        "disputes": len(queue),
+        "escalated": sum(1 for item in queue if item.escalated_at is not None),
+        "reviews": len(on_review),
+    }
+    assert counts["escalated"] >= 1
     timeline = (
         await api.get(f"/api/admin/orders/{order['id']}/timeline", headers=admin_headers)
     ).json()
