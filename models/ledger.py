@@ -104,11 +104,17 @@ class Posting(SQLModel, table=True):
 
 class Entry(SQLModel, table=True):
     __tablename__ = "ledger_entries"
+    # An account's statement reads its lines in (posted_at, id) order, a keyset page each.
+    __table_args__ = (Index("ix_ledger_entries_account_posted", "account_id", "posted_at", "id"),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     posting_id: uuid.UUID = Field(foreign_key="ledger_postings.id", index=True)
     account_id: uuid.UUID = Field(foreign_key="ledger_accounts.id", index=True)
     amount_minor: int = Field(sa_type=BigInteger)
+    # The posting's `created_at`, copied onto each of its entries so an account's lines are
+    # read by date without the postings. NULL only on rows written before migration 0026 (or
+    # by the previous release during a deploy) until `launcher.backfill_posted_at` runs.
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class HoldStatus(StrEnum):
