@@ -5,7 +5,7 @@ daily grain holds both), the ledger's entries of the period."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -40,15 +40,25 @@ def check_query(query: TurnoverQuery) -> None:
 
 def turnover_lines(session: Session, query: TurnoverQuery) -> list[TurnoverLine]:
     """The report's rows in minor units, in period, currency and group order."""
+    return list(stream_lines(session, query))
+
+
+def stream_lines(session: Session, query: TurnoverQuery) -> Iterator[TurnoverLine]:
+    """The same rows, made as they are read (all of them first only when postings not rolled
+    up yet must be summed into them)."""
     check_query(query)
     conn = session.connection()
     dialect = conn.dialect.name
     daily = rollup_statement(dialect, query)
     if daily is None:
-        return ledger_lines(session, query)
+        yield from ledger_lines(session, query)
+        return
+    fresh = list(_lines(query, conn.execute(_pending(conn, dialect, query)).mappings()))
     rolled = _lines(query, conn.execute(daily).mappings())
-    fresh = _lines(query, conn.execute(_pending(conn, dialect, query)).mappings())
-    return _merged(rolled, fresh, nulls_last=dialect == "postgresql") if fresh else rolled
+    if not fresh:
+        yield from rolled
+        return
+    yield from _merged(list(rolled), fresh, nulls_last=dialect == "postgresql")
 
 
 def _pending(conn: Connection, dialect: str, query: TurnoverQuery) -> Any:
@@ -73,19 +83,17 @@ def ledger_lines(session: Session, query: TurnoverQuery) -> list[TurnoverLine]:
     daily rows stand in for)."""
     dialect = session.connection().dialect.name
     rows = session.connection().execute(turnover_statement(dialect, query)).mappings()
-    return _lines(query, rows)
+    return list(_lines(query, rows))
 
 
-def _lines(query: TurnoverQuery, rows: Iterable[Any]) -> list[TurnoverLine]:
-    return [
-        TurnoverLine(
+def _lines(query: TurnoverQuery, rows: Iterable[Any]) -> Iterator[TurnoverLine]:
+    for row in rows:
+        yield TurnoverLine(
             period=as_date(row["period"]),
             currency=row["currency"],
             group={name: label(row[f"g_{name}"]) for name in query.group_by},
             figures={name: int(row[name]) for name in FIGURES},
         )
-        for row in rows
-    ]
 
 
 def _merged(
