@@ -268,10 +268,10 @@ INSERT INTO ledger_postings (id, idempotency_key, kind, order_id, created_at)
 SELECT md5('posting:' || o.id)::uuid, kind || ':' || o.id || ':settle', kind || '_settle', o.id,
   at + interval '5 minutes'
 FROM s_ord o WHERE status = 'completed';
-INSERT INTO ledger_entries (id, posting_id, account_id, amount_minor)
+INSERT INTO ledger_entries (id, posting_id, account_id, amount_minor, posted_at)
 SELECT md5('entry:' || o.id || ':' || leg.n)::uuid, md5('posting:' || o.id)::uuid,
   CASE leg.party WHEN 'store' THEN o.store_account WHEN 'trader' THEN o.trader_account
-    ELSE %(profit)s END, leg.amount
+    ELSE %(profit)s END, leg.amount, at + interval '5 minutes'
 FROM s_ord o CROSS JOIN LATERAL (SELECT amount * CASE WHEN kind = 'payin' THEN 300 ELSE 150 END
   / 10000 AS fee, amount / 100 AS reward) f
 CROSS JOIN LATERAL (VALUES
@@ -302,10 +302,10 @@ LEDGER_SQL = """
 INSERT INTO ledger_postings (id, idempotency_key, kind, order_id, created_at)
 SELECT md5('deposit:' || a.id)::uuid, 'deposit:' || a.id, 'deposit', NULL, %(opened)s
 FROM ledger_accounts a WHERE a.kind IN ('trader', 'store');
-INSERT INTO ledger_entries (id, posting_id, account_id, amount_minor)
+INSERT INTO ledger_entries (id, posting_id, account_id, amount_minor, posted_at)
 SELECT md5('deposit-entry:' || a.id || ':' || side.n)::uuid, md5('deposit:' || a.id)::uuid,
   CASE side.n WHEN 1 THEN a.id ELSE %(funding)s END,
-  CASE side.n WHEN 1 THEN %(amount)s ELSE -%(amount)s END
+  CASE side.n WHEN 1 THEN %(amount)s ELSE -%(amount)s END, %(opened)s
 FROM ledger_accounts a CROSS JOIN (VALUES (1), (2)) AS side(n)
 WHERE a.kind IN ('trader', 'store');
 UPDATE ledger_accounts a SET balance_minor = s.total

@@ -23,6 +23,7 @@ from models.reference import BankPaymentMethod
 from models.statement import StatementCredit
 from models.teams import Team
 from models.traders import Bank, Currency, PaymentMethod, Requisite, Trader
+from models.turnover import TurnoverStoreDay, TurnoverTraderDay
 from models.users import SandboxIdentity, User
 from models.workers import WorkerHeartbeat
 
@@ -56,5 +57,6 @@ __all__ += ["BankPaymentMethod"]
 __all__ += ["UserDashboard"]
 __all__ += ["WorkerHeartbeat"]
 __all__ += ["Team"]
+__all__ += ["TurnoverStoreDay", "TurnoverTraderDay"]
 __all__ += ["Notification", "NotificationDelivery", "NotificationSettings", "TelegramLinkCode"]
 __all__ += ["MfaChallenge", "RecoveryCode", "SecondFactor"]

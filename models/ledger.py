@@ -32,6 +32,8 @@ class AccountKind(StrEnum):
     teamlead = "teamlead"
 
 
+# The postings the turnover report counts, not yet in its daily rows.
+UNROLLED = "turnover_rolled_at IS NULL AND kind IN ('payin_settle', 'payout_settle', 'correction')"
 _PLATFORM = "owner_id IS NULL AND counter_currency IS NULL"
 _FX = "counter_currency IS NOT NULL"
 
@@ -91,8 +93,18 @@ class Posting(SQLModel, table=True):
     """Immutable; corrections are new postings. The key (order + step) makes retries no-ops."""
 
     __tablename__ = "ledger_postings"
-    # The turnover report selects postings by date range (`processing.reports`).
-    __table_args__ = (Index("ix_ledger_postings_created_at", "created_at"),)
+    # The turnover report selects postings by date range (`processing.reports`); those it
+    # counts and has not rolled up into its daily rows yet have an index of their own.
+    __table_args__ = (
+        Index("ix_ledger_postings_created_at", "created_at"),
+        Index(
+            "ix_ledger_postings_unrolled",
+            "created_at",
+            "id",
+            postgresql_where=text(UNROLLED),
+            sqlite_where=text(UNROLLED),
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     idempotency_key: str = Field(max_length=128, unique=True)
@@ -100,15 +112,25 @@ class Posting(SQLModel, table=True):
     order_id: uuid.UUID | None = Field(default=None, foreign_key="orders.id", index=True)
     memo: str | None = Field(default=None, max_length=200)
     created_at: datetime = created_at_field()
+    # When the turnover report's daily rows took this posting's figures in (settle and
+    # correction postings only; `processing.reports.rollup`). NULL: the report reads it from
+    # the entries, as it does every posting the previous release wrote during a deploy.
+    turnover_rolled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Entry(SQLModel, table=True):
     __tablename__ = "ledger_entries"
+    # An account's statement reads its lines in (posted_at, id) order, a keyset page each.
+    __table_args__ = (Index("ix_ledger_entries_account_posted", "account_id", "posted_at", "id"),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     posting_id: uuid.UUID = Field(foreign_key="ledger_postings.id", index=True)
     account_id: uuid.UUID = Field(foreign_key="ledger_accounts.id", index=True)
     amount_minor: int = Field(sa_type=BigInteger)
+    # The posting's `created_at`, copied onto each of its entries so an account's lines are
+    # read by date without the postings. NULL only on rows written before migration 0026 (or
+    # by the previous release during a deploy) until `launcher.backfill_posted_at` runs.
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class HoldStatus(StrEnum):

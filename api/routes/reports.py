@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from api.deps import CurrentTeamlead, ReportReader, SessionDep
@@ -18,6 +19,7 @@ from models.amounts import CURRENCY_PATTERN
 from models.inputs import Day
 from models.reports import Granularity, TurnoverReport
 from processing.reports.export import turnover_csv, turnover_report
+from processing.reports.lines import check_query
 from processing.reports.turnover import TurnoverQuery, parse_group_by
 from processing.teams.lead import team_of
 
@@ -37,13 +39,14 @@ def _wants_csv(request: Request, fmt: str | None) -> bool:
 def report_answer(
     request: Request, session: Session, query: TurnoverQuery, fmt: str | None
 ) -> TurnoverReport | Response:
-    """The report as JSON, or as a CSV download when asked (`format=csv` or Accept)."""
-    report = turnover_report(session, query)
+    """The report as JSON, or as a CSV download when asked (`format=csv` or Accept),
+    streamed (its input checked first: a refusal is a 422, not a broken download)."""
     if not _wants_csv(request, fmt):
-        return report
+        return turnover_report(session, query)
+    check_query(query)
     name = f"turnover_{query.date_from.isoformat()}_{query.date_to.isoformat()}.csv"
-    return Response(
-        turnover_csv(report),
+    return StreamingResponse(
+        turnover_csv(session, query),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

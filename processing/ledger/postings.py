@@ -193,9 +193,12 @@ def post(
     # One statement: a key already posted (a retry) inserts nothing and returns no row.
     table = Posting.__table__  # type: ignore[attr-defined]
     conn = session.connection()
+    posted_at = utcnow()
     posting_id = conn.execute(
         dialect_insert(conn.dialect.name, table)
-        .values(id=new_id(), idempotency_key=key, kind=kind, order_id=order_id, created_at=utcnow())
+        .values(
+            id=new_id(), idempotency_key=key, kind=kind, order_id=order_id, created_at=posted_at
+        )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(table.c.id)
     ).scalar()
@@ -209,6 +212,7 @@ def post(
                 "posting_id": posting_id,
                 "account_id": leg.account_id,
                 "amount_minor": leg.amount_minor,
+                "posted_at": posted_at,
             }
             for leg in legs
         ],

@@ -22,6 +22,7 @@ from models.ledger import AccountKind, HoldStatus
 from models.orders import Order
 from processing.ledger.fx import Conversion, converted_legs
 from processing.ledger.postings import Leg, account_for, claim_hold, post
+from processing.reports.rollup import record
 
 Party = str  # "store", "trader", "profit" or "teamlead"
 
@@ -41,17 +42,32 @@ def settle(session: Session, order: Order) -> None:
     kind = order.kind.value
     share = order.teamlead_share_minor if "teamlead" in accounts else None
     legs = _legs(order.kind, order.amount_minor, order.fee_minor, order.reward_minor, share)
-    post(
+    settled = f"{kind}:{order.id}:settle"
+    # The keys this call posted (none on a retry): their figures go to the report's daily
+    # rows in this transaction, after every posting (the rows are locked last, once).
+    posted = []
+    if post(
         session,
-        f"{kind}:{order.id}:settle",
+        settled,
         f"{kind}_settle",
         _resolve(session, order, legs, accounts),
         order_id=order.id,
         release=hold,
-    )
+    ):
+        posted.append(settled)
+    posted += _correct(session, order, legs, accounts)
+    session.flush()  # the rollup reads the order's row for its dimensions
+    record(session.connection(), posted)
+
+
+def _correct(
+    session: Session, order: Order, legs: list[tuple[Party, int]], accounts: dict[Party, uuid.UUID]
+) -> list[str]:
+    """A dispute resolved with the amount that actually moved: the difference, posted."""
     actual = order.actual_amount_minor
     if actual is None or actual == order.amount_minor:
-        return
+        return []
+    kind = order.kind.value
     fee = bps_of(actual, order.merchant_fee_bps or 0)
     reward = bps_of(actual, order.trader_reward_bps or 0)
     share = bps_of(reward, order.teamlead_share_bps or 0) if "teamlead" in accounts else None
@@ -60,13 +76,10 @@ def settle(session: Session, order: Order) -> None:
         delta[party] = delta.get(party, 0) + amount
     for party, amount in legs:
         delta[party] = delta.get(party, 0) - amount
-    post(
-        session,
-        f"{kind}:{order.id}:correction",
-        "correction",
-        _resolve(session, order, [(p, a) for p, a in delta.items() if a], accounts),
-        order_id=order.id,
-    )
+    key = f"{kind}:{order.id}:correction"
+    changes = [(p, a) for p, a in delta.items() if a]
+    posted = post(session, key, "correction", _resolve(session, order, changes, accounts), order.id)
+    return [key] if posted else []
 
 
 def _accounts(session: Session, order: Order, held: uuid.UUID) -> dict[Party, uuid.UUID]:

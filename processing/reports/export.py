@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 from sqlmodel import Session
 
 from models.amounts import to_decimal
 from models.reports import TurnoverReport, TurnoverRow, TurnoverTotal
 from processing.ledger.fx import minor_units
-from processing.reports.turnover import COUNTS, FIGURES, TurnoverQuery, totals, turnover_lines
+from processing.reports.lines import stream_lines, turnover_lines
+from processing.reports.turnover import COUNTS, FIGURES, TurnoverQuery, totals
+
+# A streamed CSV goes out in pieces of about this many characters.
+CHUNK = 64 * 1024
 
 
 def _formatted(figures: dict[str, int], units: int) -> dict[str, object]:
@@ -47,20 +52,36 @@ def turnover_report(session: Session, query: TurnoverQuery) -> TurnoverReport:
     )
 
 
-def turnover_csv(report: TurnoverReport) -> str:
-    """One line per row: period, currency, the groups asked for, then the figures."""
-    groups = [name for name in report.group_by if name != "currency"]
+def turnover_csv(session: Session, query: TurnoverQuery) -> Iterator[str]:
+    """One line per row: period, currency, the groups asked for, then the figures; the
+    header goes out before the query runs (a stream: check the query before it starts)."""
+    groups = [name for name in query.group_by if name != "currency"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["period", "currency", *groups, *FIGURES])
-    for row in report.rows:
-        data = row.model_dump()
+    yield _taken(out)
+    units: dict[str, int] = {}
+    for number, line in enumerate(stream_lines(session, query)):
+        if line.currency not in units:
+            units[line.currency] = minor_units(session, line.currency)
+        figures = _formatted(line.figures, units[line.currency])
         writer.writerow(
             [
-                row.period.isoformat(),
-                row.currency,
-                *(row.group.get(name) or "" for name in groups),
-                *(data[name] for name in FIGURES),
+                line.period.isoformat(),
+                line.currency,
+                *(line.group.get(name) or "" for name in groups),
+                *(figures[name] for name in FIGURES),
             ]
         )
-    return out.getvalue()
+        # The first row goes out at once (the time to the first byte is the query's), the
+        # rest in pieces.
+        if number == 0 or out.tell() > CHUNK:
+            yield _taken(out)
+    yield _taken(out)
+
+
+def _taken(out: io.StringIO) -> str:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text

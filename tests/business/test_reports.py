@@ -22,6 +22,7 @@ from models.ledger import Posting
 from models.orders import Order
 from models.traders import Trader
 from models.users import Role
+from processing.reports.rollup import rebuild
 from tests.factories import actor
 from tests.money.fx_kit import USDT, put_rate
 from tests.money.test_fx_settlement import usdt_parties
@@ -97,6 +98,9 @@ async def _business(api: httpx.AsyncClient, ctx: ServiceContext, admin: dict[str
         moved = update(Posting).where(col(Posting.order_id) == uuid.UUID(ids["b_in"]))
         session.execute(moved.values(created_at=EARLIER))
         session.commit()
+    # Postings are never edited: their figures are in the report's daily rows already, so
+    # moving one is a manual ledger fix, followed by the rebuild of the days it touched.
+    rebuild(ctx.engine, EARLIER.date(), TODAY)
     return currency
 
 

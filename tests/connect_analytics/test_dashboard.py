@@ -8,11 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+from sqlmodel import Session
 
+from analytics import AnalyticsSettings
+from connect import snapshots
+from connect.snapshots import load_user_rows, snapshot_data
 from core.context import ServiceContext
 from models.banking import AccountKind
 from models.connect import ConnectionStatus
-from tests.connect_analytics.bankdata import steady_earner
+from tests.connect_analytics.bankdata import AS_OF, steady_earner
 from tests.connect_analytics.conftest import NewUser, snapshot
 from tests.factories import Actor
 
@@ -211,3 +216,25 @@ async def test_another_users_data_is_never_visible(
     assert (await _dashboard(api, stranger))["status"] == "no_data"
     unauthenticated = await api.get("/api/dashboard")
     assert unauthenticated.status_code == 401
+
+
+async def test_a_rebuild_read_in_small_pages_gives_the_same_snapshot(
+    ctx: ServiceContext, new_user: NewUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild reads the history a keyset page at a time: pages that cut between
+    transactions of one day (and of one instant) lose or repeat none of them."""
+    user, data = await new_user()
+    steady_earner(data)
+    data.connection("vbank")
+    data.save(ctx.engine)
+    with Session(ctx.engine) as session:
+        whole = load_user_rows(session, user.user_id)
+    assert len(whole.transactions) > 3 * 3
+    whole_data = snapshot_data(whole, AnalyticsSettings(), AS_OF)
+    monkeypatch.setattr(snapshots, "TRANSACTIONS_PAGE", 3)
+    with Session(ctx.engine) as session:
+        paged = load_user_rows(session, user.user_id)
+    assert sorted(tx.key for tx in paged.transactions) == sorted(
+        tx.key for tx in whole.transactions
+    )
+    assert snapshot_data(paged, AnalyticsSettings(), AS_OF) == whole_data

@@ -17,7 +17,15 @@ import pytest
 from core.settings import ROOT_DIR
 from tests.conftest import TEST_DATABASE
 
-KEYS = ("worst_ratio", "worst_op", "seq_scans_big", "ttfb_ratio", "orders", "generate_s")
+KEYS = (
+    "worst_ratio",
+    "worst_op",
+    "seq_scans_big",
+    "ttfb_ratio",
+    "orders",
+    "generate_s",
+    "rows_ratio",
+)
 
 
 @pytest.mark.skipif(TEST_DATABASE != "postgresql", reason="a PostgreSQL benchmark")
@@ -36,7 +44,7 @@ def test_the_scale_bench_prints_its_result() -> None:
     assert tuple(fields) == KEYS
     assert fields["orders"] == "2000"
     assert re.fullmatch(r"[a-z0-9_]+", fields["worst_op"])
-    for key in ("worst_ratio", "ttfb_ratio", "generate_s"):
+    for key in ("worst_ratio", "ttfb_ratio", "generate_s", "rows_ratio"):
         assert float(fields[key]) > 0, last
     assert int(fields["seq_scans_big"]) >= 0
     # Every operation on both databases made it into the tables.
