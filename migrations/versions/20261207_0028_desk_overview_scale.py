@@ -15,8 +15,8 @@ order (docs/operations.md, "Indexes at production size").
 On PostgreSQL the index is built CONCURRENTLY, outside the migration's transaction (a plain
 CREATE INDEX would block writes to orders while it builds).
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-07 21:00:00
 """
 
@@ -25,8 +25,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0026"
-down_revision: str | None = "0025"
+revision: str = "0028"
+down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
