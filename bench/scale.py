@@ -52,7 +52,14 @@ from bench.common import scratch_database, sqlalchemy_url
 from bench.local_stack import services, stack_settings
 from bench.scale_connect import generate_connect
 from bench.scale_data import BIG_TABLES, Platform, bulk_load, generate_orders, seed_reference
-from bench.scale_ops import Op, RssSampler, Subject, find_deep_cursor, operations
+from bench.scale_ops import (
+    Op,
+    RssSampler,
+    Subject,
+    find_deep_cursor,
+    operations,
+    statement_lines,
+)
 from bench.scale_report import report
 from bench.scale_stats import (
     API_APP,
@@ -261,6 +268,12 @@ async def measure(dbs: list[Database], client: object, repeats: int, st: Stateme
             subject.deep_cursor, depth = await find_deep_cursor(subject, DEEP_ROWS)
             print(f"{elapsed()} [{db.label}] the deep page starts {depth:,} rows deep")
             subjects.append(subject)
+        # A statement page of the same size in both: the small database's store may hold fewer
+        # lines than the default page of 200, and a fuller page is not a slower query.
+        page = min([await statement_lines(subject, 200) for subject in subjects])
+        for subject in subjects:
+            subject.statement_limit = page
+        print(f"{elapsed()} the statement page holds {page} lines in both databases")
         st.reset()
         starts = [await flushed(db, counter) for db, counter in zip(dbs, counters, strict=True)]
         op_lists = [operations(subject, repeats) for subject in subjects]

@@ -118,6 +118,15 @@ class Subject:
     point_order: tuple[str, str]  # an order id and its merchant_order_id (store 0)
     deep_cursor: str | None = None
     report_rows: int = 0
+    statement_limit: int = 200
+
+
+async def statement_lines(s: Subject, limit: int) -> int:
+    """How many lines the store's first statement page holds at `limit`."""
+    url = f"/api/merchant/stores/{s.store_id}/statement?limit={limit}"
+    answer = await s.http.get(url, headers=bearer(s.tokens["merchant"]))
+    answer.raise_for_status()
+    return len(answer.json()["lines"])
 
 
 async def find_deep_cursor(s: Subject, depth: int) -> tuple[str | None, int]:
@@ -223,7 +232,10 @@ def operations(s: Subject, n: int) -> list[Op]:
         Op(
             "statement page",
             False,
-            get(f"/api/merchant/stores/{s.store_id}/statement?limit=200", merchant),
+            get(
+                f"/api/merchant/stores/{s.store_id}/statement?limit={s.statement_limit}",
+                merchant,
+            ),
             n,
         ),
         Op("admin overview", False, get("/admin", admin_page), n),
