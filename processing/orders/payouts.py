@@ -285,25 +285,27 @@ def pooled_or_mine(
     session: Session, trader_id: uuid.UUID, order_id: uuid.UUID, taken: bool = False
 ) -> Order:
     """A pay-out the trader took, or one of the pool in their currencies that no trader
-    holds (to take, or that left the pool untaken): what the trader can read. `taken`: also
-    one another trader holds (a take answers `already_taken` for it). Else not found."""
+    holds (to take, or that left the pool untaken): what the trader can read. Else not
+    found; for a take (`taken`), one another trader holds is 409 `already_taken`."""
     order = session.get(Order, order_id)
     if order is None or order.kind != PAYOUT or order.expires_at is None:
         raise OrderNotFound()
     if order.trader_id == trader_id:
         return order
-    if order.trader_id is not None and not taken:
-        raise OrderNotFound()
     if order.currency not in trader_currencies(session, trader_id):
         raise OrderNotFound()
+    if order.trader_id is not None:
+        raise InvalidTransition("Already taken", code=ALREADY_TAKEN) if taken else OrderNotFound()
     return order
 
 
-def read_for_trader(ctx: ServiceContext, trader_id: uuid.UUID, order_id: uuid.UUID) -> PayoutPublic:
+def read_for_trader(
+    ctx: ServiceContext, trader_id: uuid.UUID, order_id: uuid.UUID, taken: bool = False
+) -> PayoutPublic:
     """A pay-out the trader took (the recipient in full while it is theirs to pay), or one
     in the pool they may take (where a take's 202 says to poll)."""
     with Session(ctx.engine) as session:
-        order = pooled_or_mine(session, trader_id, order_id)
+        order = pooled_or_mine(session, trader_id, order_id, taken)
         mine_to_pay = order.trader_id == trader_id and order.status == PayoutStatus.assigned
         return payout_public(session, order, ctx.secrets.decrypt if mine_to_pay else None, "trader")
 
@@ -319,8 +321,6 @@ async def take(
         with Session(ctx.engine, expire_on_commit=False) as session:
             trader = payout_trader(session, trader_id)
             order = pooled_or_mine(session, trader_id, order_id, taken=True)
-            if order.trader_id not in (None, trader_id):
-                raise InvalidTransition("The pay-out has already been taken", code=ALREADY_TAKEN)
             # Checked again, under the trader's row lock, when the take is recorded.
             mine = order.trader_id == trader_id
             if not mine and open_payouts(session, trader_id) >= trader.max_open_payouts:
@@ -334,7 +334,8 @@ async def take(
     repeat = Repeat(order.id, OrderStatus.assigned, ActorType.trader, str(trader_id))
 
     def read() -> PayoutPublic:
-        return read_for_trader(ctx, trader_id, order_id)
+        # Another trader's take may land first: refused, never "not found".
+        return read_for_trader(ctx, trader_id, order_id, taken=True)
 
     if await repeated(ctx, order, {PayoutStatus.created}, repeat):
         return await asyncio.to_thread(read)
