@@ -88,7 +88,21 @@ async def send(
                 continue
             traffic.failures.append(f"{path}: {answer.status_code} {answer.text[:300]}")
         assert loop.time() < deadline, traffic.failures[-1]
-        await asyncio.sleep(0.5)
+        await serving_again(client, deadline)
+
+
+async def serving_again(client: httpx.AsyncClient, deadline: float) -> None:
+    """After a failed request (already recorded): resend once the balancer has a replica
+    that answers `/health` again."""
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            if (await client.get("/health")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert loop.time() < deadline, "no replica came back"
+        await asyncio.sleep(0.05)
 
 
 def slow_workflow(answer: httpx.Response) -> bool:
