@@ -7,6 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import jwt
 from argon2 import PasswordHasher, profiles
@@ -29,20 +30,17 @@ class _Hashing:
     def __init__(self, profile: str) -> None:
         self.profile = profile
         self.hasher = PasswordHasher.from_parameters(PASSWORD_PROFILES[profile])
-        self._dummy: str | None = None
 
-    @property
+    @cached_property
     def dummy(self) -> str:
-        if self._dummy is None:
-            self._dummy = self.hasher.hash("timing-equaliser-not-a-password")
-        return self._dummy
+        return self.hasher.hash("timing-equaliser-not-a-password")
 
 
 _hashing = _Hashing("rfc9106_low_memory")
 
 
 def configure_password_hashing(profile: str) -> None:
-    """Use `profile`'s parameters for new hashes (Settings.password_hashing)."""
+    """Use `profile`'s parameters for new hashes (Settings.argon2_profile)."""
     global _hashing
     if profile != _hashing.profile:
         _hashing = _Hashing(profile)
