@@ -24,20 +24,28 @@ lint: install
 	$(PY) -m launcher.lint_migrations
 
 # The suite runs twice, side by side: on PostgreSQL and on SQLite (the default a new user
-# gets; that pass runs only the tests that touch a database). Each run has its own database, Temporal, SeaweedFS and Redis prefix; their outputs
-# are printed one after the other once both end. pytest exits 5 when it collects no tests;
-# that is not a failure of the suite.
-test: lint
-	@mkdir -p .test-logs; \
+# gets; that pass runs only the tests that touch a database). Each pass spreads its test
+# files over TEST_WORKERS processes (pytest-xdist); every process has its own database,
+# Temporal, SeaweedFS and Redis prefix. The lint runs beside them. Outputs are printed one
+# after the other once all end. pytest exits 5 when it collects no tests; that is not a
+# failure of the suite.
+TEST_WORKERS ?= 2
+
+test: install
+	@mkdir -p .test-logs; start=$$(date +%s); \
+	( $(MAKE) --no-print-directory lint > .test-logs/lint.log 2>&1; echo $$? > .test-logs/lint.rc ) & \
 	for db in postgresql sqlite; do \
-	  ( TEST_DATABASE=$$db $(VENV)/bin/pytest > .test-logs/$$db.log 2>&1; \
+	  ( TEST_DATABASE=$$db $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile \
+	      > .test-logs/$$db.log 2>&1; \
 	    echo $$? > .test-logs/$$db.rc ) & \
 	done; wait; \
 	status=0; \
+	echo "== lint"; cat .test-logs/lint.log; status=$$(cat .test-logs/lint.rc); \
 	for db in postgresql sqlite; do \
 	  echo "== the suite on $$db"; cat .test-logs/$$db.log; rc=$$(cat .test-logs/$$db.rc); \
 	  if [ $$rc -eq 5 ]; then echo "no tests collected"; elif [ $$rc -ne 0 ]; then status=$$rc; fi; \
 	done; \
+	echo "make test: $$(( $$(date +%s) - start )) s of wall time, exit $$status"; \
 	exit $$status
 
 format: install

@@ -6,9 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import tuple_
 from sqlmodel import Session, col, func, select
 
 from connect.errors import AccountNotFound
+from core.cursors import decode_cursor, encode_cursor
+from core.errors import Invalid
 from models.amounts import format_minor
 from models.banking import (
     AccountPublic,
@@ -35,6 +38,11 @@ def accounts_of(session: Session, *, user_id: uuid.UUID) -> list[BankAccount]:
     )
 
 
+# `total` counts at most this many rows (then `total_exact` is false): an exact count of a
+# heavy user's year of transactions would read all of them on every page.
+TOTAL_CAP = 1_000
+
+
 def transactions_page(
     session: Session,
     *,
@@ -44,8 +52,14 @@ def transactions_page(
     account_id: uuid.UUID | None,
     page: int,
     page_size: int,
+    cursor: str | None = None,
 ) -> TransactionPage:
-    """The user's transactions, newest first, filtered by period and account."""
+    """The user's transactions, newest first, filtered by period and account.
+
+    Pages by `cursor` (keyset on (booked_at, id): a deep page costs what the first does) or,
+    as before, by `page` number; never both."""
+    if cursor is not None and page != 1:
+        raise Invalid("give either page or cursor, not both", code="cursor_with_page")
     query = select(BankTransaction).where(BankTransaction.user_id == user_id)
     if account_id is not None:
         owned = session.exec(
@@ -60,9 +74,16 @@ def transactions_page(
         query = query.where(BankTransaction.booked_at >= date_from)
     if date_to is not None:
         query = query.where(BankTransaction.booked_at < date_to)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    ordered = query.order_by(col(BankTransaction.booked_at).desc(), col(BankTransaction.id))
-    rows = session.exec(ordered.offset((page - 1) * page_size).limit(page_size))
+    capped = query.with_only_columns(col(BankTransaction.id)).limit(TOTAL_CAP + 1)
+    counted = session.exec(select(func.count()).select_from(capped.subquery())).one()
+    ordered = query.order_by(col(BankTransaction.booked_at).desc(), col(BankTransaction.id).desc())
+    if cursor is not None:
+        after = tuple_(col(BankTransaction.booked_at), col(BankTransaction.id))
+        ordered = ordered.where(after < decode_cursor(cursor))
+    else:
+        ordered = ordered.offset((page - 1) * page_size)
+    rows = list(session.exec(ordered.limit(page_size + 1)))
+    more, rows = len(rows) > page_size, rows[:page_size]
     items = [
         TransactionPublic(
             **row.model_dump(exclude={"amount_minor"}),
@@ -70,7 +91,14 @@ def transactions_page(
         )
         for row in rows
     ]
-    return TransactionPage(items=items, page=page, page_size=page_size, total=total)
+    return TransactionPage(
+        items=items,
+        page=page,
+        page_size=page_size,
+        total=min(counted, TOTAL_CAP),
+        total_exact=counted <= TOTAL_CAP,
+        next_cursor=encode_cursor(rows[-1].booked_at, rows[-1].id) if more else None,
+    )
 
 
 def consents_of(session: Session, *, user_id: uuid.UUID) -> list[ConsentPublic]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -24,7 +25,32 @@ def binary(name: str) -> str:
     raise FileNotFoundError(f"{name} not found in {BIN_DIR}: run `make install`")
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def _ephemeral_low() -> int:
+    """The first port the kernel hands out as the local end of outgoing connections."""
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, chosen below the kernel's range for outgoing
+    connections. A port from that range (what binding port 0 gives) can be taken, between
+    our check and the child's bind, by any connection this machine opens meanwhile; with
+    many processes starting at once (the suite's parallel workers) that happened."""
+    top = _ephemeral_low() - 1
+    bottom = 10_000 if top > 20_000 else 1024
+    for _ in range(200):
+        port = random.randint(bottom, top)  # noqa: S311 - not a secret
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])

@@ -171,4 +171,10 @@ class TransactionPage(SQLModel):
     items: list[TransactionPublic]
     page: int
     page_size: int
+    # Rows matching the filters, counted up to 1,000: when there are more, `total` is 1000
+    # and `total_exact` is false ("1,000 or more").
     total: int
+    total_exact: bool
+    # Pass as `cursor` for the next page (keyset, stable while new rows arrive); null on the
+    # last one.
+    next_cursor: str | None

@@ -99,16 +99,43 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """CPU the pass spent (its own and its ended child processes': Temporal, SeaweedFS,
-    uvicorn, the fuzzer), next to the wall time pytest prints: how far the suite is from
-    being bound by this machine's cores."""
+def _cpu_seconds() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+# CPU of the pass's xdist workers, as each reported it when it ended.
+WORKERS_CPU: list[tuple[float, float]] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its CPU to the controller, which prints the pass's total."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["cpu_seconds"] = _cpu_seconds()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    cpu = getattr(node, "workeroutput", {}).get("cpu_seconds")
+    if cpu is not None:
+        WORKERS_CPU.append(tuple(cpu))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """CPU the pass spent (its own and its ended child processes': Temporal, SeaweedFS,
+    uvicorn, the fuzzer; with xdist, its workers' and theirs), next to the wall time pytest
+    prints: how far the suite is from being bound by this machine's cores."""
+    own, children = _cpu_seconds()
+    if WORKERS_CPU:
+        own = sum(cpu[0] for cpu in WORKERS_CPU)
+        children = sum(cpu[1] for cpu in WORKERS_CPU)
     line = (
-        f"cpu ({TEST_DATABASE}): {own.ru_utime + own.ru_stime:.0f} s in pytest, "
-        f"{children.ru_utime + children.ru_stime:.0f} s in ended child processes"
+        f"cpu ({TEST_DATABASE}): {own:.0f} s in pytest, {children:.0f} s in ended child processes"
     )
+    if WORKERS_CPU:
+        line += f" (over {len(WORKERS_CPU)} workers)"
     terminalreporter.write_line(line)
 
 
@@ -151,11 +178,22 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("seaweedfs")
-    ports = SeaweedPorts.free()
-    proc = start_process("seaweedfs", seaweed_args(data_dir, "127.0.0.1", ports), data_dir / "log")
+    # Eight ports chosen free a moment before SeaweedFS binds them: another process of the
+    # machine may take one first (seen with parallel workers), so a start that dies at once
+    # is tried again on other ports.
+    for attempt in range(3):
+        ports = SeaweedPorts.free()
+        data_dir = tmp_path_factory.mktemp("seaweedfs")
+        args = seaweed_args(data_dir, "127.0.0.1", ports)
+        proc = start_process("seaweedfs", args, data_dir / "log")
+        try:
+            wait_for_port(proc, "127.0.0.1", ports.s3)
+            break
+        except RuntimeError:
+            proc.stop()
+            if attempt == 2:
+                raise
     try:
-        wait_for_port(proc, "127.0.0.1", ports.s3)
         yield f"http://127.0.0.1:{ports.s3}"
     finally:
         proc.stop()
@@ -164,6 +202,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
+        port=free_port(),
         dev_server_existing_path=binary("temporal"),
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",

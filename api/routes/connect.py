@@ -23,6 +23,7 @@ from connect.connections import BANK_NAMES, connections_of
 from connect.identity_release import release_everywhere
 from contracts.connect import onboarding_workflow_id
 from models.banking import AccountPublic, TransactionPage
+from models.cabinet import CURSOR_PATTERN
 from models.connect import (
     BankConnect,
     BankPublic,
@@ -134,8 +135,11 @@ def list_transactions(
     # Bounded: page × page_size is an OFFSET the database must hold (64-bit on SQLite).
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    # The previous page's `next_cursor`; pages by position instead of `page`.
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, max_length=49)] = None,
 ) -> TransactionPage:
-    """The user's transactions, newest first, filtered by period and account."""
+    """The user's transactions, newest first, filtered by period and account. `total` is
+    exact up to 1,000 (`total_exact`); `next_cursor` gives the next page."""
     return data.transactions_page(
         session,
         user_id=user.id,
@@ -144,6 +148,7 @@ def list_transactions(
         account_id=account_id,
         page=page,
         page_size=page_size,
+        cursor=cursor,
     )
 
 

@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import tuple_
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from contracts.processing import ActorType, OrderKind
-from core.errors import Invalid, NotFound
+from core.cursors import decode_cursor, encode_cursor
+from core.errors import NotFound
 from models.amounts import to_decimal
 from models.base import as_utc
 from models.cabinet import (
-    CURSOR_PATTERN,
     CabinetPayin,
     CabinetPayout,
     DeliveryRow,
@@ -76,22 +75,6 @@ class OrderFilter:
     created_to: datetime | None = None
     amount_min_minor: int | None = None
     amount_max_minor: int | None = None
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
-
-
-def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
-    return f"{(as_utc(at) - EPOCH) // MICROSECOND}-{row_id.hex}"
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """Any cursor of the documented shape is a position; anything else is refused."""
-    if not re.fullmatch(CURSOR_PATTERN.strip("^$"), cursor):
-        raise Invalid("cursor is not one this API gave", code="invalid_cursor")
-    micros, row_id = cursor.split("-")
-    return EPOCH + int(micros) * MICROSECOND, uuid.UUID(hex=row_id)
 
 
 def _store_ids(session: Session, user_id: uuid.UUID) -> list[uuid.UUID]:

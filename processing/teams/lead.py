@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from contracts.processing import OrderKind, OrderStatus
+from core.cursors import decode_cursor, encode_cursor
 from core.errors import NotFound
 from models.amounts import to_decimal
 from models.base import utcnow
@@ -22,7 +23,6 @@ from models.orders import Order
 from models.teams import LeadMe, LeadPayin, LeadPayout, Team, TeamTrader
 from models.traders import Trader
 from models.users import User
-from processing.accounts.cabinet import decode_cursor, encode_cursor
 from processing.accounts.collateral import collateral_of
 from processing.teams.admin import team_public
 from processing.views import balance_public, minor_units, payin_public, payout_public
