@@ -16,8 +16,9 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from api.audit import action_of, audit_action
-from api.pages import admin_orders
+from api.pages import admin_orders, once
 from api.pages.auth import form_errors
+from api.pages.forms import field_errors
 from api.pages.render import QUEUED, back, page
 from api.pages.session import PageStaff, page_allowed
 from core.errors import DomainError, Pending
@@ -225,11 +226,16 @@ async def _users_page(
 
 @router.get("/admin/users", response_class=HTMLResponse)
 async def user_list(request: Request, user: PageStaff, role: str = "") -> HTMLResponse:
-    """Accounts, newest first, optionally of one role."""
-    return await _users_page(request, user, role)
+    """Accounts, newest first, optionally of one role (and an account just created, once)."""
+    created = await once.take(request, user.id)
+    answer = await _users_page(request, user, role, created=created)
+    if once.COOKIE in request.cookies:
+        once.forget(answer)
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
 
 
-@router.post("/admin/users", response_class=HTMLResponse)
+@router.post("/admin/users")
 async def create_user(
     request: Request,
     user: StaffManager,
@@ -237,9 +243,10 @@ async def create_user(
     role: Annotated[str, Form(max_length=20)],
     full_name: Annotated[str, Form(max_length=200)] = "",
     merchant_name: Annotated[str, Form(max_length=200)] = "",
-) -> HTMLResponse:
-    """Create an account with a one-time password, shown on this answer only (never in a
+) -> Response:
+    """Create an account with a one-time password, shown once on the next page (never in a
     URL, never stored readable)."""
+    typed = {"email": email, "role": role, "full_name": full_name, "merchant_name": merchant_name}
     try:
         body = UserCreate(
             email=email,
@@ -248,9 +255,8 @@ async def create_user(
             merchant_name=merchant_name.strip() or None,
         )
     except ValidationError as exc:
-        return await _users_page(
-            request, user, status_code=422, error=form_errors(exc), email=email
-        )
+        problems = field_errors(exc)
+        return await _users_page(request, user, status_code=422, problems=problems, typed=typed)
 
     def create() -> UserCreated:
         with audited(request, user) as session:
@@ -259,9 +265,11 @@ async def create_user(
     try:
         created = await run_in_threadpool(create)
     except DomainError as exc:
-        return await _users_page(request, user, status_code=409, error=exc.message, email=email)
-    answer = await _users_page(request, user, created=created, notice=f"Created {created.email}")
-    answer.headers["Cache-Control"] = "no-store"
+        problems = {"email" if "email" in exc.code else "": exc.message}
+        return await _users_page(request, user, status_code=409, problems=problems, typed=typed)
+    answer = back("/admin/users", notice=f"Created {created.email}")
+    shown = {"id": str(created.id), "email": created.email, "role": created.role.value}
+    await once.keep(request, answer, user.id, shown | {"password": created.one_time_password})
     return answer
 
 

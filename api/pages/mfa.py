@@ -5,6 +5,7 @@ signed in at `/account/mfa`."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -13,8 +14,9 @@ from sqlmodel import Session
 
 from api import second_factor as flow
 from api.accounts import LoginRefused
+from api.pages import once
 from api.pages.render import page
-from api.pages.session import HOME, PageAny, sign_in
+from api.pages.session import CODES_PAGE, HOME, PageAny, local_path, sign_in
 from api.ratelimit import client_ip
 from core.errors import DomainError
 from models.mfa import ChallengePurpose, MfaChallengeIssued, MfaVerify
@@ -28,10 +30,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def safe_next(target: str | None, user: User) -> str:
-    # Only our own paths: an open redirect would let a link send users anywhere.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return HOME.get(user.role, "/")
+    """`target` when it is one of our own paths, else the user's home page."""
+    return local_path(target) or HOME.get(user.role, "/")
 
 
 async def second_step(
@@ -126,10 +126,28 @@ async def _confirmed(
         codes = await run_in_threadpool(_confirm, request, user, code.strip(), challenge)
     except (MfaRefused, DomainError) as exc:
         return await _enrolment(request, user, challenge or None, next_path, error=exc.message)
-    answer = page(request, "mfa_codes.html", user, codes=codes, next=safe_next(next_path, user))
-    answer.headers.update(NO_STORE)
+    # Post/Redirect/Get: the codes are kept for one showing on the next page.
+    target = safe_next(next_path, user)
+    answer = RedirectResponse(f"{CODES_PAGE}?next={quote(target, safe='')}", status_code=303)
+    await once.keep(request, answer, user.id, {"codes": codes})
     if challenge:
         sign_in(answer, request.app.state.ctx.settings, user)
+    return answer
+
+
+@router.get(CODES_PAGE, response_class=HTMLResponse)
+async def recovery_codes(request: Request, user: PageAny, next: str = "") -> HTMLResponse:
+    """The recovery codes just made, shown this once (a reload no longer shows them)."""
+    kept = await once.take(request, user.id)
+    answer = page(
+        request,
+        "mfa_codes.html",
+        user,
+        codes=kept["codes"] if kept else None,
+        next=safe_next(next, user),
+    )
+    answer.headers.update(NO_STORE)
+    once.forget(answer)
     return answer
 
 
