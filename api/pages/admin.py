@@ -17,7 +17,6 @@ from sqlmodel import Session
 
 from api.audit import action_of, audit_action
 from api.pages import admin_orders, once
-from api.pages.auth import form_errors
 from api.pages.forms import field_errors
 from api.pages.render import QUEUED, back, page
 from api.pages.session import PageStaff, page_allowed
@@ -76,24 +75,38 @@ async def home(request: Request, user: PageStaff) -> HTMLResponse:
     )
 
 
-@router.get("/admin/disputes", response_class=HTMLResponse)
-async def dispute_queue(request: Request, user: PageStaff, escalated: bool = False) -> HTMLResponse:
-    """Open disputes of both kinds, oldest first, as `GET /api/admin/disputes`."""
+async def _disputes_page(
+    request: Request, user: User, escalated: bool = False, status_code: int = 200, **shown: Any
+) -> HTMLResponse:
     ctx = request.app.state.ctx
 
     def read() -> list[Any]:
         with Session(ctx.engine) as session:
             return list(disputes.queue(session, escalated_only=escalated))
 
-    queue = await run_in_threadpool(read)
     return page(
         request,
         "admin/disputes.html",
         user,
-        queue=queue,
+        status_code=status_code,
+        queue=await run_in_threadpool(read),
         escalated=escalated,
         can_write=_can(user, Permission.disputes_handle),
+        **shown,
     )
+
+
+@router.get("/admin/disputes", response_class=HTMLResponse)
+async def dispute_queue(request: Request, user: PageStaff, escalated: bool = False) -> HTMLResponse:
+    """Open disputes of both kinds, oldest first, as `GET /api/admin/disputes`."""
+    return await _disputes_page(request, user, escalated)
+
+
+# A resolution the service refuses, in plain words next to the field it is about.
+RESOLVE_REFUSALS = {
+    "actual_amount_out_of_range": "Enter an amount above zero, at most the order's amount.",
+    "invalid_amount": "Enter an amount like 1000.00, in the order's currency.",
+}
 
 
 @router.post("/admin/disputes/{order_id}/resolve")
@@ -101,22 +114,19 @@ async def resolve(
     request: Request,
     user: DisputeHandler,
     order_id: uuid.UUID,
-    outcome: Annotated[str, Form(max_length=20)],
-    reason: Annotated[str, Form(max_length=500)],
+    outcome: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
     actual_amount: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """End a dispute as `POST /api/admin/orders/{id}/resolve` does (and audit it)."""
     ctx = request.app.state.ctx
+    typed = {"outcome": outcome, "reason": reason, "actual_amount": actual_amount}
     try:
         body = DisputeResolve(
             outcome=outcome,  # type: ignore[arg-type]  # validated by the model
             actual_amount=actual_amount.strip() or None,
             reason=reason.strip(),
         )
-    except ValidationError as exc:
-        return back("/admin/disputes", error=form_errors(exc))
-
-    try:
         client = await ctx.temporal.get()
         act = disputes.resolve(ctx, client, order_id=order_id, body=body, admin_id=user.id)
         after = await audit_action(
@@ -129,10 +139,17 @@ async def resolve(
             actual_amount=body.actual_amount,
             reason=body.reason,
         )
+    except ValidationError as exc:
+        refused = {"order": order_id, "problems": field_errors(exc), "typed": typed}
+        return await _disputes_page(request, user, status_code=422, refused=refused)
     except Pending:
         return back("/admin/disputes", notice=QUEUED)
     except DomainError as exc:
-        return back("/admin/disputes", error=exc.message)
+        if exc.code not in RESOLVE_REFUSALS:
+            return back("/admin/disputes", error=exc.message)
+        problems = {"actual_amount": RESOLVE_REFUSALS[exc.code]}
+        refused = {"order": order_id, "problems": problems, "typed": typed}
+        return await _disputes_page(request, user, status_code=422, refused=refused)
     return back("/admin/disputes", notice=f"Order {after.id}: {after.status.value}")
 
 

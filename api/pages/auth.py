@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api.accounts import LoginRefused, check_login, register_connect_user
 from api.pages import mfa
-from api.pages.forms import field_errors, one_line
+from api.pages.forms import field_errors
 from api.pages.mfa import safe_next
 from api.pages.render import back, page
 from api.pages.session import (
@@ -35,11 +35,6 @@ from processing.accounts import users
 router = APIRouter(include_in_schema=False)
 # The second factor's pages: the code after the password, enrolment, recovery codes.
 router.include_router(mfa.router)
-
-
-def form_errors(exc: ValidationError) -> str:
-    """A form's validation problems as one line in plain words (for a redirect's message)."""
-    return one_line(field_errors(exc))
 
 
 @router.get("/")

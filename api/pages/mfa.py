@@ -15,11 +15,11 @@ from sqlmodel import Session
 from api import second_factor as flow
 from api.accounts import LoginRefused
 from api.pages import once
-from api.pages.render import page
+from api.pages.render import back, page
 from api.pages.session import CODES_PAGE, HOME, PageAny, local_path, sign_in
 from api.ratelimit import client_ip
 from core.errors import DomainError
-from models.mfa import ChallengePurpose, MfaChallengeIssued, MfaVerify
+from models.mfa import ChallengePurpose, MfaChallengeIssued, MfaEnrolment, MfaVerify
 from models.users import User
 from processing.accounts import second_factor
 from processing.accounts.second_factor import MfaRefused
@@ -27,6 +27,7 @@ from processing.accounts.second_factor import MfaRefused
 router = APIRouter(include_in_schema=False)
 Code = Annotated[str, Form(max_length=40)]
 NO_STORE = {"Cache-Control": "no-store"}
+SETUP_PAGE = "/account/mfa/setup"
 
 
 def safe_next(target: str | None, user: User) -> str:
@@ -43,23 +44,38 @@ async def second_step(
     return await _enrolment(request, user, step.challenge, next_path)
 
 
-async def _enrolment(
-    request: Request, user: User, challenge: str | None, next_path: str, error: str = ""
-) -> HTMLResponse:
+async def _begin(request: Request, user: User) -> MfaEnrolment:
     ctx = request.app.state.ctx
 
-    def begin() -> object:
+    def begin() -> MfaEnrolment:
         with Session(ctx.engine, expire_on_commit=False) as session:
             return second_factor.begin_enrolment(session, ctx.secrets, user)
 
-    enrolment = await run_in_threadpool(begin)
+    return await run_in_threadpool(begin)
+
+
+def _enrolment_page(
+    request: Request,
+    user: User | None,
+    enrolment: MfaEnrolment,
+    challenge: str | None,
+    next_path: str,
+    error: str = "",
+) -> HTMLResponse:
     answer = page(
-        request, "mfa_enrol.html", None if challenge else user, enrolment=enrolment,
-        challenge=challenge or "", next=next_path, error=error or None,
-        status_code=401 if error else 200,
+        request, "mfa_enrol.html", user, enrolment=enrolment, challenge=challenge or "",
+        next=next_path, error=error or None, status_code=401 if error else 200,
     )  # fmt: skip
     answer.headers.update(NO_STORE)
     return answer
+
+
+async def _enrolment(
+    request: Request, user: User, challenge: str | None, next_path: str, error: str = ""
+) -> HTMLResponse:
+    enrolment = await _begin(request, user)
+    shown_to = None if challenge else user
+    return _enrolment_page(request, shown_to, enrolment, challenge, next_path, error)
 
 
 @router.post("/login/code")
@@ -163,13 +179,29 @@ async def account_mfa(request: Request, user: PageAny) -> HTMLResponse:
     return page(request, "mfa_account.html", user, status=await run_in_threadpool(read))
 
 
-@router.post("/account/mfa/enrol", response_class=HTMLResponse)
-async def account_enrol(request: Request, user: PageAny) -> HTMLResponse:
-    """A new secret with its QR code, shown this once."""
+@router.post("/account/mfa/enrol")
+async def account_enrol(request: Request, user: PageAny) -> Response:
+    """A new secret with its QR code, shown once on the next page (a reload makes no other)."""
     try:
-        return await _enrolment(request, user, None, "/account/mfa")
+        enrolment = await _begin(request, user)
     except DomainError as exc:
-        return page(request, "mfa_account.html", user, status_code=409, error=exc.message)
+        return back("/account/mfa", error=exc.message)
+    answer = RedirectResponse(SETUP_PAGE, status_code=303)
+    await once.keep(request, answer, user.id, {"enrolment": enrolment.model_dump()})
+    return answer
+
+
+@router.get(SETUP_PAGE, response_class=HTMLResponse)
+async def account_setup(request: Request, user: PageAny) -> Response:
+    """The secret just made, with its QR code and the form for its first code (once)."""
+    kept = await once.take(request, user.id)
+    if kept is None:
+        answer: Response = back("/account/mfa", notice="Start the set-up again for a new code")
+    else:
+        enrolment = MfaEnrolment.model_validate(kept["enrolment"])
+        answer = _enrolment_page(request, user, enrolment, None, "/account/mfa")
+    once.forget(answer)
+    return answer
 
 
 @router.post("/account/mfa/confirm")

@@ -8,6 +8,7 @@ import re
 import uuid
 
 import httpx
+import pyotp
 from playwright.async_api import BrowserContext, Page, ViewportSize, expect
 from sqlmodel import Session, func, select
 
@@ -204,3 +205,29 @@ async def test_page_errors_are_pages_and_the_api_keeps_its_json(
         assert answer.json()["error"]["code"]
     bad = await api.get("/api/merchant/orders", params={"limit": "lots"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
+
+
+async def test_a_second_factor_secret_and_its_recovery_codes_are_shown_once(
+    ctx: ServiceContext, live_url: str, browse: BrowserContext
+) -> None:
+    trader = create_user(ctx.engine, Role.trader)
+    page = await sign_in(browse, live_url, trader.email, "/account/mfa")
+    await page.get_by_role("button", name="Set up").click()
+    await expect(page).to_have_url(f"{live_url}/account/mfa/setup")
+    secret = await page.locator("#mfa-secret").inner_text()
+    await page.reload()  # the secret is not shown again, and no other one is made
+    await expect(page).to_have_url(re.compile(f"{live_url}/account/mfa\\?"))
+    assert secret not in await page.content()
+
+    await page.get_by_role("button", name="Set up").click()
+    secret = await page.locator("#mfa-secret").inner_text()
+    await page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    await page.get_by_role("button", name="Turn on").click()
+    await expect(page).to_have_url(re.compile(f"{live_url}/account/mfa/codes"))
+    await expect(page.locator("#recovery-codes li")).to_have_count(10)
+    first = await page.locator("#recovery-codes li").first.inner_text()
+    await page.reload()
+    await expect(page.locator("#codes-gone")).to_be_visible()
+    assert first not in await page.content()
+    await page.get_by_role("link", name="Continue").click()
+    await expect(page.locator("#mfa-status")).to_contain_text("On · 10 recovery codes left")
