@@ -37,6 +37,7 @@ AccountManager = Annotated[User, Depends(page_allowed(Permission.accounts_manage
 StaffManager = Annotated[User, Depends(page_allowed(Permission.staff_manage))]
 REQUISITE_FILTERS = [s.value for s in RequisiteStatus]
 USER_LIMIT = 200
+USERS = "/admin/users"
 ROLES = [r.value for r in Role]
 
 
@@ -244,9 +245,9 @@ async def _users_page(
 @router.get("/admin/users", response_class=HTMLResponse)
 async def user_list(request: Request, user: PageStaff, role: str = "") -> HTMLResponse:
     """Accounts, newest first, optionally of one role (and an account just created, once)."""
-    created = await once.take(request, user.id)
+    created = await once.take(request, user.id, USERS)
     answer = await _users_page(request, user, role, created=created)
-    if once.COOKIE in request.cookies:
+    if created is not None:
         once.forget(answer)
     answer.headers["Cache-Control"] = "no-store"
     return answer
@@ -284,9 +285,11 @@ async def create_user(
     except DomainError as exc:
         problems = {"email" if "email" in exc.code else "": exc.message}
         return await _users_page(request, user, status_code=409, problems=problems, typed=typed)
-    answer = back("/admin/users", notice=f"Created {created.email}")
+    answer = back(USERS, notice=f"Created {created.email}")
     shown = {"id": str(created.id), "email": created.email, "role": created.role.value}
-    await once.keep(request, answer, user.id, shown | {"password": created.one_time_password})
+    await once.keep(
+        request, answer, user.id, USERS, shown | {"password": created.one_time_password}
+    )
     return answer
 
 

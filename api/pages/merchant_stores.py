@@ -96,9 +96,9 @@ async def _stores_page(
 @router.get(HOME, response_class=HTMLResponse)
 async def home(request: Request, user: PageMerchant) -> HTMLResponse:
     """Stores with their balances; a new store, callback URLs and API keys."""
-    fresh = await once.take(request, user.id)
+    fresh = await once.take(request, user.id, HOME)
     answer = await _stores_page(request, user, fresh=fresh)
-    if once.COOKIE in request.cookies:
+    if fresh is not None:
         once.forget(answer)
     return answer
 
@@ -144,7 +144,9 @@ async def create_store(
         return await _stores_page(request, user, status, problems=_refusal(exc), typed=typed)
     answer = back(HOME, notice=f"Store {created.name} created")
     shown = {"kind": "created", "name": created.name, "api_key": created.api_key}
-    await once.keep(request, answer, user.id, shown | {"signing_secret": created.signing_secret})
+    await once.keep(
+        request, answer, user.id, HOME, shown | {"signing_secret": created.signing_secret}
+    )
     return answer
 
 
@@ -192,5 +194,5 @@ async def rotate_key(request: Request, user: PageMerchant, store_id: uuid.UUID) 
         return back(HOME, error=exc.message)
     answer = back(HOME, notice=f"New API key for {rotated.name}: the old one no longer works")
     shown = {"kind": "rotated", "name": rotated.name, "api_key": rotated.api_key}
-    await once.keep(request, answer, user.id, shown)
+    await once.keep(request, answer, user.id, HOME, shown)
     return answer

@@ -145,7 +145,7 @@ async def _confirmed(
     # Post/Redirect/Get: the codes are kept for one showing on the next page.
     target = safe_next(next_path, user)
     answer = RedirectResponse(f"{CODES_PAGE}?next={quote(target, safe='')}", status_code=303)
-    await once.keep(request, answer, user.id, {"codes": codes})
+    await once.keep(request, answer, user.id, CODES_PAGE, {"codes": codes})
     if challenge:
         sign_in(answer, request.app.state.ctx.settings, user)
     return answer
@@ -154,7 +154,7 @@ async def _confirmed(
 @router.get(CODES_PAGE, response_class=HTMLResponse)
 async def recovery_codes(request: Request, user: PageAny, next: str = "") -> HTMLResponse:
     """The recovery codes just made, shown this once (a reload no longer shows them)."""
-    kept = await once.take(request, user.id)
+    kept = await once.take(request, user.id, CODES_PAGE)
     answer = page(
         request,
         "mfa_codes.html",
@@ -163,7 +163,8 @@ async def recovery_codes(request: Request, user: PageAny, next: str = "") -> HTM
         next=safe_next(next, user),
     )
     answer.headers.update(NO_STORE)
-    once.forget(answer)
+    if kept is not None:
+        once.forget(answer)
     return answer
 
 
@@ -187,20 +188,20 @@ async def account_enrol(request: Request, user: PageAny) -> Response:
     except DomainError as exc:
         return back("/account/mfa", error=exc.message)
     answer = RedirectResponse(SETUP_PAGE, status_code=303)
-    await once.keep(request, answer, user.id, {"enrolment": enrolment.model_dump()})
+    await once.keep(request, answer, user.id, SETUP_PAGE, {"enrolment": enrolment.model_dump()})
     return answer
 
 
 @router.get(SETUP_PAGE, response_class=HTMLResponse)
 async def account_setup(request: Request, user: PageAny) -> Response:
     """The secret just made, with its QR code and the form for its first code (once)."""
-    kept = await once.take(request, user.id)
+    kept = await once.take(request, user.id, SETUP_PAGE)
     if kept is None:
         answer: Response = back("/account/mfa", notice="Start the set-up again for a new code")
     else:
         enrolment = MfaEnrolment.model_validate(kept["enrolment"])
         answer = _enrolment_page(request, user, enrolment, None, "/account/mfa")
-    once.forget(answer)
+        once.forget(answer)
     return answer
 
 

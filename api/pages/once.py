@@ -21,18 +21,20 @@ COOKIE = "jivapay_once"
 KEPT_S = 300  # long enough to follow the redirect, short enough not to linger
 
 
-def _key(handle: str) -> str:
-    return f"page-once:{handle}"
+def _key(page: str, handle: str) -> str:
+    # The page that shows it is part of the key: another page visited first finds nothing
+    # (and leaves it for the page it is meant for).
+    return f"page-once:{page}:{handle}"
 
 
 async def keep(
-    request: Request, answer: Response, user_id: uuid.UUID, shown: dict[str, Any]
+    request: Request, answer: Response, user_id: uuid.UUID, page: str, shown: dict[str, Any]
 ) -> None:
-    """Keep `shown` for this user's next page: the handle goes with `answer` (the redirect)."""
+    """Keep `shown` for this user's `page`: the handle goes with `answer` (the redirect)."""
     ctx = request.app.state.ctx
     handle = secrets.token_urlsafe(24)
     sealed = ctx.secrets.encrypt(json.dumps({"user": str(user_id), "shown": shown}))
-    await ctx.cache.set(_key(handle), sealed, KEPT_S)
+    await ctx.cache.set(_key(page, handle), sealed, KEPT_S)
     answer.set_cookie(
         COOKIE,
         handle,
@@ -43,13 +45,14 @@ async def keep(
     )
 
 
-async def take(request: Request, user_id: uuid.UUID) -> dict[str, Any] | None:
-    """What was kept for this user's page, removed as it is read (None the second time)."""
+async def take(request: Request, user_id: uuid.UUID, page: str) -> dict[str, Any] | None:
+    """What was kept for this user's `page`, removed as it is read (None the second time).
+    The page that got something drops the handle's cookie (`forget`)."""
     handle = request.cookies.get(COOKIE)
     if not handle:
         return None
     ctx = request.app.state.ctx
-    sealed = await ctx.cache.pop(_key(handle))
+    sealed = await ctx.cache.pop(_key(page, handle))
     if sealed is None:
         return None
     kept = json.loads(ctx.secrets.decrypt(sealed))

@@ -107,6 +107,10 @@ async def test_a_secret_kept_for_one_showing_is_not_shown_on_a_second_get(
     assert "jp_live_" not in made.text + made.headers["location"]
     handle = made.cookies["jivapay_once"]
     again = {"cookie": f"{cookies}; jivapay_once={handle}"}
+    # Another page visited first finds nothing in it and leaves it for the stores page.
+    elsewhere = await api.get("/account/mfa/codes", headers=again)
+    assert elsewhere.status_code == 200 and "jp_live_" not in elsewhere.text
+    assert "jivapay_once" not in elsewhere.headers.get("set-cookie", "")
     first = await api.get("/merchant", headers=again)
     shown = re.search(r'id="api-key" value="([^"]+)"', first.text)
     assert shown and shown[1].startswith("jp_live_")
