@@ -22,8 +22,8 @@ from api.pages import notifications as page_notifications
 from api.pages import teamlead as page_teamlead
 from api.pages import trader as page_trader
 from api.pages import trader_work as page_trader_work
+from api.pages.csrf import protect_forms
 from api.pages.render import install_pages
-from api.pages.session import protect_forms
 from api.ratelimit import RateLimits, limit_by_ip
 from api.routes import (
     auth,

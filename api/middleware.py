@@ -7,6 +7,7 @@ import re
 import uuid
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
@@ -41,11 +42,18 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unhandled error")
+        except Exception as exc:
+            # The app's own handler for errors nobody mapped (it logs them): the API's JSON,
+            # or a page for a page request (`api.pages.render`).
+            handler = getattr(scope.get("app"), "exception_handlers", {}).get(Exception)
+            if started or handler is None:
+                log.exception("unhandled error")
             if started:
                 raise
-            response = error_response(500, "internal_error", "Internal server error")
+            if handler is None:
+                response = error_response(500, "internal_error", "Internal server error")
+            else:
+                response = await handler(Request(scope), exc)
             await response(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)

@@ -18,6 +18,7 @@ class Cache(Protocol):
     async def get(self, key: str) -> str | None: ...
     async def set(self, key: str, value: str, ttl_seconds: int) -> None: ...
     async def delete(self, key: str) -> None: ...
+    async def pop(self, key: str) -> str | None: ...
     async def incr(self, key: str) -> int: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
@@ -39,6 +40,12 @@ class MemoryCache:
 
     async def delete(self, key: str) -> None:
         self._items.pop(key, None)
+
+    async def pop(self, key: str) -> str | None:
+        """The value, removed: a second call finds nothing."""
+        value = await self.get(key)
+        self._items.pop(key, None)
+        return value
 
     async def incr(self, key: str) -> int:
         """The key's number plus one (a missing key counts as 0); it never expires."""
@@ -67,6 +74,11 @@ class RedisCache:
 
     async def delete(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
+
+    async def pop(self, key: str) -> str | None:
+        # GETDEL is one command: two readers at once cannot both get the value.
+        value = await self._redis.getdel(self._prefix + key)
+        return None if value is None else str(value)
 
     async def incr(self, key: str) -> int:
         return int(await self._redis.incr(self._prefix + key))

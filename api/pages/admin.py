@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from api.audit import action_of, audit_action
-from api.pages import admin_orders
-from api.pages.auth import form_errors
+from api.pages import admin_orders, once
+from api.pages.forms import field_errors
 from api.pages.render import QUEUED, back, page
 from api.pages.session import PageStaff, page_allowed
 from core.errors import DomainError, Pending
@@ -37,6 +37,7 @@ AccountManager = Annotated[User, Depends(page_allowed(Permission.accounts_manage
 StaffManager = Annotated[User, Depends(page_allowed(Permission.staff_manage))]
 REQUISITE_FILTERS = [s.value for s in RequisiteStatus]
 USER_LIMIT = 200
+USERS = "/admin/users"
 ROLES = [r.value for r in Role]
 
 
@@ -75,24 +76,38 @@ async def home(request: Request, user: PageStaff) -> HTMLResponse:
     )
 
 
-@router.get("/admin/disputes", response_class=HTMLResponse)
-async def dispute_queue(request: Request, user: PageStaff, escalated: bool = False) -> HTMLResponse:
-    """Open disputes of both kinds, oldest first, as `GET /api/admin/disputes`."""
+async def _disputes_page(
+    request: Request, user: User, escalated: bool = False, status_code: int = 200, **shown: Any
+) -> HTMLResponse:
     ctx = request.app.state.ctx
 
     def read() -> list[Any]:
         with Session(ctx.engine) as session:
             return list(disputes.queue(session, escalated_only=escalated))
 
-    queue = await run_in_threadpool(read)
     return page(
         request,
         "admin/disputes.html",
         user,
-        queue=queue,
+        status_code=status_code,
+        queue=await run_in_threadpool(read),
         escalated=escalated,
         can_write=_can(user, Permission.disputes_handle),
+        **shown,
     )
+
+
+@router.get("/admin/disputes", response_class=HTMLResponse)
+async def dispute_queue(request: Request, user: PageStaff, escalated: bool = False) -> HTMLResponse:
+    """Open disputes of both kinds, oldest first, as `GET /api/admin/disputes`."""
+    return await _disputes_page(request, user, escalated)
+
+
+# A resolution the service refuses, in plain words next to the field it is about.
+RESOLVE_REFUSALS = {
+    "actual_amount_out_of_range": "Enter an amount above zero, at most the order's amount.",
+    "invalid_amount": "Enter an amount like 1000.00, in the order's currency.",
+}
 
 
 @router.post("/admin/disputes/{order_id}/resolve")
@@ -100,22 +115,19 @@ async def resolve(
     request: Request,
     user: DisputeHandler,
     order_id: uuid.UUID,
-    outcome: Annotated[str, Form(max_length=20)],
-    reason: Annotated[str, Form(max_length=500)],
+    outcome: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
     actual_amount: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """End a dispute as `POST /api/admin/orders/{id}/resolve` does (and audit it)."""
     ctx = request.app.state.ctx
+    typed = {"outcome": outcome, "reason": reason, "actual_amount": actual_amount}
     try:
         body = DisputeResolve(
             outcome=outcome,  # type: ignore[arg-type]  # validated by the model
             actual_amount=actual_amount.strip() or None,
             reason=reason.strip(),
         )
-    except ValidationError as exc:
-        return back("/admin/disputes", error=form_errors(exc))
-
-    try:
         client = await ctx.temporal.get()
         act = disputes.resolve(ctx, client, order_id=order_id, body=body, admin_id=user.id)
         after = await audit_action(
@@ -128,10 +140,17 @@ async def resolve(
             actual_amount=body.actual_amount,
             reason=body.reason,
         )
+    except ValidationError as exc:
+        refused = {"order": order_id, "problems": field_errors(exc), "typed": typed}
+        return await _disputes_page(request, user, status_code=422, refused=refused)
     except Pending:
         return back("/admin/disputes", notice=QUEUED)
     except DomainError as exc:
-        return back("/admin/disputes", error=exc.message)
+        if exc.code not in RESOLVE_REFUSALS:
+            return back("/admin/disputes", error=exc.message)
+        problems = {"actual_amount": RESOLVE_REFUSALS[exc.code]}
+        refused = {"order": order_id, "problems": problems, "typed": typed}
+        return await _disputes_page(request, user, status_code=422, refused=refused)
     return back("/admin/disputes", notice=f"Order {after.id}: {after.status.value}")
 
 
@@ -225,11 +244,16 @@ async def _users_page(
 
 @router.get("/admin/users", response_class=HTMLResponse)
 async def user_list(request: Request, user: PageStaff, role: str = "") -> HTMLResponse:
-    """Accounts, newest first, optionally of one role."""
-    return await _users_page(request, user, role)
+    """Accounts, newest first, optionally of one role (and an account just created, once)."""
+    created = await once.take(request, user.id, USERS)
+    answer = await _users_page(request, user, role, created=created)
+    if created is not None:
+        once.forget(answer)
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
 
 
-@router.post("/admin/users", response_class=HTMLResponse)
+@router.post("/admin/users")
 async def create_user(
     request: Request,
     user: StaffManager,
@@ -237,9 +261,10 @@ async def create_user(
     role: Annotated[str, Form(max_length=20)],
     full_name: Annotated[str, Form(max_length=200)] = "",
     merchant_name: Annotated[str, Form(max_length=200)] = "",
-) -> HTMLResponse:
-    """Create an account with a one-time password, shown on this answer only (never in a
+) -> Response:
+    """Create an account with a one-time password, shown once on the next page (never in a
     URL, never stored readable)."""
+    typed = {"email": email, "role": role, "full_name": full_name, "merchant_name": merchant_name}
     try:
         body = UserCreate(
             email=email,
@@ -248,9 +273,8 @@ async def create_user(
             merchant_name=merchant_name.strip() or None,
         )
     except ValidationError as exc:
-        return await _users_page(
-            request, user, status_code=422, error=form_errors(exc), email=email
-        )
+        problems = field_errors(exc)
+        return await _users_page(request, user, status_code=422, problems=problems, typed=typed)
 
     def create() -> UserCreated:
         with audited(request, user) as session:
@@ -259,9 +283,13 @@ async def create_user(
     try:
         created = await run_in_threadpool(create)
     except DomainError as exc:
-        return await _users_page(request, user, status_code=409, error=exc.message, email=email)
-    answer = await _users_page(request, user, created=created, notice=f"Created {created.email}")
-    answer.headers["Cache-Control"] = "no-store"
+        problems = {"email" if "email" in exc.code else "": exc.message}
+        return await _users_page(request, user, status_code=409, problems=problems, typed=typed)
+    answer = back(USERS, notice=f"Created {created.email}")
+    shown = {"id": str(created.id), "email": created.email, "role": created.role.value}
+    await once.keep(
+        request, answer, user.id, USERS, shown | {"password": created.one_time_password}
+    )
     return answer
 
 

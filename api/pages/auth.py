@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from api.accounts import LoginRefused, check_login, register_connect_user
 from api.pages import mfa
+from api.pages.forms import field_errors
 from api.pages.mfa import safe_next
 from api.pages.render import back, page
 from api.pages.session import (
@@ -19,6 +20,8 @@ from api.pages.session import (
     PASSWORD_PAGE,
     LoginRequired,
     PageAny,
+    PasswordChangeRequired,
+    local_path,
     page_user,
     sign_in,
     sign_out,
@@ -34,11 +37,6 @@ router = APIRouter(include_in_schema=False)
 router.include_router(mfa.router)
 
 
-def form_errors(exc: ValidationError) -> str:
-    """A form's validation problems as one line for the page."""
-    return "; ".join(str(err["msg"]) for err in exc.errors())
-
-
 @router.get("/")
 async def root(request: Request) -> Response:
     """Each role's home page, or the sign-in page."""
@@ -50,9 +48,13 @@ async def root(request: Request) -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, next: str = "") -> HTMLResponse:
-    """The sign-in page."""
-    return page(request, "login.html", None, next=next)
+async def login_form(request: Request, next: str = "") -> Response:
+    """The sign-in page (someone still signed in goes straight on to `next`)."""
+    try:
+        user = await page_user(request)
+    except (LoginRequired, PasswordChangeRequired):
+        return page(request, "login.html", None, next=local_path(next) or "")
+    return RedirectResponse(safe_next(next, user), status_code=303)
 
 
 @router.post("/login")
@@ -108,8 +110,9 @@ async def register(
     try:
         body = UserRegister(email=email, password=password, full_name=full_name or None)
     except ValidationError as exc:
-        message = form_errors(exc)
-        return page(request, "register.html", None, status_code=422, error=message, email=email)
+        typed = {"email": email, "full_name": full_name}
+        problems = field_errors(exc)
+        return page(request, "register.html", None, status_code=422, problems=problems, **typed)
 
     def create() -> User:
         with Session(ctx.engine, expire_on_commit=False) as session:
@@ -118,7 +121,9 @@ async def register(
     try:
         user = await run_in_threadpool(create)
     except DomainError as exc:
-        return page(request, "register.html", None, status_code=409, error=exc.message)
+        problems = {"email": exc.message}
+        typed = {"email": email, "full_name": full_name}
+        return page(request, "register.html", None, status_code=409, problems=problems, **typed)
     response = RedirectResponse("/app", status_code=303)
     sign_in(response, ctx.settings, user)
     return response
@@ -142,7 +147,8 @@ async def password(
     try:
         body = PasswordChange(current_password=current_password, new_password=new_password)
     except ValidationError as exc:
-        return page(request, "password.html", user, status_code=422, error=form_errors(exc))
+        problems = field_errors(exc)
+        return page(request, "password.html", user, status_code=422, problems=problems)
 
     def change() -> None:
         with Session(ctx.engine) as session:
@@ -151,7 +157,8 @@ async def password(
     try:
         await run_in_threadpool(change)
     except DomainError as exc:
-        return page(request, "password.html", user, status_code=422, error=exc.message)
+        field = "current_password" if exc.code == "wrong_current_password" else "new_password"
+        return page(request, "password.html", user, status_code=422, problems={field: exc.message})
     return back(HOME.get(user.role, "/"), notice="Password changed")
 
 

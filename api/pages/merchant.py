@@ -1,10 +1,11 @@
-"""The merchant cabinet (`/merchant`): stores, their callback URLs and API keys, balances,
-orders (the API's filters, keyset pages, CSV), an order with its callback deliveries and
-re-send, the statement with its running balance, and every delivery.
+"""The merchant cabinet: stores, their callback URLs and API keys, balances (`/merchant`,
+`api.pages.merchant_stores`), orders (the API's filters, keyset pages, CSV), an order with
+its callback deliveries and re-send, the statement with its running balance, and every
+delivery.
 
 The services of `/api/merchant` and the gateway's callback routes, the store taken from the
 signed-in merchant (`merchants.owned_store`): another merchant's store or order is not found,
-as in the API. A new key or signing secret is shown on the form's answer, never in a URL.
+as in the API.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -21,61 +22,34 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import ValidationError, validate_call
 from sqlmodel import Session
 
-from api.deps import PlatformDep
 from api.errors import domain_status
+from api.pages import merchant_stores
+from api.pages.forms import field_errors, one_line
+from api.pages.merchant_stores import account, in_session, private_page
 from api.pages.render import back, page
-from api.pages.session import PageMerchant
+from api.pages.session import PageMerchant, local_path
 from api.routes.merchant_cabinet import order_filter
 from contracts.processing import OrderKind, OrderStatus
 from core.errors import DomainError, NotFound
-from models.cabinet import DeliveryRow, StoreBalance
-from models.merchants import Store, StoreCreate, StorePublic, StoreUpdate
+from models.cabinet import DeliveryRow
+from models.merchants import Store, StorePublic
 from models.orders import DeliveryStatus, Order
-from models.users import User
 from processing.accounts import cabinet, merchants
 from processing.callbacks import deliveries
 from processing.errors import OrderNotFound
 from processing.views import payin_public, payout_public
 
 router = APIRouter(include_in_schema=False)
-T = TypeVar("T")
-HOME, ORDERS = "/merchant", "/merchant/orders"
+# The stores page and its forms: a module of their own.
+router.include_router(merchant_stores.router)
+ORDERS = "/merchant/orders"
 # The API's default pages: orders, statement lines, deliveries.
 PAGE_SIZE, STATEMENT_LINES, DELIVERIES = 50, 200, 100
 # The API's own order filter (names, types, bounds), checked here rather than by FastAPI: a
 # form sends an empty string for each field left blank, and a page answers with a message.
 FILTER_NAMES = tuple(inspect.signature(order_filter).parameters)
 checked_filter: Callable[..., cabinet.OrderFilter] = validate_call(order_filter)
-PRIVATE = {"Cache-Control": "no-store"}
 Cursor = Annotated[str, Query(max_length=49)]  # the API's next_cursor
-
-
-async def _db(request: Request, work: Callable[[Session], T]) -> T:
-    """`work` in a session of its own, off the event loop."""
-    engine = request.app.state.ctx.engine
-
-    def run() -> T:
-        with Session(engine, expire_on_commit=False) as session:
-            return work(session)
-
-    return await run_in_threadpool(run)
-
-
-def _page(
-    request: Request, name: str, user: User, status_code: int = 200, **context: Any
-) -> HTMLResponse:
-    """A cabinet page: money and keys, so never kept in a cache."""
-    response = page(request, name, user, status_code=status_code, **context)
-    response.headers.update(PRIVATE)
-    return response
-
-
-def _problems(exc: ValidationError) -> str:
-    """A form's validation problems as one line, each with its field (as the API names it)."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" if err["loc"] else err["msg"]
-        for err in exc.errors()
-    )
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -83,115 +57,6 @@ def _uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
-
-
-def _account(session: Session, user_id: uuid.UUID) -> dict[str, Any]:
-    """The merchant's stores (no secrets) and their balances per currency."""
-    try:
-        rows = merchants.stores(session, user_id=user_id)
-        found = cabinet.balances(session, user_id=user_id)
-    except NotFound:  # a merchant user without a merchant account has nothing yet
-        rows, found = [], []
-    stores = [StorePublic.model_validate(row) for row in rows]
-    balances: dict[uuid.UUID, list[StoreBalance]] = {store.id: [] for store in stores}
-    for balance in found:
-        balances.setdefault(balance.store_id, []).append(balance)
-    return {"stores": stores, "balances": balances}
-
-
-async def _stores_page(request: Request, user: User, **shown: Any) -> HTMLResponse:
-    """The stores page; `shown` may carry a key or secret made by this very request."""
-    account = await _db(request, lambda session: _account(session, user.id))
-    return _page(request, "merchant/home.html", user, **account, **shown)
-
-
-@router.get(HOME, response_class=HTMLResponse)
-async def home(request: Request, user: PageMerchant) -> HTMLResponse:
-    """Stores with their balances; a new store, callback URLs and API keys."""
-    return await _stores_page(request, user)
-
-
-@router.post("/merchant/stores")
-async def create_store(
-    request: Request,
-    user: PageMerchant,
-    platform: PlatformDep,
-    name: Annotated[str, Form()] = "",
-    currency: Annotated[str, Form()] = "",
-    callback_url: Annotated[str, Form()] = "",
-    payin_enabled: Annotated[bool, Form()] = False,
-    payout_enabled: Annotated[bool, Form()] = False,
-) -> Response:
-    """Create a store (the API's rules); its key and signing secret are shown on this answer."""
-    ctx = request.app.state.ctx
-    try:
-        body = StoreCreate(
-            name=name,
-            currency=currency.strip(),
-            callback_url=callback_url.strip() or None,
-            payin_enabled=payin_enabled,
-            payout_enabled=payout_enabled,
-        )
-        created = await _db(
-            request,
-            lambda session: merchants.create_store(
-                session,
-                user_id=user.id,
-                body=body,
-                box=ctx.secrets,
-                allow_private=ctx.settings.callback_allow_private,
-                platform=platform,
-            ),
-        )
-    except ValidationError as exc:
-        return back(HOME, error=_problems(exc))
-    except DomainError as exc:
-        return back(HOME, error=exc.message)
-    notice = f"Store {created.name} created"
-    return await _stores_page(request, user, created=created, notice=notice)
-
-
-@router.post("/merchant/stores/{store_id}/callback")
-async def set_callback(
-    request: Request,
-    user: PageMerchant,
-    store_id: uuid.UUID,
-    callback_url: Annotated[str, Form()] = "",
-) -> Response:
-    """Change the store's callback URL (the API's PATCH: checked when set; empty removes it)."""
-    ctx = request.app.state.ctx
-    try:
-        body = StoreUpdate(callback_url=callback_url.strip() or None)
-        store = await _db(
-            request,
-            lambda session: merchants.update_store(
-                session,
-                user_id=user.id,
-                store_id=store_id,
-                body=body,
-                allow_private=ctx.settings.callback_allow_private,
-            ),
-        )
-    except ValidationError as exc:
-        return back(HOME, error=_problems(exc))
-    except DomainError as exc:
-        return back(HOME, error=exc.message)
-    done = "changed" if store.callback_url else "removed"
-    return back(HOME, notice=f"Callback URL of {store.name} {done}")
-
-
-@router.post("/merchant/stores/{store_id}/rotate-key")
-async def rotate_key(request: Request, user: PageMerchant, store_id: uuid.UUID) -> Response:
-    """A new API key, shown on this answer only; the old one stops working at once."""
-    try:
-        rotated = await _db(
-            request,
-            lambda session: merchants.rotate_api_key(session, user_id=user.id, store_id=store_id),
-        )
-    except DomainError as exc:
-        return back(HOME, error=exc.message)
-    notice = f"New API key for {rotated.name}: the old one no longer works"
-    return await _stores_page(request, user, rotated=rotated, notice=notice)
 
 
 def _given(request: Request) -> dict[str, str]:
@@ -208,23 +73,23 @@ async def orders(request: Request, user: PageMerchant, cursor: Cursor = "") -> H
     following = None
     try:
         f = checked_filter(**given)
-        items, following = await _db(
+        items, following = await in_session(
             request,
             lambda session: cabinet.orders_page(
                 session, user_id=user.id, f=f, cursor=cursor or None, limit=PAGE_SIZE
             ),
         )
     except ValidationError as exc:
-        status_code, shown["error"] = 422, _problems(exc)
+        status_code, shown["error"] = 422, one_line(field_errors(exc))
     except DomainError as exc:
         status_code, shown["error"] = domain_status(exc), exc.message
-    account = await _db(request, lambda session: _account(session, user.id))
-    return _page(
+    mine = await in_session(request, lambda session: account(session, user.id))
+    return private_page(
         request,
         "merchant/orders.html",
         user,
         status_code,
-        stores=account["stores"],
+        stores=mine["stores"],
         items=items,
         given=given,
         kinds=list(OrderKind),
@@ -241,7 +106,7 @@ async def orders_csv(request: Request, user: PageMerchant) -> Response:
     try:
         f = checked_filter(**_given(request))
     except ValidationError as exc:
-        return back(ORDERS, error=_problems(exc))
+        return back(ORDERS, error=one_line(field_errors(exc)))
     session = Session(request.app.state.ctx.engine)
 
     def checked() -> Iterator[str]:
@@ -263,7 +128,10 @@ async def orders_csv(request: Request, user: PageMerchant) -> Response:
         finally:
             session.close()
 
-    headers = {"Content-Disposition": 'attachment; filename="orders.csv"', **PRIVATE}
+    headers = {
+        "Content-Disposition": 'attachment; filename="orders.csv"',
+        **merchant_stores.PRIVATE,
+    }
     return StreamingResponse(stream(), media_type="text/csv", headers=headers)
 
 
@@ -298,10 +166,10 @@ async def order(request: Request, user: PageMerchant, order_id: str) -> HTMLResp
     try:
         if found is None:
             raise OrderNotFound()
-        shown = await _db(request, lambda session: _detail(session, user.id, found))
+        shown = await in_session(request, lambda session: _detail(session, user.id, found))
     except NotFound as exc:
         return page(request, "merchant/not_found.html", user, status_code=404, error=exc.message)
-    return _page(request, "merchant/order.html", user, **shown)
+    return private_page(request, "merchant/order.html", user, **shown)
 
 
 @router.post(ORDERS + "/{order_id}/callbacks/{event_id}/resend")
@@ -313,11 +181,11 @@ async def resend(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     """Send a callback event again (the gateway's re-send: same id and body)."""
-    ours = next.startswith("/merchant") and "\\" not in next  # never a redirect elsewhere
+    ours = (local_path(next) or "").startswith("/merchant")  # never a redirect elsewhere
     target = next if ours else f"{ORDERS}/{order_id}"
     ctx = request.app.state.ctx
     try:
-        found, store = await _db(request, lambda session: _owned(session, user.id, order_id))
+        found, store = await in_session(request, lambda session: _owned(session, user.id, order_id))
         try:
             client = await ctx.temporal.get()
         except Exception:  # the API answers 503 here
@@ -334,7 +202,7 @@ def _statement(
     session: Session, user_id: uuid.UUID, store_id: str, currency: str, cursor: str
 ) -> dict[str, Any]:
     """One store account's statement; the first store in its own currency unless chosen."""
-    stores: list[StorePublic] = _account(session, user_id)["stores"]
+    stores: list[StorePublic] = account(session, user_id)["stores"]
     chosen = _uuid(store_id) if store_id else (stores[0].id if stores else None)
     own = next((store for store in stores if store.id == chosen), None)
     currency = currency or (own.currency if own else "")
@@ -371,11 +239,11 @@ async def statement(
     cursor: Cursor = "",
 ) -> HTMLResponse:
     """A store account's lines, oldest first, each with the balance after it."""
-    shown = await _db(
+    shown = await in_session(
         request, lambda session: _statement(session, user.id, store_id, currency, cursor)
     )
     status_code = shown.pop("status_code", 200)
-    return _page(request, "merchant/statement.html", user, status_code, **shown)
+    return private_page(request, "merchant/statement.html", user, status_code, **shown)
 
 
 @router.get("/merchant/callbacks", response_class=HTMLResponse)
@@ -386,7 +254,7 @@ async def callbacks(request: Request, user: PageMerchant, status: str = "") -> H
     shown: dict[str, Any] = {"statuses": statuses, "status": status, "here": here, "rows": []}
     if status and status not in statuses:
         error = f"status must be one of: {', '.join(statuses)}"
-        return _page(request, "merchant/callbacks.html", user, 422, **shown, error=error)
+        return private_page(request, "merchant/callbacks.html", user, 422, **shown, error=error)
 
     def read(session: Session) -> list[DeliveryRow]:
         try:
@@ -396,5 +264,5 @@ async def callbacks(request: Request, user: PageMerchant, status: str = "") -> H
         except NotFound:  # no merchant account yet
             return []
 
-    shown["rows"] = await _db(request, read)
-    return _page(request, "merchant/callbacks.html", user, **shown)
+    shown["rows"] = await in_session(request, read)
+    return private_page(request, "merchant/callbacks.html", user, **shown)

@@ -5,6 +5,7 @@ signed in at `/account/mfa`."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -13,11 +14,12 @@ from sqlmodel import Session
 
 from api import second_factor as flow
 from api.accounts import LoginRefused
-from api.pages.render import page
-from api.pages.session import HOME, PageAny, sign_in
+from api.pages import once
+from api.pages.render import back, page
+from api.pages.session import CODES_PAGE, HOME, PageAny, local_path, sign_in
 from api.ratelimit import client_ip
 from core.errors import DomainError
-from models.mfa import ChallengePurpose, MfaChallengeIssued, MfaVerify
+from models.mfa import ChallengePurpose, MfaChallengeIssued, MfaEnrolment, MfaVerify
 from models.users import User
 from processing.accounts import second_factor
 from processing.accounts.second_factor import MfaRefused
@@ -25,13 +27,12 @@ from processing.accounts.second_factor import MfaRefused
 router = APIRouter(include_in_schema=False)
 Code = Annotated[str, Form(max_length=40)]
 NO_STORE = {"Cache-Control": "no-store"}
+SETUP_PAGE = "/account/mfa/setup"
 
 
 def safe_next(target: str | None, user: User) -> str:
-    # Only our own paths: an open redirect would let a link send users anywhere.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return HOME.get(user.role, "/")
+    """`target` when it is one of our own paths, else the user's home page."""
+    return local_path(target) or HOME.get(user.role, "/")
 
 
 async def second_step(
@@ -43,23 +44,38 @@ async def second_step(
     return await _enrolment(request, user, step.challenge, next_path)
 
 
-async def _enrolment(
-    request: Request, user: User, challenge: str | None, next_path: str, error: str = ""
-) -> HTMLResponse:
+async def _begin(request: Request, user: User) -> MfaEnrolment:
     ctx = request.app.state.ctx
 
-    def begin() -> object:
+    def begin() -> MfaEnrolment:
         with Session(ctx.engine, expire_on_commit=False) as session:
             return second_factor.begin_enrolment(session, ctx.secrets, user)
 
-    enrolment = await run_in_threadpool(begin)
+    return await run_in_threadpool(begin)
+
+
+def _enrolment_page(
+    request: Request,
+    user: User | None,
+    enrolment: MfaEnrolment,
+    challenge: str | None,
+    next_path: str,
+    error: str = "",
+) -> HTMLResponse:
     answer = page(
-        request, "mfa_enrol.html", None if challenge else user, enrolment=enrolment,
-        challenge=challenge or "", next=next_path, error=error or None,
-        status_code=401 if error else 200,
+        request, "mfa_enrol.html", user, enrolment=enrolment, challenge=challenge or "",
+        next=next_path, error=error or None, status_code=401 if error else 200,
     )  # fmt: skip
     answer.headers.update(NO_STORE)
     return answer
+
+
+async def _enrolment(
+    request: Request, user: User, challenge: str | None, next_path: str, error: str = ""
+) -> HTMLResponse:
+    enrolment = await _begin(request, user)
+    shown_to = None if challenge else user
+    return _enrolment_page(request, shown_to, enrolment, challenge, next_path, error)
 
 
 @router.post("/login/code")
@@ -126,10 +142,29 @@ async def _confirmed(
         codes = await run_in_threadpool(_confirm, request, user, code.strip(), challenge)
     except (MfaRefused, DomainError) as exc:
         return await _enrolment(request, user, challenge or None, next_path, error=exc.message)
-    answer = page(request, "mfa_codes.html", user, codes=codes, next=safe_next(next_path, user))
-    answer.headers.update(NO_STORE)
+    # Post/Redirect/Get: the codes are kept for one showing on the next page.
+    target = safe_next(next_path, user)
+    answer = RedirectResponse(f"{CODES_PAGE}?next={quote(target, safe='')}", status_code=303)
+    await once.keep(request, answer, user.id, CODES_PAGE, {"codes": codes})
     if challenge:
         sign_in(answer, request.app.state.ctx.settings, user)
+    return answer
+
+
+@router.get(CODES_PAGE, response_class=HTMLResponse)
+async def recovery_codes(request: Request, user: PageAny, next: str = "") -> HTMLResponse:
+    """The recovery codes just made, shown this once (a reload no longer shows them)."""
+    kept = await once.take(request, user.id, CODES_PAGE)
+    answer = page(
+        request,
+        "mfa_codes.html",
+        user,
+        codes=kept["codes"] if kept else None,
+        next=safe_next(next, user),
+    )
+    answer.headers.update(NO_STORE)
+    if kept is not None:
+        once.forget(answer)
     return answer
 
 
@@ -145,13 +180,29 @@ async def account_mfa(request: Request, user: PageAny) -> HTMLResponse:
     return page(request, "mfa_account.html", user, status=await run_in_threadpool(read))
 
 
-@router.post("/account/mfa/enrol", response_class=HTMLResponse)
-async def account_enrol(request: Request, user: PageAny) -> HTMLResponse:
-    """A new secret with its QR code, shown this once."""
+@router.post("/account/mfa/enrol")
+async def account_enrol(request: Request, user: PageAny) -> Response:
+    """A new secret with its QR code, shown once on the next page (a reload makes no other)."""
     try:
-        return await _enrolment(request, user, None, "/account/mfa")
+        enrolment = await _begin(request, user)
     except DomainError as exc:
-        return page(request, "mfa_account.html", user, status_code=409, error=exc.message)
+        return back("/account/mfa", error=exc.message)
+    answer = RedirectResponse(SETUP_PAGE, status_code=303)
+    await once.keep(request, answer, user.id, SETUP_PAGE, {"enrolment": enrolment.model_dump()})
+    return answer
+
+
+@router.get(SETUP_PAGE, response_class=HTMLResponse)
+async def account_setup(request: Request, user: PageAny) -> Response:
+    """The secret just made, with its QR code and the form for its first code (once)."""
+    kept = await once.take(request, user.id, SETUP_PAGE)
+    if kept is None:
+        answer: Response = back("/account/mfa", notice="Start the set-up again for a new code")
+    else:
+        enrolment = MfaEnrolment.model_validate(kept["enrolment"])
+        answer = _enrolment_page(request, user, enrolment, None, "/account/mfa")
+        once.forget(answer)
+    return answer
 
 
 @router.post("/account/mfa/confirm")

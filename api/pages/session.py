@@ -1,24 +1,15 @@
-"""Page sessions: the same JWT as the API, in an HttpOnly cookie; CSRF on every form.
-
-Cookie-authenticated requests that change something must carry the CSRF token (asgi-csrf's
-double-submit cookie: a form field or the `x-csrftoken` header that htmx sends). The JSON
-API under `/api/` never reads the cookie, so it needs no CSRF protection.
-"""
+"""Page sessions: the same JWT as the API, in an HttpOnly cookie (CSRF: `api.pages.csrf`)."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
-from http.cookies import SimpleCookie
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from asgi_csrf import asgi_csrf
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
-from starlette.responses import PlainTextResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
 
 from core.permissions import Permission, allows
 from core.security import InvalidTokenError, create_access_token, decode_access_token
@@ -50,64 +41,18 @@ class PasswordChangeRequired(Exception):
 
 
 PASSWORD_PAGE = "/password"  # noqa: S105 - a page path, not a secret
+# Recovery codes are shown once, right after enrolment: even before the password is changed.
+CODES_PAGE = "/account/mfa/codes"
 
 
 class WrongRole(Exception):
     """Signed in, but this page belongs to another role (the same 403 as the API)."""
 
 
-class _PagePaths:
-    """asgi-csrf lets a POST with no cookie at all through, unless its path is "always
-    protected": every page path is. Signing in and up come with no cookie yet, and without a
-    token another site could sign a visitor into an account of its choosing."""
-
-    def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and not path.startswith("/api/")
-
-
-def protect_forms(app: ASGIApp, settings: Settings) -> ASGIApp:
-    protected: ASGIApp = asgi_csrf(
-        app,
-        signing_secret=settings.jwt_secrets[0],
-        cookie_secure=settings.environment != "development",
-        always_protect=_PagePaths(),
-        skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
-    )
-
-    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        if _upload_without_header_token(scope):
-            refused = PlainTextResponse(UPLOAD_NEEDS_HEADER, status_code=403)
-            await refused(scope, receive, send)
-            return
-        await protected(scope, receive, send)
-
-    return guarded
-
-
-# asgi-csrf 0.11 cannot read a token out of a multipart body with python-multipart ≥ 0.0.26
-# (simonw/asgi-csrf#38; older python-multipart has CVEs): a page upload carries the token in
-# the `x-csrftoken` header (htmx sends it), and one without it is refused here, before the
-# broken parser could turn it into a 500.
-UPLOAD_NEEDS_HEADER = "Uploads send the CSRF token in the x-csrftoken header (enable JavaScript)"
-
-
-def _upload_without_header_token(scope: Scope) -> bool:
-    if scope["type"] != "http" or scope["method"] != "POST":
-        return False
-    if scope["path"].startswith("/api/"):
-        return False
-    headers = dict(scope.get("headers") or [])
-    if not headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
-        return False
-    cookie = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
-    expected = cookie["csrftoken"].value if "csrftoken" in cookie else ""
-    sent = headers.get(b"x-csrftoken", b"").decode("latin-1")
-    return not (expected and secrets.compare_digest(sent, expected))
-
-
 def csrf_token(request: Request) -> str:
-    token: str = request.scope["csrftoken"]()
-    return token
+    # A 500 page is rendered outside the CSRF middleware: no token there (and no form needs it).
+    getter = request.scope.get("csrftoken")
+    return str(getter()) if getter else ""
 
 
 def sign_in(response: Response, settings: Settings, user: User) -> None:
@@ -128,7 +73,7 @@ def sign_out(response: Response) -> None:
 async def page_user(request: Request) -> User:
     ctx = request.app.state.ctx
     token = request.cookies.get(COOKIE)
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = current_page(request)
     if not token:
         raise LoginRequired(target)
     try:
@@ -144,7 +89,7 @@ async def page_user(request: Request) -> User:
     if user is None or not user.is_active:
         raise LoginRequired(target)
     request.state.user_id = str(user.id)  # the request's log line names who asked
-    if user.password_change_required and request.url.path != PASSWORD_PAGE:
+    if user.password_change_required and request.url.path not in (PASSWORD_PAGE, CODES_PAGE):
         raise PasswordChangeRequired()
     return user
 
@@ -172,6 +117,28 @@ def page_allowed(permission: Permission) -> Callable[[User], Awaitable[User]]:
 
 def login_url(next_path: str) -> str:
     return f"/login?next={quote(next_path, safe='')}"
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None: an open redirect would let a link
+    send people anywhere. Browsers read `\\` as `/` (`/\\evil.example` is another host) and
+    drop tabs and newlines, so those are refused as well as a scheme or a host."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def current_page(request: Request) -> str:
+    """The page the person is on: for an htmx request the page that sent it (`HX-Current-URL`),
+    not the fragment; otherwise the requested path itself."""
+    if request.headers.get("hx-request"):
+        sent = urlsplit(request.headers.get("hx-current-url", ""))
+        shown = sent.path + (f"?{sent.query}" if sent.query else "")
+        return local_path(shown) or "/"
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 PageTrader = Annotated[User, Depends(page_role(Role.trader))]

@@ -23,6 +23,7 @@ from processing.orders.matching import usage_of
 from processing.orders.payins import Owner
 
 router = APIRouter(include_in_schema=False)
+MIN_REASON, MAX_REASON = 3, 500  # the API's bounds for a cancel reason
 
 
 def _desk(request: Request, user_id: uuid.UUID) -> dict[str, Any]:
@@ -96,9 +97,12 @@ async def cancel(
     request: Request,
     user: PageTrader,
     order_id: uuid.UUID,
-    reason: Annotated[str, Form(min_length=3, max_length=500)],
+    reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Cancel an order before confirming it, with a reason."""
+    if not MIN_REASON <= len(reason.strip()) <= MAX_REASON:
+        words = f"Write a reason of {MIN_REASON} to {MAX_REASON} characters to cancel an order"
+        return back("/trader", error=words)
     ctx = request.app.state.ctx
     trader_id = await trader_id_of(request, user.id)
     actor = ActorRequest(ActorType.trader.value, str(trader_id), reason)

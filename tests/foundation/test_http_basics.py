@@ -55,6 +55,7 @@ async def test_crash_is_500_with_shape_and_logged_with_request_id(
     app: FastAPI = create_app(ctx.settings, context=ctx)
 
     @app.get("/boom")
+    @app.get("/api/boom")
     async def boom() -> None:
         raise RuntimeError("kaboom")
 
@@ -65,6 +66,14 @@ async def test_crash_is_500_with_shape_and_logged_with_request_id(
     ):
         with caplog.at_level(logging.ERROR):
             response = await client.get("/boom", headers={"X-Request-ID": "req-boom"})
+            # A browser asking for a page gets one: what happened in words, the request id.
+            browser = {"accept": "text/html", "X-Request-ID": "req-page"}
+            shown = await client.get("/boom", headers=browser)
+            api_answer = await client.get("/api/boom", headers=browser)
+    assert shown.status_code == 500 and shown.headers["content-type"].startswith("text/html")
+    assert "Something went wrong on our side" in shown.text and "req-page" in shown.text
+    assert "kaboom" not in shown.text and "Traceback" not in shown.text
+    assert api_answer.status_code == 500 and api_answer.json()["error"]["code"] == "internal_error"
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal_error"
     assert "kaboom" not in response.text

@@ -64,8 +64,17 @@ async def test_a_finance_user_without_a_second_factor_enrols_on_the_sign_in_page
     assert secret is not None
     body = {"challenge": _field(enrol.text, "challenge"), "code": pyotp.TOTP(secret[1]).now()}
     done = await _post(api, "/login/enrol", csrf, body)
-    assert done.status_code == 200 and done.text.count("<li><code>") == 10
-    assert "jivapay_session=" in done.headers["set-cookie"]
+    # Post/Redirect/Get: the recovery codes are on the next page, once; a reload has none.
+    assert done.status_code == 303 and done.headers["location"].startswith("/account/mfa/codes")
+    assert "<code>" not in done.text
+    cookies = {"cookie": f"csrftoken={csrf}; " + "; ".join(
+        f"{name}={done.cookies[name]}" for name in ("jivapay_session", "jivapay_once")
+    )}  # fmt: skip
+    shown = await api.get(done.headers["location"], headers=cookies)
+    assert shown.status_code == 200 and shown.text.count("<li><code>") == 10
+    again = await api.get(done.headers["location"], headers=cookies)
+    assert again.status_code == 200 and "<li><code>" not in again.text
+    assert 'id="codes-gone"' in again.text
 
 
 async def test_the_page_login_helper_completes_the_second_step(

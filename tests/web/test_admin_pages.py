@@ -173,8 +173,10 @@ async def test_an_admin_resolves_a_dispute_with_the_actual_amount(
     await item.locator("input[name=actual_amount]").fill("99999.00")
     await item.locator("input[name=reason]").fill("more than the order")
     await item.get_by_role("button", name="Resolve").click()
-    await expect(page.locator(".flash.error")).to_contain_text("at most")
-    await item.locator("input[value=completed]").check()
+    # Said next to the amount, in words; what was entered stays for the second try.
+    await expect(item.locator(".field-problem")).to_contain_text("at most the order's amount")
+    await expect(item.locator("input[name=reason]")).to_have_value("more than the order")
+    await expect(item.locator("input[value=completed]")).to_be_checked()
     await item.locator("input[name=actual_amount]").fill("1000.00")
     await item.locator("input[name=reason]").fill("bank statement shows 1000.00")
     await item.get_by_role("button", name="Resolve").click()
