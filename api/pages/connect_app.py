@@ -12,13 +12,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from sqlmodel import Session
 
+from api.accounts import LoginRefused, check_login
 from api.pages.connect_screen import (
     HEALTH_PARTS,
     account_name,
     bank_name,
     category_name,
+    day_text,
     debt_share_sentence,
     health_note,
     minor_of,
@@ -29,13 +32,15 @@ from api.pages.connect_screen import (
 )
 from api.pages.render import back, page
 from api.pages.session import PageConnectUser, sign_out
+from api.ratelimit import client_ip
 from connect import data, erasure, insights, onboarding
 from connect.connections import BANK_NAMES, connections_of
 from connect.dashboard import dashboard_document
 from contracts.connect import BANK_CODES, ConnectionStatus
 from core.errors import DomainError
-from core.security import verify_password
 from models.dashboard import DashboardPublic
+from models.users import PhoneChange
+from processing.accounts.users import set_phone
 
 router = APIRouter(include_in_schema=False)
 IN_PROGRESS = {ConnectionStatus.consent_pending, ConnectionStatus.sync_in_progress}
@@ -78,6 +83,7 @@ def _screen(request: Request, user_id: uuid.UUID, shown: str = "") -> dict[str, 
         "debt_share": debt_share_sentence(board.metrics),
         "parts": HEALTH_PARTS,
         "amount": money_text,
+        "day": day_text,
         "health_note": health_note,
         "minor_of": minor_of,
         "bank_name": bank_name,
@@ -206,10 +212,21 @@ async def disconnect(request: Request, user: PageConnectUser, bank_code: str) ->
 async def delete_my_data(
     request: Request, user: PageConnectUser, password: Annotated[str, Form()] = ""
 ) -> Response:
-    """Everything of the person's deleted, after their password; then signed out."""
-    if not verify_password(password, user.password_hash):
-        return back("/app", error="That password is not right: nothing was deleted")
+    """Everything of the person's deleted, after their password (throttled like a sign-in);
+    then signed out."""
     ctx = request.app.state.ctx
+    try:
+        await check_login(
+            ctx.engine,
+            request.app.state.rate_limits,
+            email=user.email,
+            password=password,
+            ip=client_ip(request),
+        )
+    except LoginRefused as exc:
+        wrong = exc.code == "invalid_credentials"
+        message = "That password is not right" if wrong else exc.message
+        return back("/app", error=message + ": nothing was deleted")
     try:
         client = await ctx.temporal.get()
         await erasure.delete_everything(ctx, client, user.id)
@@ -218,3 +235,31 @@ async def delete_my_data(
     response = back("/login", notice="Your data is deleted and your account closed")
     sign_out(response)
     return response
+
+
+@router.get("/app/profile", response_class=HTMLResponse)
+async def profile(request: Request, user: PageConnectUser) -> HTMLResponse:
+    """Who the person is to us: email, name, phone, and the sign-in before this one."""
+    return page(request, "app/profile.html", user, me=user)
+
+
+@router.post("/app/profile/phone")
+async def change_phone(
+    request: Request, user: PageConnectUser, phone: Annotated[str, Form()] = ""
+) -> Response:
+    """Set or remove the phone number (Post/Redirect/Get)."""
+    try:
+        body = PhoneChange(phone=phone)
+    except ValidationError:
+        return back(
+            "/app/profile",
+            error="Write the phone number with + and the country code, like +7 912 345-67-89",
+        )
+    ctx = request.app.state.ctx
+
+    def save() -> None:
+        with Session(ctx.engine) as session:
+            set_phone(session, user_id=user.id, body=body)
+
+    await run_in_threadpool(save)
+    return back("/app/profile", notice="Phone number saved" if body.phone else "Phone removed")

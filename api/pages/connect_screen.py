@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -90,6 +91,15 @@ def money_text(amount_minor: int | None, currency: str) -> str:
     return "—" if amount_minor is None else format_minor(int(amount_minor), currency)
 
 
+def day_text(value: object) -> str:
+    """ "2026-04-05" → "5 April 2026" (what is not a date is shown as it is)."""
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{day.day} {day:%B %Y}"
+
+
 def health_note(name: str, explanation: str, debt_share: str) -> str:
     if name == "manageable_debt":
         return debt_share
@@ -120,7 +130,7 @@ def safe_to_spend_steps(
     if not steps:  # a snapshot from before accounts were listed: the total alone
         total = inputs.get("spendable_available_minor", inputs.get("liquid_available_minor", 0))
         steps.append(Step("Money in your current and card accounts", int(total)))
-    until = headline.next_income_date.value
+    until = day_text(headline.next_income_date.value)
     steps.append(
         Step(
             f"Bills and loan payments due before {until}", -int(inputs["bills_and_loans_due_minor"])

@@ -201,3 +201,36 @@ async def test_delete_my_data_asks_for_the_password_and_leaves_nothing_behind(
             "/api/auth/login", json={"email": user.email, "password": PASSWORD}
         )
     assert answer.status_code == 401
+
+
+async def test_the_profile_shows_the_phone_and_the_sign_in_before_this_one(
+    ctx: ServiceContext, live_url: str, sized: BrowserContext
+) -> None:
+    user = create_user(ctx.engine, Role.connect_user)
+    async with httpx.AsyncClient(base_url=live_url) as http:
+        earlier = await http.post(
+            "/api/auth/login", json={"email": user.email, "password": PASSWORD}
+        )
+        assert earlier.status_code == 200, earlier.text
+    with Session(ctx.engine) as session:
+        first = session.get(User, user.id)
+        assert first is not None and first.last_login_at is not None
+        first_sign_in = first.last_login_at
+
+    page = await sign_in(sized, live_url, user.email, "/app")
+    await page.click("#profile-link")
+    await expect(page.locator("h1")).to_have_text("Profile")
+    shown = f"{first_sign_in:%-d %B %Y, %H:%M} UTC"
+    await expect(page.locator("#last-login")).to_have_text(shown)
+    await expect(page.locator("#phone")).to_have_text("not given")
+
+    await page.fill("#phone-input", "912 345")
+    await page.click("#phone-form button")
+    await expect(page.locator(".flash.error")).to_contain_text("with + and the country code")
+    await page.fill("#phone-input", "+7 912 345-67-89")
+    await page.click("#phone-form button")
+    await expect(page.locator(".flash.notice")).to_have_text("Phone number saved")
+    await expect(page.locator("#phone")).to_have_text("+79123456789")
+    # A reload shows the same page, it does not save again.
+    await page.reload()
+    await expect(page.locator("#phone")).to_have_text("+79123456789")
