@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from api.accounts import LoginRefused, check_login
+from api.pages import connect_charts
 from api.pages.connect_screen import (
     HEALTH_PARTS,
     account_name,
@@ -38,6 +39,7 @@ from connect.connections import BANK_NAMES, connections_of
 from connect.dashboard import dashboard_document
 from contracts.connect import BANK_CODES, ConnectionStatus
 from core.errors import DomainError
+from models.analytics_views import sections
 from models.dashboard import DashboardPublic
 from models.users import PhoneChange
 from processing.accounts.users import set_phone
@@ -60,6 +62,8 @@ def _screen(request: Request, user_id: uuid.UUID, shown: str = "") -> dict[str, 
         return {"board": board, "progress": shows_progress(board)}
     with Session(ctx.engine) as session:
         summary = insights.transactions_summary(session, user_id=user_id, period="30d")
+        snapshot = insights.latest_snapshot(session, user_id)
+        products = insights.products(session, user_id=user_id).products
         recent = data.transactions_page(
             session,
             user_id=user_id,
@@ -87,6 +91,23 @@ def _screen(request: Request, user_id: uuid.UUID, shown: str = "") -> dict[str, 
         "health_note": health_note,
         "minor_of": minor_of,
         "bank_name": bank_name,
+        "charts": _charts(board, snapshot.data if snapshot else {}, products),
+    }
+
+
+def _charts(board: DashboardPublic, stored: dict[str, Any], products: Any) -> dict[str, Any]:
+    """The dashboard's charts from the stored analysis (primary currency)."""
+    assert board.metrics is not None
+    section = next(iter(sections(stored)), None) if stored else None
+    return {
+        "health": connect_charts.health_gauge(board.metrics.health),
+        "forecast": connect_charts.forecast_line(
+            section["forecast"]["days"] if section else [], board.metrics.currency
+        ),
+        "debts": connect_charts.debts_bar(products),
+        "spending": connect_charts.spending_by_month(
+            section["spending_by_category_month"] if section else {}
+        ),
     }
 
 

@@ -101,6 +101,14 @@ async def test_a_pending_bank_does_not_hold_back_the_dashboard_nor_needs_a_reloa
         await expect(steps).to_contain_text("minus Safety buffer")
         await expect(steps).to_contain_text("Bills and loan payments due before")
         await expect(page.locator("#not-counted")).to_contain_text("VBank · Накопительный счёт")
+        # Charts drawn on the server (pygal SVG, no scripts): the health gauge with its parts,
+        # the 30 days with the lowest day marked, spending by month, the loan paid and left.
+        for chart in ("#health-chart", "#forecast-chart", "#spending-chart", "#debts-chart"):
+            await expect(page.locator(f"{chart} svg")).to_have_count(1)
+        await expect(page.locator("#health-chart svg")).to_contain_text("Bills paid on time")
+        await expect(page.locator("#forecast-chart svg")).to_contain_text("Lowest:")
+        await expect(page.locator("#debts-chart svg")).to_contain_text("Left")
+        assert await page.locator("#board script").count() == 0
         # Thousands are grouped: no run of four digits before the decimal point.
         big = await page.locator("#safe-to-spend .big").inner_text()
         assert not re.search(r"\d{4}\.\d\d", big), big
