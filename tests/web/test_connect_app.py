@@ -87,6 +87,14 @@ async def test_a_pending_bank_does_not_hold_back_the_dashboard_nor_needs_a_reloa
         # Still waiting, and the dashboard came in by itself.
         await expect(waiting).to_have_count(1)
         assert await page.evaluate("window.sameDocument") is True
+        # While SBank still waits, the board polls for a newer analysis: the one shown is
+        # the newest, so nothing is swapped (204), and a newer one would be.
+        shown = await page.get_attribute("#board", "data-snapshot")
+        assert shown
+        again = await page.request.get(f"{live_url}/app/board?shown={shown}")
+        assert again.status == 204
+        newer = await page.request.get(f"{live_url}/app/board?shown=older")
+        assert newer.status == 200 and "safe-to-spend" in await newer.text()
 
         text = await page.locator("main").inner_text()
         for internal in ("rent_utilities", "DSTI", "acc-", "_"):
