@@ -11,6 +11,7 @@ then deletes every row of the person's, the account itself last.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -54,11 +55,14 @@ async def disconnect_bank(
     """Withdraw the bank's consents (revoke workflows) and delete its data; returns the
     revoke workflows' ids (none when nothing was open)."""
     bank_code = known_bank(bank_code)
-    rows = consents_in(ctx.engine, user_id, bank_code, EVERY_KIND, WITHDRAWABLE)
+    rows = await asyncio.to_thread(
+        consents_in, ctx.engine, user_id, bank_code, EVERY_KIND, WITHDRAWABLE
+    )
     # Revoking the accounts consent withdraws the bank's agreement consent with it.
     accounts = [row for row in rows if row.kind == ConsentKind.accounts]
     started = await keep_probing(ctx, client, user_id, accounts or rows)
-    forget_bank(ctx.engine, user_id, bank_code)
+    # Sync database work (and a whole analysis) off the event loop.
+    await asyncio.to_thread(forget_bank, ctx.engine, user_id, bank_code)
     return started
 
 
@@ -101,14 +105,14 @@ def forget_bank(engine: Engine, user_id: uuid.UUID, bank_code: str) -> None:
 async def delete_everything(ctx: ServiceContext, client: Client, user_id: uuid.UUID) -> None:
     """Every consent withdrawn at the banks and the identity freed (ConsentRevokePending,
     and nothing deleted, while a bank still answers), then every row of the person's."""
-    name = identity_of(ctx.engine, user_id)
+    name = await asyncio.to_thread(identity_of, ctx.engine, user_id)
     if name is not None:
         bank = BankAccess(ctx)
         try:
             await release_everywhere(bank, client, name)
         finally:
             await bank.close()
-    delete_person(ctx.engine, user_id)
+    await asyncio.to_thread(delete_person, ctx.engine, user_id)
 
 
 def delete_person(engine: Engine, user_id: uuid.UUID) -> None:
