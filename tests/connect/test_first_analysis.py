@@ -3,14 +3,11 @@ signature at another bank does not hold it back (it once did, for as long as it 
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 from temporalio.client import Client
 
-from contracts.connect import OnboardingInput
 from core.context import ServiceContext
-from tests.connect.helpers import connect_user, wait_until
+from tests.connect.helpers import connect_user, start_onboarding, wait_until
 from workflows.onboarding import OnboardingWorkflow
 
 
@@ -18,17 +15,9 @@ async def test_one_ready_bank_is_analysed_while_another_awaits_approval(
     api: httpx.AsyncClient, ctx: ServiceContext, temporal_client: Client, worker: None
 ) -> None:
     user = await connect_user(api, ctx, slot=5)
-    handle = await temporal_client.start_workflow(
-        OnboardingWorkflow.run,
-        # SBank waits for the person's own approval (no sandbox signing), for an hour.
-        OnboardingInput(
-            user_id=str(user.user_id),
-            banks=["vbank", "sbank"],
-            allow_sandbox_sign=False,
-            consent_deadline_seconds=3600,
-        ),
-        id=f"onboarding-test-{uuid.uuid4().hex[:8]}",
-        task_queue=ctx.settings.temporal_task_queue,
+    # SBank waits for the person's own approval (no sandbox signing), for an hour.
+    handle = await start_onboarding(
+        temporal_client, ctx, user.user_id, ["vbank", "sbank"], consent_deadline_seconds=3600
     )
     try:
 
