@@ -114,6 +114,9 @@ class AnalyticsSettings:
     default_income_interval_days: int = 30
     # Months of history for regular income and the health score (3–6 per the spec).
     history_months: int = 6
+    # Savings accounts count as money to spend (Safe-to-Spend, the forecast) only when the
+    # person says so; deposits never do.
+    spend_savings: bool = False
 
 
 def account_class(account: AccountInput) -> str:
@@ -131,6 +134,14 @@ def account_class(account: AccountInput) -> str:
     if sub_type in _LIQUID_SUB_TYPES:
         return LIQUID
     return LIQUID if account.booked_minor >= 0 else LIABILITY
+
+
+def is_spendable(account: AccountInput, spend_savings: bool = False) -> bool:
+    """Money the person can spend today: liquid, and not a savings account unless they
+    said savings count."""
+    if account_class(account) != LIQUID:
+        return False
+    return spend_savings or account.sub_type.replace(" ", "").lower() != "savings"
 
 
 def is_loan_account(account: AccountInput) -> bool:

@@ -1,6 +1,7 @@
 """Safe-to-Spend, the headline number.
 
-    safe_to_spend = liquid available balance
+    safe_to_spend = spendable available balance (checking and card accounts; savings
+                      accounts only when the person says so, deposits never)
                     − recurring bills and loan payments due before the next income date
                     − savings goal contribution (0 when none set)
                     − safety buffer (settings; default 10% of average monthly spending)
@@ -12,7 +13,7 @@ message says so rather than showing a cheerful zero.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -78,26 +79,29 @@ class SafeToSpend:
 
 
 def compute_safe_to_spend(
-    liquid_available_minor: int,
+    spendable_minor: int,
     payments: Sequence[ScheduledPayment],
     next_income: date,
     savings_goal_minor: int,
     buffer_minor: int,
     today: date,
     currency: str,
+    counted: Mapping[str, int] | None = None,
 ) -> SafeToSpend:
-    """Safe-to-Spend until `next_income` (see the module docstring for the definition)."""
+    """Safe-to-Spend until `next_income` (see the module docstring for the definition);
+    `counted` names the accounts whose balances make up `spendable_minor`."""
     due = tuple(p for p in payments if today <= p.due < next_income)
     due_total = sum(p.amount_minor for p in due)
-    value = liquid_available_minor - due_total - savings_goal_minor - buffer_minor
+    value = spendable_minor - due_total - savings_goal_minor - buffer_minor
     days = max((next_income - today).days, 1)
     per_day = divide_minor(value, days)
     inputs = {
-        "liquid_available_minor": liquid_available_minor,
+        "spendable_available_minor": spendable_minor,
         "bills_and_loans_due_minor": due_total,
         "savings_goal_minor": savings_goal_minor,
         "safety_buffer_minor": buffer_minor,
         "next_income_date": next_income,
+        "spendable_accounts": dict(counted or {}),
     }
     period = f"{today.isoformat()}/{next_income.isoformat()}"
     return SafeToSpend(
@@ -105,7 +109,7 @@ def compute_safe_to_spend(
         safe_to_spend=money(
             value,
             currency,
-            "Liquid balance minus payments due before the next income, "
+            "Spendable balance minus payments due before the next income, "
             "the savings goal and the safety buffer.",
             inputs,
             period,

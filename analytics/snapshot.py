@@ -50,6 +50,7 @@ from analytics.inputs import (
     account_class,
     deduplicate,
     is_loan_account,
+    is_spendable,
 )
 from analytics.recurring import RecurringBill, detect_recurring
 from analytics.results import CurrencySnapshot, Snapshot
@@ -146,8 +147,9 @@ def _currency_snapshot(
     bills = detect_recurring(txs, as_of, settings.recurring_tolerance, settings.grace_days)
     debt = summarise_debt(loans, accounts, _int(regular.value), today, settings, currency)
     liquid = _liquid_available(accounts, currency)
+    spendable = _spendable(accounts, currency, settings)
     spending, sts, forecast = _plan(
-        currency, txs, liquid, bills, debt, paydays, next_income, settings, as_of
+        currency, txs, spendable, bills, debt, paydays, next_income, settings, as_of
     )
     return CurrencySnapshot(
         currency=currency,
@@ -170,7 +172,7 @@ def _currency_snapshot(
 def _plan(
     currency: str,
     txs: Sequence[TransactionInput],
-    liquid: Figure,
+    spendable: dict[str, int],
     bills: Sequence[RecurringBill],
     debt: DebtSummary,
     paydays: Sequence[Payday],
@@ -189,9 +191,9 @@ def _plan(
     monthly_spend, spend_months = average_monthly_spending(txs, as_of)
     buffer = safety_buffer(monthly_spend, settings, currency)
     goal = settings.savings_goal_minor if currency == settings.primary_currency else 0
-    start = _int(liquid.value)
+    start = sum(spendable.values())
     sts = compute_safe_to_spend(
-        start, payments, income_day, goal, _int(buffer.value), today, currency
+        start, payments, income_day, goal, _int(buffer.value), today, currency, spendable
     )
     bill_keys = {key for bill in bills for key in bill.tx_keys}
     discretionary = daily_discretionary_spending(txs, bill_keys, as_of)
@@ -243,8 +245,20 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _spendable(
+    accounts: Sequence[AccountInput], currency: str, settings: AnalyticsSettings
+) -> dict[str, int]:
+    """Available balance per account the person can spend from (savings only when they
+    said so, deposits never), in this currency."""
+    return {
+        f"{a.bank_code}/{a.account_id}": a.available_minor
+        for a in accounts
+        if a.currency == currency and is_spendable(a, settings.spend_savings)
+    }
+
+
 def _liquid_available(accounts: Sequence[AccountInput], currency: str) -> Figure:
-    liquid = [a for a in accounts if account_class(a) == LIQUID]
+    liquid = [a for a in accounts if account_class(a) == LIQUID and a.currency == currency]
     return money(
         sum(a.available_minor for a in liquid),
         currency,

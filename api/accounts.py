@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from api.ratelimit import RateLimits
 from core.security import verify_password
+from models.base import utcnow
 from models.users import Role, User, UserRegister
 from processing.accounts.users import add_account
 
@@ -41,7 +43,22 @@ async def check_login(
     if user is None:
         await limits.login_failed(email, ip)
         raise LoginRefused("Wrong email or password", "invalid_credentials", 401)
+    await run_in_threadpool(record_login, engine, user)
     return user
+
+
+def record_login(engine: Engine, user: User) -> None:
+    """This sign-in's time; the one before it moves to `previous_login_at` (the profile's
+    "last sign-in")."""
+    now = utcnow()
+    with Session(engine) as session:
+        session.execute(
+            update(User)
+            .where(col(User.id) == user.id)
+            .values(previous_login_at=User.last_login_at, last_login_at=now)
+        )
+        session.commit()
+    user.previous_login_at, user.last_login_at = user.last_login_at, now
 
 
 def register_connect_user(session: Session, *, body: UserRegister) -> User:

@@ -86,8 +86,10 @@ async def poll(bank: BankAccess, state: c.ConsentState) -> c.ConsentState:
     calls then present the request id, which the bank resolves to that consent.
     """
     row = await bank.db(consent_by_id, state.consent_row_id)
-    if row.kind != ConsentKind.accounts:
+    if row.kind != ConsentKind.accounts or row.status != ConsentStatus.pending:
         # Agreement consents are readable only with the user's own token: the sync tries them.
+        # One withdrawn while it waited (a disconnect) stays withdrawn: an approval given at
+        # the bank afterwards must not bring it back.
         return consent_state(row)
     client = bank.client(row.bank_code)
     with acting_for(row.user_id):
@@ -108,7 +110,7 @@ async def sign(bank: BankAccess, state: c.ConsentState) -> c.ConsentState:
     """Sandbox only, when the user allowed it: sign the pending account request as the user
     (agreement consents have no sign route at the banks)."""
     row = await bank.db(consent_by_id, state.consent_row_id)
-    if row.kind != ConsentKind.accounts:
+    if row.kind != ConsentKind.accounts or row.status != ConsentStatus.pending:
         return consent_state(row)
     external = await bank.external_client(str(row.user_id))
     client = bank.client(row.bank_code)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import EmailStr
+from pydantic import EmailStr, field_validator
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, UtcDatetime, created_at_field, enum_type, new_id
@@ -38,6 +39,11 @@ class User(UserBase, table=True):
     # account can do nothing but change it (POST /api/auth/password) until then.
     password_change_required: bool = False
     created_at: datetime = created_at_field()
+    # The person's own phone number (international format), shown on their profile.
+    phone: str | None = Field(default=None, max_length=20)
+    # This sign-in and the one before it (the profile shows the one before: "was it me?").
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    previous_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SandboxIdentity(SQLModel, table=True):
@@ -83,6 +89,26 @@ class UserPublic(SQLModel):
     is_active: bool
     password_change_required: bool = False
     created_at: UtcDatetime
+
+
+# "+" and 10–15 digits, the first not 0; spaces and dashes between are dropped.
+PHONE_DIGITS = re.compile(r"^\+[1-9][0-9]{9,14}$")
+
+
+class PhoneChange(SQLModel):
+    """A person's own phone number, or none (an empty field removes it)."""
+
+    phone: str | None = Field(default=None, max_length=40)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        compact = re.sub(r"[ ()-]", "", value)
+        if not PHONE_DIGITS.match(compact):
+            raise ValueError("phone_format")
+        return compact
 
 
 class PasswordChange(SQLModel):

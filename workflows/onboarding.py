@@ -34,6 +34,9 @@ from workflows.sync import (
 )
 
 CHECK_DURING_POLL = "check-during-poll"
+# Each bank's analysis as soon as its sync is ready, not one after every bank (a consent
+# awaiting the user's signature held the first analysis back for as long as it waited).
+SNAPSHOT_PER_BANK = "snapshot-per-bank"
 
 
 @workflow.defn
@@ -44,6 +47,9 @@ class OnboardingWorkflow:
         self._finished = False
         self._checks: set[str] = set()
         self._lean_sync = False
+        self._per_bank = False
+        # One analysis at a time: a bank ready while another's runs gets the next one.
+        self._analysing = asyncio.Lock()
 
     @workflow.query
     def progress(self) -> c.OnboardingProgress:
@@ -55,21 +61,13 @@ class OnboardingWorkflow:
         # A child's start options are part of this history: runs from before the patch
         # start their syncs as they did (and those syncs tag themselves).
         self._lean_sync = workflow.patched(LEAN)
+        self._per_bank = workflow.patched(SNAPSHOT_PER_BANK)
         workflow.upsert_search_attributes([CONNECT_USER_ID.value_set(inp.user_id)])
         self._progress = {bank: c.BankProgress(bank) for bank in inp.banks}
         await asyncio.gather(*(self._connect_bank(inp, bank) for bank in inp.banks))
         if any(p.status == ConnectionStatus.ready for p in self._progress.values()):
-            try:
-                await workflow.execute_activity(
-                    c.ConnectActivity.compute_snapshot,
-                    c.SnapshotInput(inp.user_id),
-                    start_to_close_timeout=timedelta(minutes=2),
-                    retry_policy=DB_RETRY,
-                )
-            except ActivityError as err:
-                # The data is stored; the dashboard shows it without analytics until the next
-                # refresh recomputes them. The reason is in the history and the logs.
-                workflow.logger.error("snapshot failed: %s", failure_of(err)[1])
+            if not self._per_bank:
+                await self._analyse(inp.user_id)
             # Keep the user's data fresh from now on (paused while a bank needs re-consent).
             await workflow.execute_activity(
                 a.AnalyticsActivity.ensure_refresh_schedule,
@@ -80,6 +78,21 @@ class OnboardingWorkflow:
         self._finished = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.progress()
+
+    async def _analyse(self, user_id: str) -> None:
+        """An analytics snapshot of every bank synced so far."""
+        async with self._analysing:
+            try:
+                await workflow.execute_activity(
+                    c.ConnectActivity.compute_snapshot,
+                    c.SnapshotInput(user_id),
+                    start_to_close_timeout=timedelta(minutes=2),
+                    retry_policy=DB_RETRY,
+                )
+            except ActivityError as err:
+                # The data is stored; the dashboard shows it without analytics until the next
+                # refresh recomputes them. The reason is in the history and the logs.
+                workflow.logger.error("snapshot failed: %s", failure_of(err)[1])
 
     @workflow.signal(name=c.OnboardingSignal.consent_check)
     def consent_check(self, bank_code: str) -> None:
@@ -109,6 +122,8 @@ class OnboardingWorkflow:
             self._progress[bank] = c.BankProgress(
                 bank, result.status, "done", 100, result.error, result.warnings
             )
+            if self._per_bank and result.status == ConnectionStatus.ready:
+                await self._analyse(inp.user_id)
         except ActivityError as err:
             status, reason = failure_of(err)
             await self._set(inp, bank, status, self._progress[bank].step, 100, reason)

@@ -13,7 +13,15 @@ from core.errors import Conflict, Invalid, NotFound
 from core.security import hash_password, verify_password
 from models.merchants import Merchant
 from models.traders import Trader
-from models.users import PasswordChange, Role, User, UserCreate, UserCreated, UserPublic
+from models.users import (
+    PasswordChange,
+    PhoneChange,
+    Role,
+    User,
+    UserCreate,
+    UserCreated,
+    UserPublic,
+)
 
 
 def add_account(
@@ -107,3 +115,15 @@ def change_password(session: Session, *, user_id: uuid.UUID, body: PasswordChang
     user.password_change_required = False
     session.add(user)
     session.commit()
+
+
+def set_phone(session: Session, *, user_id: uuid.UUID, body: PhoneChange) -> User:
+    """The person's own phone number (None removes it)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found", code="user_not_found")
+    user.phone = body.phone
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user

@@ -52,6 +52,11 @@ def car_loan() -> LoanInput:
     )
 
 
+# The salaried user said their savings count as money to spend (the default leaves them
+# out: see test_savings_and_deposits_are_not_money_to_spend_by_default).
+SPENDS_SAVINGS = AnalyticsSettings(spend_savings=True)
+
+
 def salaried_snapshot(settings: AnalyticsSettings | None = None) -> Snapshot:
     accounts = [
         account("acc-1", "Checking", available=5_000_000),
@@ -66,7 +71,7 @@ def salaried_snapshot(settings: AnalyticsSettings | None = None) -> Snapshot:
         [car_loan()],
         [],
         DEFAULT_RULES,
-        settings or AnalyticsSettings(),
+        settings or SPENDS_SAVINGS,
         AS_OF,
     )
 
@@ -152,7 +157,7 @@ def test_forecast_lowest_point_is_the_day_before_payday() -> None:
 
 def test_overspent_user_is_told_so() -> None:
     # a 250 000 savings goal leaves −41 207.41 − 9 000.00 = −50 207.41
-    snap = salaried_snapshot(AnalyticsSettings(savings_goal_minor=25_000_000))
+    snap = salaried_snapshot(AnalyticsSettings(savings_goal_minor=25_000_000, spend_savings=True))
     sts = snap.primary.safe_to_spend
     assert sts.safe_to_spend.value == -5_020_741
     assert sts.overspent
@@ -160,6 +165,27 @@ def test_overspent_user_is_told_so() -> None:
     assert "50 207.41 RUB" in sts.message
     # the goal is in roubles: dollars are untouched
     assert not snap.currencies["USD"].safe_to_spend.overspent
+
+
+def test_savings_and_deposits_are_not_money_to_spend_by_default() -> None:
+    accounts = [
+        account("acc-1", "Checking", available=5_000_000),
+        account("sav-1", "Savings", available=20_000_000, bank="sbank"),
+        account("dep-1", "Deposit", available=30_000_000, bank="sbank"),
+        account("loan-1", "Loan", available=50_000_000, bank="abank"),
+    ]
+    rub = compute_snapshot(
+        accounts, salaried_history(), [car_loan()], [], DEFAULT_RULES, AnalyticsSettings(), AS_OF
+    ).primary
+    sts = rub.safe_to_spend.safe_to_spend
+    # 50 000 checking − 41 207.41 loan − 9 000.00 buffer: the savings and the deposit wait
+    assert sts.value == 5_000_000 - CAR_LOAN_PAYMENT - 900_000
+    assert sts.inputs["spendable_accounts"] == {"vbank/acc-1": 5_000_000}
+    assert rub.safe_to_spend.overspent
+    # the forecast starts from the same spendable money
+    assert rub.forecast.days[0].balance_minor < 5_000_000
+    # savings still count as a cushion in the health score's liquid savings
+    assert rub.liquid_available.value == 25_000_000
 
 
 def test_user_without_loans() -> None:

@@ -37,10 +37,24 @@ async def onboard(
     client: Client, ctx: ServiceContext, user_id: uuid.UUID, banks: list[str], **options: Any
 ) -> Any:
     """Run onboarding to its end (through Temporal, on the suite's worker)."""
-    return await client.execute_workflow(
+    workflow_id = f"onboarding-test-{uuid.uuid4().hex[:8]}"
+    handle = await start_onboarding(client, ctx, user_id, banks, workflow_id, **options)
+    return await handle.result()
+
+
+async def start_onboarding(
+    client: Client,
+    ctx: ServiceContext,
+    user_id: uuid.UUID,
+    banks: list[str],
+    workflow_id: str | None = None,
+    **options: Any,
+) -> Any:
+    """Start an onboarding (by default with the id the app gives it) and return its handle."""
+    return await client.start_workflow(
         OnboardingWorkflow.run,
         OnboardingInput(user_id=str(user_id), banks=banks, **options),
-        id=f"onboarding-test-{uuid.uuid4().hex[:8]}",
+        id=workflow_id or onboarding_workflow_id(str(user_id)),
         task_queue=ctx.settings.temporal_task_queue,
     )
 

@@ -270,6 +270,8 @@ async def _record_connect(
     )
     await _save(temporal_client, onboarding, "onboarding-vbank")
     await _save(temporal_client, onboarding, "onboarding-lean-vbank")
+    # Each bank analysed as soon as it is ready (the snapshot-per-bank patch).
+    await _save(temporal_client, onboarding, "onboarding-per-bank-vbank")
     await _save(temporal_client, f"sync-{user.user_id}-vbank", "sync-vbank")
     await _save(temporal_client, f"sync-{user.user_id}-vbank", "sync-lean-vbank")
 
