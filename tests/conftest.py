@@ -6,6 +6,7 @@ ports, and its own Redis key prefix, so runs never see each other's data.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import dataclasses
@@ -14,6 +15,7 @@ import resource
 import secrets
 import sys
 import tempfile
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -76,6 +78,24 @@ def _patient_workflow_worker(self: Any, *args: Any, **kwargs: Any) -> None:
 
 
 _workflow_worker._WorkflowWorker.__init__ = _patient_workflow_worker  # type: ignore[method-assign]
+
+
+# CPython 3.11.7's `ast.parse` keeps its recursion depth in the interpreter, not the thread
+# (python/cpython#106905): two threads turning source into AST objects at once can fail
+# with "SystemError: AST constructor recursion depth mismatch". pytest parses a failed
+# test's source to show it while the in-process worker's threads format tracebacks (3.11's
+# `traceback` parses each line for its carets); one such clash turned a failed test into an
+# INTERNALERROR that ended the whole pass. One parse at a time in the suite's process.
+_AST_PARSE = ast.parse
+_AST_LOCK = threading.RLock()
+
+
+def _one_parse_at_a_time(*args: Any, **kwargs: Any) -> Any:
+    with _AST_LOCK:
+        return _AST_PARSE(*args, **kwargs)
+
+
+ast.parse = _one_parse_at_a_time
 
 
 # Fixtures that give a test a database of the suite's kind (TEST_DATABASE).

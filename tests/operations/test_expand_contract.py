@@ -32,6 +32,7 @@ from tests.conftest import scratch_database
 from tests.operations.release_sql import COLUMNS, CONTRACTS, HOT_PATH, LAST_RELEASE
 from tests.operations.test_worker_drills import reached, until
 from tests.processing import conftest as processing
+from tests.processing.payout_kit import created
 
 # Migrations before the policy was written down that already kept it: checked too, so the
 # check is seen at work on real migrations and not only on those still to come.
@@ -179,9 +180,7 @@ async def settled_payin(api: httpx.AsyncClient, ctx: ServiceContext) -> str:
     store = processing.make_store(ctx, currency)
     trader = await processing.make_trader(api, ctx, currency)
     body = processing.payin_body(currency)
-    created = await api.post("/api/gateway/payins", json=body, headers=store.headers)
-    assert created.status_code == 201, created.text
-    order_id = created.json()["id"]
+    order_id = (await created(api, "/api/gateway/payins", body, store.headers))["id"]
     await api.post(f"/api/gateway/payins/{order_id}/paid", headers=store.headers)
     await api.post(f"/api/trader/orders/{order_id}/confirm", headers=trader.headers)
     await until(partial(reached, ctx, order_id, "completed"), 60)

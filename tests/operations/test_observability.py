@@ -32,6 +32,7 @@ from core.tracing import _taken_from
 from launcher.services import free_port
 from tests.factories import worker_env
 from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
+from tests.processing.payout_kit import created
 
 
 def test_json_lines_share_one_schema_and_carry_the_activity_context() -> None:
@@ -71,13 +72,8 @@ async def test_a_payin_request_id_reaches_the_workflow_and_its_activities(
     await make_trader(api, ctx, currency)
     trace = f"trace-{uuid.uuid4().hex[:12]}"
     caplog.set_level(logging.INFO)
-    created = await api.post(
-        "/api/gateway/payins",
-        json=payin_body(currency),
-        headers={**store.headers, "X-Request-ID": trace},
-    )
-    assert created.status_code == 201, created.text
-    order_id = created.json()["id"]
+    headers = {**store.headers, "X-Request-ID": trace}
+    order_id = (await created(api, "/api/gateway/payins", payin_body(currency), headers))["id"]
     ours = [r for r in caplog.records if getattr(r, "request_id", None) == trace]
     activity_lines = [r for r in ours if getattr(r, "activity", None) == "match_requisite"]
     assert activity_lines, [r.getMessage() for r in ours]

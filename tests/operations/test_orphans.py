@@ -35,6 +35,7 @@ from tests.processing.conftest import (
     payin_body,
     verify_signature,
 )
+from tests.processing.payout_kit import created
 
 
 def order_id_of(ctx: ServiceContext, store_id: uuid.UUID, merchant_order_id: str) -> str:
@@ -64,10 +65,7 @@ async def test_creates_while_temporal_is_down_leave_no_orphan(
         store = make_store(ctx, currency, callback_url=receiver.url)
         await make_trader(api, ctx, currency, requisites=2)
         # One pay-in through the worker first: it is polling before the engine goes.
-        warm = await api.post(
-            "/api/gateway/payins", json=payin_body(currency, "1400.00"), headers=store.headers
-        )
-        assert warm.status_code == 201, warm.text
+        await created(api, "/api/gateway/payins", payin_body(currency, "1400.00"), store.headers)
         private_temporal.stop()
 
         retried, abandoned = payin_body(currency, "1500.00"), payin_body(currency, "1600.00")

@@ -8,6 +8,7 @@ from temporalio.client import Client
 
 from core.context import ServiceContext
 from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
+from tests.processing.payout_kit import created
 
 
 async def _details(client: Client, workflow_id: str) -> str:
@@ -22,7 +23,7 @@ async def test_a_payin_run_says_what_it_is_and_where_it_waits(
     store = make_store(ctx, currency)
     await make_trader(api, ctx, currency)
     body = payin_body(currency)
-    order = (await api.post("/api/gateway/payins", json=body, headers=store.headers)).json()
+    order = await created(api, "/api/gateway/payins", body, store.headers)
     workflow_id = f"payin-{order['id']}"
     described = await temporal_client.get_workflow_handle(workflow_id).describe()
     summary = await described.static_summary()

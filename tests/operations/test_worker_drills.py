@@ -31,6 +31,7 @@ from tests.processing.conftest import (
     payin_body,
     verify_signature,
 )
+from tests.processing.payout_kit import created
 
 
 async def until(check: Callable[[], bool], limit_s: float = 60) -> None:
@@ -48,11 +49,8 @@ async def open_order(
     currency = new_currency(ctx)
     store = make_store(ctx, currency)
     trader = await make_trader(api, ctx, currency)
-    created = await api.post(
-        "/api/gateway/payins", json=payin_body(currency), headers=store.headers
-    )
-    assert created.status_code == 201, created.text
-    return currency, store, trader, created.json()["id"]
+    order = await created(api, "/api/gateway/payins", payin_body(currency), store.headers)
+    return currency, store, trader, order["id"]
 
 
 def status_of(ctx: ServiceContext, order_id: str) -> str:
@@ -161,9 +159,9 @@ async def test_receiver_down_then_up_gets_one_delivery_with_one_event_id(
         currency = new_currency(ctx)
         store = make_store(ctx, currency, callback_url=receiver.url)
         trader = await make_trader(api, ctx, currency)
-        order_id = (
-            await api.post("/api/gateway/payins", json=payin_body(currency), headers=store.headers)
-        ).json()["id"]
+        order_id = (await created(api, "/api/gateway/payins", payin_body(currency), store.headers))[
+            "id"
+        ]
         await api.post(f"/api/gateway/payins/{order_id}/paid", headers=store.headers)
         await api.post(f"/api/trader/orders/{order_id}/confirm", headers=trader.headers)
         await asyncio.wait_for(asyncio.to_thread(receiver.event.wait, 60), timeout=70)
@@ -198,13 +196,9 @@ async def test_orders_waiting_survive_a_temporal_server_restart(
         store = make_store(ctx, currency)
         trader = await make_trader(api, ctx, currency, requisites=3)
         orders = [
-            (
-                await api.post(
-                    "/api/gateway/payins",
-                    json=payin_body(currency, amount=a),
-                    headers=store.headers,
-                )
-            ).json()["id"]
+            (await created(api, "/api/gateway/payins", payin_body(currency, a), store.headers))[
+                "id"
+            ]
             for a in ("1500.00", "1600.00", "1700.00")
         ]
         private_temporal.stop()

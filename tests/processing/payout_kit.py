@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -167,3 +168,16 @@ async def as_client(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Resp
         assert asyncio.get_running_loop().time() < deadline, answer.text
         await asyncio.sleep(int(answer.headers["Retry-After"]))
     return answer
+
+
+async def created(
+    api: httpx.AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> dict[str, Any]:
+    """An order created as a client creates one: with an Idempotency-Key, and sent again
+    after a 503 `order_not_ready` (a workflow slow to answer on a loaded machine, or a
+    worker process just started); 201 expected."""
+    key = {"Idempotency-Key": body["merchant_order_id"]}
+    answer = await as_client(partial(api.post, path, json=body, headers=headers | key))
+    assert answer.status_code == 201, answer.text
+    body_out: dict[str, Any] = answer.json()
+    return body_out
