@@ -20,7 +20,7 @@ from api.audit import action_of, record
 from api.pages.forms import FALLBACK, field_errors
 from api.pages.render import back, page
 from api.pages.session import PageAny, PageStaff, page_allowed
-from api.setting_changes import change_setting
+from api.setting_changes import change_setting, reset_setting
 from core.errors import DomainError
 from core.permissions import Permission, allows
 from models.platform_settings import SETTING_BODIES, PlatformValues, SettingKey
@@ -233,3 +233,18 @@ async def open_file(request: Request, user: PageAny, receipt_id: uuid.UUID) -> R
     answer = RedirectResponse(await run_in_threadpool(link), status_code=303)
     answer.headers["Cache-Control"] = "no-store"
     return answer
+
+
+@router.post("/admin/settings/{key}/reset")
+async def reset(request: Request, user: SettingsManager, key: SettingKey) -> Response:
+    """Back to the environment's default, as `DELETE /api/admin/settings/<key>` (audited)."""
+    ctx = request.app.state.ctx
+
+    def save() -> None:
+        with Session(ctx.engine, expire_on_commit=False) as session:
+            session.info["audit_actor"] = user.id
+            session.info["audit_action"] = action_of(request)
+            reset_setting(request, session, key=key)
+
+    await run_in_threadpool(save)
+    return back(SETTINGS, notice=f"Back to the default: {key.value.replace('_', ' ')}")

@@ -15,6 +15,8 @@ from sqlmodel import Session, select
 from core.context import ServiceContext
 from models.audit import AuditEntry
 from models.merchants import Merchant, Store
+from models.orders import Order
+from models.traders import Trader
 from models.users import Role, User
 from tests.factories import create_user, login
 from tests.processing.conftest import open_payin
@@ -127,9 +129,23 @@ async def test_an_admin_edits_a_setting_with_plain_word_errors_and_it_is_audited
     assert {s["key"]: s["value"] for s in listed}["dispute_sla_seconds"] == 7200
     audit = await api.get("/api/admin/audit?target_id=dispute_sla_seconds", headers=headers)
     [entry] = [e for e in audit.json() if e["actor_user_id"] == str(admin.id)]
+    assert entry["before"] == {} and entry["after"]["key"] == "dispute_sla_seconds"
     assert entry["target_type"] == "PlatformSetting"
     assert entry["action"] == "POST /admin/settings/{key}"
     assert entry["after"]["value"] == 7200
+
+    await row.get_by_role("button", name="Back to the default").click()
+    await expect(page.locator(".flash.notice")).to_contain_text("Back to the default")
+    await expect(row).to_have_attribute("data-overridden", "false")
+    audit = await api.get("/api/admin/audit?target_id=dispute_sla_seconds", headers=headers)
+    mine = [e for e in audit.json() if e["actor_user_id"] == str(admin.id)]
+    assert [e["action"] for e in mine] == [
+        "POST /admin/settings/{key}/reset",
+        "POST /admin/settings/{key}",
+    ]
+    await row.locator("input[name=value]").fill("7200")
+    await row.get_by_role("button", name="Save").click()
+    await expect(row).to_have_attribute("data-overridden", "true")
 
     # Support reads the settings but has no form, and a forged post is refused.
     support = create_user(ctx.engine, Role.support)
@@ -149,6 +165,15 @@ async def test_an_admin_edits_a_setting_with_plain_word_errors_and_it_is_audited
     other = await sign_in(browse, live_url, trader.email, "/")
     answer = await other.goto(f"{live_url}/admin/settings")
     assert answer is not None and answer.status == 403
+
+
+def _trader_email(ctx: ServiceContext, order_id: str) -> str:
+    with Session(ctx.engine) as session:
+        order = session.get(Order, uuid.UUID(order_id))
+        assert order is not None and order.trader_id is not None
+        trader = session.get(Trader, order.trader_id)
+        assert trader is not None
+        return session.exec(select(User.email).where(User.id == trader.user_id)).one()
 
 
 def _owner_email(ctx: ServiceContext, store_id: uuid.UUID) -> str:
@@ -201,8 +226,9 @@ async def test_an_orders_receipt_opens_by_a_presigned_link_for_its_parties_and_s
     audit = (await api.get(f"/api/admin/audit?target_id={file_id}", headers=headers)).json()
     assert [(e["target_type"], e["after"]["order_id"]) for e in audit] == [("Receipt", order["id"])]
 
-    # The order's merchant opens it; another merchant and a trader not on it do not.
-    allowed = {_owner_email(ctx, store.store_id): 303}
+    # The order's merchant and trader open it; another merchant, a trader not on it and a
+    # Connect user do not (a 404 page: not even whether the file exists).
+    allowed = {_owner_email(ctx, store.store_id): 303, _trader_email(ctx, order["id"]): 303}
     refused = {
         create_user(ctx.engine, Role.merchant).email: 404,
         create_user(ctx.engine, Role.trader).email: 404,
@@ -215,8 +241,9 @@ async def test_an_orders_receipt_opens_by_a_presigned_link_for_its_parties_and_s
         if opened is not None:
             assert opened.status == 404 and "File not found" not in presigned
             assert "X-Amz" not in await shown.content()
+            await expect(shown.get_by_role("heading", name="Page not found")).to_be_visible()
         else:
             answer = await shown.request.get(f"{live_url}{path}", max_redirects=0)
             assert answer.status == 303 and "X-Amz-Signature=" in answer.headers["location"]
     audit = (await api.get(f"/api/admin/audit?target_id={file_id}", headers=headers)).json()
-    assert len(audit) == 2  # the admin's and the merchant's openings; refusals are not views
+    assert len(audit) == 3  # the admin's, merchant's and trader's; refusals are not views
