@@ -26,6 +26,8 @@ class ObjectStorage:
                 read_timeout=10,
                 retries={"max_attempts": 3, "mode": "standard"},
                 s3={"addressing_style": "path"},
+                # Presigned links signed as every request is (V4); V2 links are deprecated.
+                signature_version="s3v4",
             ),
         )
 
@@ -41,6 +43,14 @@ class ObjectStorage:
     def get(self, key: str) -> bytes:
         body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"]
         return bytes(body.read())
+
+    def presign(self, key: str, seconds: int) -> str:
+        """A GET URL for one object that works for `seconds` without our credentials (so a
+        link copied out of a page stops working soon after)."""
+        url: str = self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds
+        )
+        return url
 
     def check(self) -> None:
         self._client.head_bucket(Bucket=self.bucket)

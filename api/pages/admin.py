@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from api.audit import action_of, audit_action
-from api.pages import admin_orders, once
+from api.pages import admin_orders, admin_staff, once
 from api.pages.forms import field_errors
 from api.pages.render import QUEUED, back, page
 from api.pages.session import PageStaff, page_allowed
@@ -32,6 +32,8 @@ from processing.views import requisite_public
 router = APIRouter(include_in_schema=False)
 # Orders, flagged pay-ins and statement credits: read-only pages of their own module.
 router.include_router(admin_orders.router)
+# The audit log, the platform settings and an order's files.
+router.include_router(admin_staff.router)
 DisputeHandler = Annotated[User, Depends(page_allowed(Permission.disputes_handle))]
 AccountManager = Annotated[User, Depends(page_allowed(Permission.accounts_manage))]
 StaffManager = Annotated[User, Depends(page_allowed(Permission.staff_manage))]

@@ -26,6 +26,7 @@ from processing.accounts import admin
 from processing.bridge import links as statement_links
 from processing.bridge.statement import AMBIGUOUS_FLAG, NEAR_AMOUNT_FLAG, UNVERIFIED_FLAG
 from processing.orders import disputes
+from processing.orders.evidence import order_files
 from processing.orders.payins import ANY_ORDER
 from processing.views import minor_units
 
@@ -133,6 +134,7 @@ async def order(request: Request, user: PageStaff, order_id: uuid.UUID) -> Respo
                 "report": admin.match_report(session, order_id=order_id),
                 "timeline": admin.timeline(session, order_id=order_id),
                 "postings": admin.postings(session, order_id=order_id),
+                "files": order_files(session, order_id),
             }
 
     try:

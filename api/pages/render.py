@@ -22,6 +22,7 @@ from api.pages.session import (
     login_url,
 )
 from contracts.tracing import request_id_var
+from core.permissions import Permission, allows
 from models.amounts import format_minor
 from models.users import User
 
@@ -40,6 +41,9 @@ def time_left(deadline: datetime | None) -> str:
 templates.env.filters["time_left"] = time_left
 # Minor units as the currency writes them (`{{ r.max_amount_minor|money(r.currency) }}`).
 templates.env.filters["money"] = lambda minor, currency="RUB": format_minor(minor, currency)
+# Whether a signed-in user's role grants a permission (`allowed(user, "audit.read")`): links
+# to pages they could not open are left out.
+templates.env.globals["allowed"] = lambda user, name: allows(user.role.value, Permission(name))
 
 
 def page(

@@ -12,15 +12,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from api import setting_changes
 from api.deps import ContextDep, CurrentStaff, SessionDep, SettingsManager
 from models.platform_settings import (
-    DATABASE_ONLY,
     SETTING_BODIES,
     SettingKey,
     SettingPublic,
     SettingUpdate,
 )
-from processing.accounts import collateral
 from processing.platform import settings as platform_settings
 
 router = APIRouter()
@@ -38,19 +37,14 @@ def _update(key: SettingKey) -> Callable[..., SettingPublic]:
         body: SettingUpdate,
         request: Request,
         session: SessionDep,
-        ctx: ContextDep,
         admin: SettingsManager,
     ) -> SettingPublic:
         """Override the setting. Other API processes pick the change up within
         `PLATFORM_SETTINGS_CACHE_SECONDS`; fees and deadlines apply to stores created after
         it, the retry ladder to orders created after it."""
-        changed = platform_settings.update(
-            session, ctx.settings, key=key, value=body.value, actor_id=admin.id
+        return setting_changes.change_setting(
+            request, session, key=key, value=body.value, actor_id=admin.id
         )
-        request.app.state.platform_settings.invalidate()
-        if key in DATABASE_ONLY:  # the traders' collateral follows at once
-            collateral.settings_changed(session)
-        return changed
 
     # The body's model is this setting's own (built at import), so FastAPI validates and
     # documents exactly its value: set it in the signature FastAPI reads.
@@ -64,15 +58,9 @@ def _update(key: SettingKey) -> Callable[..., SettingPublic]:
 
 
 def _reset(key: SettingKey) -> Callable[..., SettingPublic]:
-    def reset_setting(
-        request: Request, session: SessionDep, ctx: ContextDep, _: SettingsManager
-    ) -> SettingPublic:
+    def reset_setting(request: Request, session: SessionDep, _: SettingsManager) -> SettingPublic:
         """Remove the override: the environment's default applies again."""
-        reset = platform_settings.reset(session, ctx.settings, key=key)
-        request.app.state.platform_settings.invalidate()
-        if key in DATABASE_ONLY:
-            collateral.settings_changed(session)
-        return reset
+        return setting_changes.reset_setting(request, session, key=key)
 
     return reset_setting
 

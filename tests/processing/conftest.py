@@ -116,6 +116,18 @@ def payin_body(currency: str, amount: str = "1500.00", **extra: Any) -> dict[str
     return {"amount": amount, "currency": currency, "merchant_order_id": uuid.uuid4().hex, **extra}
 
 
+async def open_payin(
+    api: httpx.AsyncClient, ctx: ServiceContext
+) -> tuple[StoreKit, dict[str, Any]]:
+    """A new store and trader in a new currency, and a pay-in of the store awaiting payment."""
+    currency = new_currency(ctx)
+    store = make_store(ctx, currency)
+    await make_trader(api, ctx, currency, balance_minor=500_000)
+    order = await api.post("/api/gateway/payins", json=payin_body(currency), headers=store.headers)
+    assert order.status_code < 300, order.text
+    return store, order.json()
+
+
 @dataclass
 class Received:
     headers: dict[str, str]

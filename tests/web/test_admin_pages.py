@@ -17,7 +17,13 @@ from core.context import ServiceContext
 from core.permissions import STAFF_ROLES
 from models.users import Role
 from tests.factories import create_user, login
-from tests.processing.conftest import make_store, make_trader, new_currency, payin_body
+from tests.processing.conftest import (
+    make_store,
+    make_trader,
+    new_currency,
+    open_payin,
+    payin_body,
+)
 from tests.processing.payout_kit import create_payout, fund_store, payout_store, wait_escalated
 from tests.web.test_pages import sign_in
 
@@ -38,6 +44,9 @@ ADMIN_PAGES = [
     "/admin/users?role=trader",
     "/admin/credits",
     "/admin/credits?outcome=",
+    "/admin/settings",
+    "/admin/audit",
+    "/admin/audit?since=yesterday&cursor=not-ours&actor=nobody",
 ]
 
 
@@ -56,12 +65,7 @@ async def _staff(
 
 async def _disputed_payin(api: httpx.AsyncClient, ctx: ServiceContext) -> dict[str, Any]:
     """A pay-in the merchant disputes: the customer paid, the trader does not confirm."""
-    currency = new_currency(ctx)
-    store = make_store(ctx, currency)
-    await make_trader(api, ctx, currency, balance_minor=500_000)
-    order = (
-        await api.post("/api/gateway/payins", json=payin_body(currency), headers=store.headers)
-    ).json()
+    store, order = await open_payin(api, ctx)
     await api.post(f"/api/gateway/payins/{order['id']}/paid", headers=store.headers)
     disputed = await api.post(
         f"/api/gateway/payins/{order['id']}/dispute",
