@@ -6,7 +6,6 @@ ports, and its own Redis key prefix, so runs never see each other's data.
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import contextlib
 import dataclasses
@@ -15,7 +14,6 @@ import resource
 import secrets
 import sys
 import tempfile
-import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +29,6 @@ from fastapi import FastAPI
 from sqlmodel import Session, delete
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import _workflow as _workflow_worker
 
 from api.main import create_app
 from contracts.search_attributes import ALL as SEARCH_ATTRIBUTES
@@ -49,7 +46,10 @@ from launcher.services import (
 )
 from models.platform_settings import PlatformSetting
 from processing.accounts.collateral import settings_changed
-from tests import factories
+from tests import (
+    factories,
+    process_patches,  # noqa: F401 - a patient deadlock detector, one AST parse at a time
+)
 from worker import build_worker
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -60,42 +60,6 @@ TEST_DATABASE = os.environ.get("TEST_DATABASE", "postgresql")
 def _pg_url(database: str) -> str:
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return f"{base}/{database}"
-
-
-# Workers inside the test process detect a deadlocked workflow activation after 30 s of
-# wall time instead of the SDK's 2. On this 2-core machine, running both passes side by side,
-# a slow (not deadlocked) activation can pass 2 s; the SDK then raises an exception into the
-# activation's thread, which can land while that thread holds a logging handler's lock, and
-# every thread of the pass then waits on that lock for good (seen once in a full run: all
-# threads in `Handler.acquire`). Workers in their own processes keep the SDK's 2 s.
-_WORKFLOW_WORKER_INIT = _workflow_worker._WorkflowWorker.__init__
-
-
-def _patient_workflow_worker(self: Any, *args: Any, **kwargs: Any) -> None:
-    _WORKFLOW_WORKER_INIT(self, *args, **kwargs)
-    if self._deadlock_timeout_seconds is not None:
-        self._deadlock_timeout_seconds = 30
-
-
-_workflow_worker._WorkflowWorker.__init__ = _patient_workflow_worker  # type: ignore[method-assign]
-
-
-# CPython 3.11.7's `ast.parse` keeps its recursion depth in the interpreter, not the thread
-# (python/cpython#106905): two threads turning source into AST objects at once can fail
-# with "SystemError: AST constructor recursion depth mismatch". pytest parses a failed
-# test's source to show it while the in-process worker's threads format tracebacks (3.11's
-# `traceback` parses each line for its carets); one such clash turned a failed test into an
-# INTERNALERROR that ended the whole pass. One parse at a time in the suite's process.
-_AST_PARSE = ast.parse
-_AST_LOCK = threading.RLock()
-
-
-def _one_parse_at_a_time(*args: Any, **kwargs: Any) -> Any:
-    with _AST_LOCK:
-        return _AST_PARSE(*args, **kwargs)
-
-
-ast.parse = _one_parse_at_a_time
 
 
 # Fixtures that give a test a database of the suite's kind (TEST_DATABASE).
