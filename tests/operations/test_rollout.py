@@ -32,6 +32,7 @@ from temporalio.api.enums.v1 import EventType, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
@@ -175,6 +176,9 @@ async def approved_at_the_bank(ctx: ServiceContext, handle: Onboarding, user_id:
     await handle.signal(c.OnboardingSignal.consent_check, "sbank")
 
 
+TRANSIENT = {RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
+
+
 async def polling(client: Client, queue: str, build: Build) -> None:
     """Until the build's worker polls the queue (its identity is `pid@host`)."""
     assert build.proc is not None
@@ -185,7 +189,13 @@ async def polling(client: Client, queue: str, build: Build) -> None:
     )
 
     async def polls() -> bool:
-        answer = await client.workflow_service.describe_task_queue(request)
+        try:
+            answer = await client.workflow_service.describe_task_queue(request, retry=True)
+        except RPCError as error:
+            # The dev server under load cancels or times out a call now and then: ask again.
+            if error.status not in TRANSIENT:
+                raise
+            return False
         return any(p.identity.startswith(f"{build.proc.pid}@") for p in answer.pollers)  # type: ignore[union-attr]
 
     await wait_until(polls, 60, "build B polling")
