@@ -139,7 +139,9 @@ async def _settle(
 ) -> c.ConsentState:
     if status not in (ConsentStatus.authorized, ConsentStatus.pending):
         note = f"The bank reports the consent {status.value}"
-    updated = await bank.db(record_consent, row.id, status, note, consent_id, expires)
+    # Only over the pending row this step read: a disconnect may have withdrawn it meanwhile.
+    pending = ConsentStatus.pending
+    updated = await bank.db(record_consent, row.id, status, note, consent_id, expires, pending)
     if updated.status == ConsentStatus.authorized:
         await _supersede(bank, updated)
     return consent_state(updated)
@@ -169,4 +171,5 @@ async def see_agreement_approval(bank: BankAccess, row: Consent) -> Consent:
     if not approved:
         return row
     note = "Approved at the bank (seen by a data call)"
-    return await bank.db(record_consent, row.id, ConsentStatus.authorized, note)
+    authorized, pending = ConsentStatus.authorized, ConsentStatus.pending
+    return await bank.db(record_consent, row.id, authorized, note, None, None, pending)

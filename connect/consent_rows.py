@@ -50,12 +50,17 @@ def record_consent(
     note: str | None = None,
     consent_id: str | None = None,
     expires_at: datetime | None = None,
+    only_from: ConsentStatus | None = None,
 ) -> Consent:
-    """Save a consent's status; a change of status is added to its history."""
+    """Save a consent's status; a change of status is added to its history. With
+    `only_from`, only a row still in that status changes (under the row's lock): a poll that
+    read it pending must not overwrite a withdrawal made while it asked the bank."""
     with session_scope(engine) as session:
         row = session.get(Consent, consent_row_id, with_for_update=True)
         if row is None:
             raise LookupError(f"consent {consent_row_id} not found")
+        if only_from is not None and row.status != only_from:
+            return row
         # The dashboard shows a consent's status and expiry only: a poll that finds it still
         # pending leaves the document as it is.
         shown = row.status != status or (expires_at or row.expires_at) != row.expires_at

@@ -10,9 +10,8 @@ then a short run with the same token over every other role's operations must be 
 each request (`hooks.py`). The role check runs before the input is validated, so one input per
 operation proves that boundary as well as the full generation did.
 
-`FUZZ_EXAMPLES` (default 5; `make test` sets 3, see the Makefile) sets the random examples per
-operation, on top of the coverage and stateful phases; run it with 50 before a release
-(docs/operations.md)."""
+`FUZZ_EXAMPLES` (default 5, what CI runs) sets the examples per operation; run it with 50
+before a release (docs/operations.md)."""
 
 from __future__ import annotations
 
