@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from temporalio.client import Client
@@ -23,7 +22,7 @@ from temporalio.client import Client
 from connect.bank_access import BankAccess
 from connect.consent_rows import WITHDRAWABLE, consents_in
 from connect.dashboard import refresh_document
-from connect.identities import identity_of, purge_bank_data
+from connect.identities import identity_of, purge_bank_data, synced_data
 from connect.identity_release import release_everywhere
 from connect.onboarding import keep_probing, known_bank
 from connect.snapshots import compute_and_store
@@ -33,9 +32,9 @@ from core.context import ServiceContext
 from core.db import session_scope
 from models.analytics import AnalyticsSnapshot
 from models.audit import AuditEntry
-from models.banking import BalanceSnapshot, BankAccount, BankTransaction, ProductAgreement, SyncRun
+from models.banking import BankAccount
 from models.base import utcnow
-from models.connect import BankConnection, ConsentKind, RawApiLog
+from models.connect import BankConnection, ConsentKind
 from models.dashboard import UserDashboard
 from models.mfa import MfaChallenge, RecoveryCode, SecondFactor
 from models.notifications import (
@@ -44,8 +43,6 @@ from models.notifications import (
     NotificationSettings,
     TelegramLinkCode,
 )
-from models.statement import StatementCredit
-from models.traders import Requisite
 from models.users import User
 
 
@@ -66,29 +63,16 @@ async def disconnect_bank(
     return started
 
 
-def _at_bank(table: Any, user_id: uuid.UUID, bank_code: str) -> ColumnElement[bool]:
-    return and_(col(table.user_id) == user_id, col(table.bank_code) == bank_code)
-
-
 def forget_bank(engine: Engine, user_id: uuid.UUID, bank_code: str) -> None:
     """Everything synced from one bank, deleted; the analysis rebuilt from the others."""
-    accounts = select(BankAccount.id).where(_at_bank(BankAccount, user_id, bank_code))
-    transactions = select(BankTransaction.id).where(col(BankTransaction.account_id).in_(accounts))
     with session_scope(engine) as session:
         for statement in (
-            update(Requisite)
-            .where(col(Requisite.linked_account_id).in_(accounts))
-            .values(linked_account_id=None, linked_at=None),
-            delete(StatementCredit).where(col(StatementCredit.transaction_id).in_(transactions)),
-            delete(BalanceSnapshot).where(col(BalanceSnapshot.account_id).in_(accounts)),
-            delete(BankTransaction).where(col(BankTransaction.account_id).in_(accounts)),
-            delete(ProductAgreement).where(_at_bank(ProductAgreement, user_id, bank_code)),
-            delete(BankAccount).where(_at_bank(BankAccount, user_id, bank_code)),
-            delete(SyncRun).where(_at_bank(SyncRun, user_id, bank_code)),
-            delete(RawApiLog).where(_at_bank(RawApiLog, user_id, bank_code)),
+            *synced_data(user_id, bank_code),
             # Shown unconnected at once; the revoke workflow records how the bank answered.
             update(BankConnection)
-            .where(_at_bank(BankConnection, user_id, bank_code))
+            .where(
+                col(BankConnection.user_id) == user_id, col(BankConnection.bank_code) == bank_code
+            )
             .values(status=ConnectionStatus.not_connected, step="revoking", progress_pct=0),
             # Every stored analysis counted the bank: the next is built from the others.
             delete(AnalyticsSnapshot).where(col(AnalyticsSnapshot.user_id) == user_id),

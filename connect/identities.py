@@ -9,8 +9,9 @@ Releasing one deletes what we stored from it before anybody else can take it. Sy
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, Executable, and_, delete, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -145,30 +146,41 @@ def release_identity(engine: Engine, name: str) -> SandboxIdentity:
     return get_identity(engine, name)
 
 
-def purge_bank_data(session: Session, user_id: uuid.UUID) -> None:
-    """Everything we stored from a user's bank identity (children first)."""
-    accounts = select(BankAccount.id).where(BankAccount.user_id == user_id)
-    consents = select(Consent.id).where(Consent.user_id == user_id)
-    transactions = select(BankTransaction.id).where(BankTransaction.user_id == user_id)
-    # A trader's requisites stop being linked; the pay-ins' timelines keep the evidence text.
-    unlink = (
+def synced_data(user_id: uuid.UUID, bank_code: str | None = None) -> list[Executable]:
+    """Statements deleting what was synced for a user (from one bank, or all): accounts,
+    balances, transactions with their statement credits, agreements, sync runs, raw logs;
+    children first. A trader's requisites stop being linked; the pay-ins' timelines keep the
+    evidence text."""
+
+    def mine(table: Any) -> ColumnElement[bool]:
+        owned = col(table.user_id) == user_id
+        return owned if bank_code is None else and_(owned, col(table.bank_code) == bank_code)
+
+    accounts = select(BankAccount.id).where(mine(BankAccount))
+    transactions = select(BankTransaction.id).where(col(BankTransaction.account_id).in_(accounts))
+    return [
         update(Requisite)
         .where(col(Requisite.linked_account_id).in_(accounts))
-        .values(linked_account_id=None, linked_at=None)
-    )
-    for statement in (
-        unlink,
+        .values(linked_account_id=None, linked_at=None),
         delete(StatementCredit).where(col(StatementCredit.transaction_id).in_(transactions)),
         delete(BalanceSnapshot).where(col(BalanceSnapshot.account_id).in_(accounts)),
-        delete(BankTransaction).where(col(BankTransaction.user_id) == user_id),
-        delete(ProductAgreement).where(col(ProductAgreement.user_id) == user_id),
-        delete(BankAccount).where(col(BankAccount.user_id) == user_id),
-        delete(SyncRun).where(col(SyncRun.user_id) == user_id),
+        delete(BankTransaction).where(col(BankTransaction.account_id).in_(accounts)),
+        delete(ProductAgreement).where(mine(ProductAgreement)),
+        delete(BankAccount).where(mine(BankAccount)),
+        delete(SyncRun).where(mine(SyncRun)),
+        delete(RawApiLog).where(mine(RawApiLog)),
+    ]
+
+
+def purge_bank_data(session: Session, user_id: uuid.UUID) -> None:
+    """Everything we stored from a user's bank identity (children first)."""
+    consents = select(Consent.id).where(Consent.user_id == user_id)
+    for statement in (
+        *synced_data(user_id),
         delete(ConsentEvent).where(col(ConsentEvent.consent_row_id).in_(consents)),
         delete(Consent).where(col(Consent.user_id) == user_id),
         delete(BankConnection).where(col(BankConnection.user_id) == user_id),
         delete(AnalyticsSnapshot).where(col(AnalyticsSnapshot.user_id) == user_id),
-        delete(RawApiLog).where(col(RawApiLog.user_id) == user_id),
     ):
         session.execute(statement)
     # The dashboard shows the banks unconnected and no figures, at once.

@@ -143,9 +143,14 @@ def to_login(request: Request, next_path: str) -> Response:
     click in a live fragment) gets `HX-Redirect`: a redirect it followed would put the
     sign-in page inside the fragment."""
     target = login_url(next_path)
+    return _whole_page(request, target, RedirectResponse(target, status_code=303))
+
+
+def _whole_page(request: Request, target: str, otherwise: Response) -> Response:
+    """`HX-Redirect` to `target` for an htmx request (the whole page goes), else `otherwise`."""
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+    return otherwise
 
 
 def install_pages(app: FastAPI) -> None:
@@ -161,9 +166,8 @@ def install_pages(app: FastAPI) -> None:
         return page(request, "forbidden.html", None, status_code=403, home=HOME)
 
     async def to_password(request: Request, exc: Exception) -> Response:
-        if request.headers.get("hx-request"):
-            return Response(status_code=204, headers={"HX-Redirect": PASSWORD_PAGE})
-        return back(PASSWORD_PAGE, notice="Choose your own password to continue")
+        notice = back(PASSWORD_PAGE, notice="Choose your own password to continue")
+        return _whole_page(request, PASSWORD_PAGE, notice)
 
     app.add_exception_handler(LoginRequired, signed_out)
     app.add_exception_handler(PasswordChangeRequired, to_password)

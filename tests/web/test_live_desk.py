@@ -4,7 +4,6 @@ sign-in page inside a card or a bare 403."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from api.pages.session import COOKIE
 from core.context import ServiceContext
 from core.security import create_access_token
 from models.users import Role
+from tests.connect.helpers import wait_until
 from tests.factories import PASSWORD, create_user, page_login
 from tests.processing.conftest import (
     StoreKit,
@@ -100,11 +100,11 @@ async def test_a_cancel_reason_being_typed_survives_three_refreshes(
 
     await page.keyboard.press("Enter")
     await expect(page.locator(".flash.notice")).to_be_visible()
-    for _ in range(100):  # the workflow applies the cancel: poll the order, as a client does
-        if await order_status(api, store.headers, order["id"]) == "cancelled":
-            break
-        await asyncio.sleep(0.1)
-    assert await order_status(api, store.headers, order["id"]) == "cancelled"
+
+    async def cancelled() -> bool:  # the workflow applies the cancel: polled, as a client does
+        return await order_status(api, store.headers, order["id"]) == "cancelled"
+
+    await wait_until(cancelled, 10, "the cancel applied")
     assert await order_status(api, store.headers, other["id"]) == "awaiting_payment"
 
 
